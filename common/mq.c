@@ -1,0 +1,622 @@
+/* mq.c - broker connection and topology; see mq.h. The only user of rabbitmq-c. */
+#include "mq.h"
+
+#include "exitcode.h"
+#include "mq_url.h"
+#include "version.h"
+
+#include <amqp.h>
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MQ_CHANNEL 1
+#define MQ_FRAME_MAX 131072
+#define MQ_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
+struct mq {
+    amqp_connection_state_t conn;
+    int conn_open;    /* logged in and not closed by either side */
+    int channel_open; /* channel MQ_CHANNEL is usable */
+    int blocked;
+    char blocked_reason[128];
+    char display_url[512];
+    char server_version[128];
+};
+
+int mq_exitcode(enum mq_status s)
+{
+    switch (s) {
+    case MQ_OK: return EXITCODE_OK;
+    case MQ_ERR_CONFIG:
+    case MQ_ERR_TOPOLOGY: return EXITCODE_CONFIG;
+    case MQ_ERR_UNREACHABLE:
+    case MQ_ERR_CLOSED: return EXITCODE_UNAVAILABLE;
+    case MQ_ERR_AUTH:
+    case MQ_ERR_ACCESS: return EXITCODE_NOPERM;
+    case MQ_ERR_BLOCKED: return EXITCODE_TEMPFAIL;
+    case MQ_ERR_PROTOCOL: break;
+    }
+    return EXITCODE_SOFTWARE;
+}
+
+/* Copy an AMQP byte string into a C string buffer, truncating. */
+static void bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
+{
+    size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
+    if (n > 0)
+        memcpy(out, b.bytes, n);
+    out[n] = '\0';
+}
+
+/*
+ * Find out why a TCP connection to host:port fails, with our own resolver
+ * and connect(2), because rabbitmq-c reports every socket failure as one
+ * generic "socket error". Only runs after the library has failed.
+ */
+static void diagnose_tcp(const char *host, int port, int timeout_ms, char *why, size_t whylen)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int gai = getaddrinfo(host, portstr, &hints, &res);
+    if (gai != 0) {
+        if (gai == EAI_NONAME || gai == EAI_NODATA || gai == EAI_FAIL)
+            snprintf(why, whylen, "host not found");
+        else
+            snprintf(why, whylen, "cannot resolve the host name: %s", gai_strerror(gai));
+        return;
+    }
+    snprintf(why, whylen, "cannot connect");
+    for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int e = 0;
+        if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+            e = errno;
+            if (e == EINPROGRESS) {
+                struct pollfd p = {.fd = fd, .events = POLLOUT};
+                int r = poll(&p, 1, timeout_ms);
+                socklen_t len = sizeof e;
+                if (r == 0)
+                    e = ETIMEDOUT;
+                else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+                    e = errno;
+            }
+        }
+        close(fd);
+        if (e == 0) {
+            snprintf(why, whylen, "the connection was dropped during the AMQP handshake "
+                                  "(is this an AMQP port, and TLS where expected?)");
+            break;
+        }
+        snprintf(why, whylen, "%s", e == ETIMEDOUT ? "timed out" : strerror(e));
+        if (e == ECONNREFUSED)
+            snprintf(why, whylen, "connection refused");
+    }
+    freeaddrinfo(res);
+}
+
+/* Lower-case first letter, for embedding strerror-style text mid-sentence. */
+static void lower_first(char *s)
+{
+    if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
+        s[0] = (char)(s[0] - 'A' + 'a');
+}
+
+/*
+ * Turn a failed RPC reply into a status and a sentence. doing says what we
+ * were doing ("logging in", "declaring queue 'files'"). Acknowledges a
+ * server-initiated close so that the broker is not left waiting.
+ */
+static enum mq_status reply_error(struct mq *m, amqp_rpc_reply_t r, const char *doing, char *err,
+                                  size_t errlen)
+{
+    char text[512];
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return MQ_OK;
+    case AMQP_RESPONSE_NONE:
+        snprintf(err, errlen, "no reply from the broker at %s while %s", m->display_url, doing);
+        return MQ_ERR_PROTOCOL;
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION: {
+        int code = r.library_error;
+        snprintf(text, sizeof text, "%s", amqp_error_string2(code));
+        lower_first(text);
+        if (code == AMQP_STATUS_CONNECTION_CLOSED || code == AMQP_STATUS_SOCKET_ERROR ||
+            code == AMQP_STATUS_SOCKET_CLOSED || code == AMQP_STATUS_HEARTBEAT_TIMEOUT ||
+            code == AMQP_STATUS_TCP_ERROR || code == AMQP_STATUS_SSL_ERROR ||
+            code == AMQP_STATUS_TIMEOUT) {
+            m->conn_open = 0;
+            m->channel_open = 0;
+            snprintf(err, errlen, "lost the connection to %s while %s: %s", m->display_url, doing,
+                     text);
+            return MQ_ERR_CLOSED;
+        }
+        snprintf(err, errlen, "error from the broker library while %s: %s", doing, text);
+        return MQ_ERR_PROTOCOL;
+    }
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        break;
+    }
+    if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        amqp_connection_close_t *d = r.reply.decoded;
+        amqp_connection_close_ok_t ok;
+        bytes_to_str(d->reply_text, text, sizeof text);
+        amqp_send_method(m->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        m->conn_open = 0;
+        m->channel_open = 0;
+        switch (d->reply_code) {
+        case AMQP_ACCESS_REFUSED:
+            snprintf(err, errlen, "access refused by %s while %s: %s", m->display_url, doing, text);
+            return MQ_ERR_ACCESS;
+        case AMQP_NOT_ALLOWED:
+            snprintf(err, errlen, "not allowed by %s: %s", m->display_url, text);
+            return MQ_ERR_ACCESS;
+        default:
+            snprintf(err, errlen, "the broker closed the connection while %s: %s", doing, text);
+            return MQ_ERR_CLOSED;
+        }
+    }
+    if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        amqp_channel_close_t *d = r.reply.decoded;
+        amqp_channel_close_ok_t ok;
+        bytes_to_str(d->reply_text, text, sizeof text);
+        amqp_send_method(m->conn, MQ_CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        m->channel_open = 0;
+        switch (d->reply_code) {
+        case AMQP_PRECONDITION_FAILED:
+        case AMQP_NOT_FOUND:
+        case AMQP_RESOURCE_LOCKED:
+            snprintf(err, errlen, "%s: %s", doing, text);
+            return MQ_ERR_TOPOLOGY;
+        case AMQP_ACCESS_REFUSED:
+            snprintf(err, errlen, "access refused while %s: %s", doing, text);
+            return MQ_ERR_ACCESS;
+        default:
+            snprintf(err, errlen, "the broker closed the channel while %s: %s", doing, text);
+            return MQ_ERR_PROTOCOL;
+        }
+    }
+    snprintf(err, errlen, "unexpected reply 0x%08x from the broker while %s", r.reply.id, doing);
+    return MQ_ERR_PROTOCOL;
+}
+
+/* Read "product" and "version" from the broker's connection.start. */
+static void read_server_version(struct mq *m)
+{
+    amqp_table_t *t = amqp_get_server_properties(m->conn);
+    char product[48] = "broker", version[48] = "";
+    for (int i = 0; t != NULL && i < t->num_entries; i++) {
+        amqp_table_entry_t *e = &t->entries[i];
+        if (e->value.kind != AMQP_FIELD_KIND_UTF8 && e->value.kind != AMQP_FIELD_KIND_BYTES)
+            continue;
+        if (e->key.len == 7 && memcmp(e->key.bytes, "product", 7) == 0)
+            bytes_to_str(e->value.value.bytes, product, sizeof product);
+        else if (e->key.len == 7 && memcmp(e->key.bytes, "version", 7) == 0)
+            bytes_to_str(e->value.value.bytes, version, sizeof version);
+    }
+    snprintf(m->server_version, sizeof m->server_version, "%s%s%s", product, version[0] ? " " : "",
+             version);
+}
+
+static enum mq_status open_channel(struct mq *m, char *err, size_t errlen)
+{
+    amqp_channel_open(m->conn, MQ_CHANNEL);
+    enum mq_status s = reply_error(m, amqp_get_rpc_reply(m->conn), "opening a channel", err, errlen);
+    if (s == MQ_OK)
+        m->channel_open = 1;
+    return s;
+}
+
+static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struct mq_url *u,
+                                  char *err, size_t errlen)
+{
+    amqp_socket_t *sock;
+    if (u->tls) {
+        sock = amqp_ssl_socket_new(m->conn);
+        if (sock == NULL) {
+            snprintf(err, errlen, "cannot set up TLS for %s", m->display_url);
+            return MQ_ERR_CONFIG;
+        }
+        if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK) {
+            snprintf(err, errlen, "this TLS library cannot require TLS 1.2 or later");
+            return MQ_ERR_CONFIG;
+        }
+        const char *ca = c->cacert[0] ? c->cacert : MQ_SYSTEM_CA;
+        if (amqp_ssl_socket_set_cacert(sock, ca) != AMQP_STATUS_OK) {
+            snprintf(err, errlen, "cannot load CA certificates from %s", ca);
+            return MQ_ERR_CONFIG;
+        }
+        amqp_ssl_socket_set_verify_peer(sock, 1);
+        amqp_ssl_socket_set_verify_hostname(sock, 1);
+    } else {
+        sock = amqp_tcp_socket_new(m->conn);
+        if (sock == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return MQ_ERR_PROTOCOL;
+        }
+    }
+    struct timeval tv = {.tv_sec = (time_t)(c->connect_timeout_ms / 1000),
+                         .tv_usec = (suseconds_t)(c->connect_timeout_ms % 1000) * 1000};
+    int rc = amqp_socket_open_noblock(sock, u->host, u->port, &tv);
+    if (rc == AMQP_STATUS_OK)
+        return MQ_OK;
+
+    char why[256];
+    switch (rc) {
+    case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED:
+        snprintf(why, sizeof why, "the TLS certificate does not match the host name");
+        break;
+    case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
+        snprintf(why, sizeof why, "the TLS certificate cannot be verified (see --cacert)");
+        break;
+    case AMQP_STATUS_SSL_CONNECTION_FAILED:
+    case AMQP_STATUS_SSL_ERROR:
+        snprintf(why, sizeof why, "the TLS handshake failed");
+        break;
+    case AMQP_STATUS_TIMEOUT:
+        snprintf(why, sizeof why, "timed out");
+        break;
+    case AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED:
+        snprintf(why, sizeof why, "host not found");
+        break;
+    default:
+        diagnose_tcp(u->host, u->port, (int)(c->connect_timeout_ms > 5000 ? 5000
+                                                                            : c->connect_timeout_ms),
+                     why, sizeof why);
+        break;
+    }
+    snprintf(err, errlen, "cannot connect to %s: %s", m->display_url, why);
+    return MQ_ERR_UNREACHABLE;
+}
+
+/* The client properties: who we are, and the capabilities we handle. */
+static amqp_table_t client_properties(const char *conn_name, amqp_table_entry_t *caps,
+                                      amqp_table_entry_t *props)
+{
+    static const char *const cap_names[] = {"authentication_failure_close", "basic.nack",
+                                            "connection.blocked", "consumer_cancel_notify",
+                                            "publisher_confirms"};
+    for (int i = 0; i < 5; i++) {
+        caps[i].key = amqp_cstring_bytes(cap_names[i]);
+        caps[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+        caps[i].value.value.boolean = 1;
+    }
+    int n = 0;
+    props[n].key = amqp_cstring_bytes("capabilities");
+    props[n].value.kind = AMQP_FIELD_KIND_TABLE;
+    props[n].value.value.table.num_entries = 5;
+    props[n].value.value.table.entries = caps;
+    n++;
+    props[n].key = amqp_cstring_bytes("product");
+    props[n].value.kind = AMQP_FIELD_KIND_UTF8;
+    props[n].value.value.bytes = amqp_cstring_bytes("scanmove");
+    n++;
+    props[n].key = amqp_cstring_bytes("version");
+    props[n].value.kind = AMQP_FIELD_KIND_UTF8;
+    props[n].value.value.bytes = amqp_cstring_bytes(SCANMOVE_VERSION);
+    n++;
+    if (conn_name != NULL) {
+        props[n].key = amqp_cstring_bytes("connection_name");
+        props[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        props[n].value.value.bytes = amqp_cstring_bytes(conn_name);
+        n++;
+    }
+    amqp_table_t t = {.num_entries = n, .entries = props};
+    return t;
+}
+
+enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq **out, char *err,
+                          size_t errlen)
+{
+    struct mq_url u;
+    *out = NULL;
+    if (mq_url_parse(c->url, &u, err, errlen) < 0)
+        return MQ_ERR_CONFIG;
+
+    struct mq *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return MQ_ERR_PROTOCOL;
+    }
+    mq_url_format(&u, m->display_url, sizeof m->display_url);
+    m->conn = amqp_new_connection();
+    if (m->conn == NULL) {
+        free(m);
+        snprintf(err, errlen, "out of memory");
+        return MQ_ERR_PROTOCOL;
+    }
+
+    enum mq_status s = open_socket(m, c, &u, err, errlen);
+    if (s != MQ_OK)
+        goto fail;
+
+    struct timeval hs = {.tv_sec = (time_t)(c->connect_timeout_ms / 1000),
+                         .tv_usec = (suseconds_t)(c->connect_timeout_ms % 1000) * 1000};
+    amqp_set_handshake_timeout(m->conn, &hs);
+
+    amqp_table_entry_t caps[5], props[4];
+    amqp_table_t t = client_properties(conn_name, caps, props);
+    amqp_rpc_reply_t r =
+        amqp_login_with_properties(m->conn, u.vhost, 0, MQ_FRAME_MAX, (int)c->heartbeat_s, &t,
+                                   AMQP_SASL_METHOD_PLAIN, u.user, u.password);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        char doing[320];
+        snprintf(doing, sizeof doing, "logging in as '%s'", u.user);
+        s = reply_error(m, r, doing, err, errlen);
+        if (s == MQ_ERR_ACCESS && r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+            r.reply.id == AMQP_CONNECTION_CLOSE_METHOD &&
+            ((amqp_connection_close_t *)r.reply.decoded)->reply_code == AMQP_ACCESS_REFUSED) {
+            /* 403 on connection.start-ok is the authentication failure
+             * (authentication_failure_close); 403/530 after it concern the vhost. */
+            snprintf(err, errlen, "authentication failed for user '%s' at %s", u.user,
+                     m->display_url);
+            s = MQ_ERR_AUTH;
+        } else if (s == MQ_ERR_ACCESS) {
+            char vh[300];
+            snprintf(vh, sizeof vh, "%s", u.vhost);
+            snprintf(err, errlen, "access to vhost '%s' refused for user '%s' at %s", vh, u.user,
+                     m->display_url);
+        } else if (s == MQ_ERR_CLOSED) {
+            /* Brokers that ignore authentication_failure_close just hang up. */
+            snprintf(err, errlen,
+                     "the broker at %s closed the connection during login "
+                     "(wrong user name or password?)",
+                     m->display_url);
+            s = MQ_ERR_AUTH;
+        }
+        goto fail;
+    }
+    m->conn_open = 1;
+    read_server_version(m);
+    s = open_channel(m, err, errlen);
+    if (s != MQ_OK)
+        goto fail;
+    *out = m;
+    return MQ_OK;
+fail:
+    mq_close(m);
+    return s;
+}
+
+/* Shorthands for building argument tables. */
+static void arg_str(amqp_table_entry_t *e, const char *key, const char *val)
+{
+    e->key = amqp_cstring_bytes(key);
+    e->value.kind = AMQP_FIELD_KIND_UTF8;
+    e->value.value.bytes = amqp_cstring_bytes(val);
+}
+
+static void arg_i64(amqp_table_entry_t *e, const char *key, int64_t val)
+{
+    e->key = amqp_cstring_bytes(key);
+    e->value.kind = AMQP_FIELD_KIND_I64;
+    e->value.value.i64 = val;
+}
+
+static enum mq_status declare_exchange(struct mq *m, const char *name, char *err, size_t errlen)
+{
+    char doing[320];
+    snprintf(doing, sizeof doing, "declaring exchange '%s'", name);
+    amqp_exchange_declare(m->conn, MQ_CHANNEL, amqp_cstring_bytes(name),
+                          amqp_cstring_bytes("direct"), 0, 1, 0, 0, amqp_empty_table);
+    return reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+}
+
+static enum mq_status declare_queue(struct mq *m, const char *name, amqp_table_t args,
+                                    uint32_t *messages, uint32_t *consumers, char *err,
+                                    size_t errlen)
+{
+    char doing[320];
+    snprintf(doing, sizeof doing, "declaring queue '%s'", name);
+    amqp_queue_declare_ok_t *ok =
+        amqp_queue_declare(m->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, 1, 0, 0, args);
+    enum mq_status s = reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+    if (s == MQ_OK && ok != NULL) {
+        if (messages != NULL)
+            *messages = ok->message_count;
+        if (consumers != NULL)
+            *consumers = ok->consumer_count;
+    }
+    if (s == MQ_ERR_TOPOLOGY) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        const char *text = strstr(why, ": ");
+        snprintf(err, errlen,
+                 "queue '%s' exists with other settings (%s); declare it as it was made "
+                 "(--queue-type, --delivery-limit) or delete it",
+                 name, text != NULL ? text + 2 : why);
+    }
+    return s;
+}
+
+static enum mq_status bind_queue(struct mq *m, const char *queue, const char *exchange,
+                                 const char *key, char *err, size_t errlen)
+{
+    char doing[800];
+    snprintf(doing, sizeof doing, "binding queue '%s' to exchange '%s'", queue, exchange);
+    amqp_queue_bind(m->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
+                    amqp_cstring_bytes(key), amqp_empty_table);
+    return reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+}
+
+enum mq_status mq_declare_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
+                                   char *err, size_t errlen)
+{
+    char dlx[CFG_NAME_MAX + 8], dead[CFG_NAME_MAX + 8];
+    int quorum = c->queue_type == CFG_QUEUE_QUORUM;
+    const char *type = cfg_queue_type_name(c->queue_type);
+    struct mq_queue_info qi = {0, 0, 0};
+    enum mq_status s;
+
+    if (snprintf(dlx, sizeof dlx, "%s.dlx", c->exchange) >= CFG_NAME_MAX + 1 ||
+        snprintf(dead, sizeof dead, "%s.dead", c->queue) >= CFG_NAME_MAX + 1) {
+        snprintf(err, errlen, "the exchange or queue name is too long to add .dlx or .dead");
+        return MQ_ERR_CONFIG;
+    }
+    if (!m->channel_open && m->conn_open && (s = open_channel(m, err, errlen)) != MQ_OK)
+        return s;
+    if (!m->channel_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+
+    amqp_table_entry_t dead_args[1];
+    arg_str(&dead_args[0], "x-queue-type", type);
+    amqp_table_t dead_table = {.num_entries = 1, .entries = dead_args};
+
+    if ((s = declare_exchange(m, c->exchange, err, errlen)) != MQ_OK)
+        goto out;
+
+    amqp_table_entry_t args[6];
+    int n = 0;
+    arg_str(&args[n++], "x-queue-type", type);
+    arg_str(&args[n++], "x-dead-letter-exchange", dlx);
+    arg_str(&args[n++], "x-dead-letter-routing-key", c->routing_key);
+    if (quorum) {
+        /* Without a limit a poison message would be redelivered forever;
+         * at-least-once dead-lettering (with reject-publish overflow, which
+         * it requires) keeps dead letters from being lost in transit. */
+        if (c->delivery_limit > 0)
+            arg_i64(&args[n++], "x-delivery-limit", c->delivery_limit);
+        arg_str(&args[n++], "x-dead-letter-strategy", "at-least-once");
+        arg_str(&args[n++], "x-overflow", "reject-publish");
+    }
+    amqp_table_t table = {.num_entries = n, .entries = args};
+    if ((s = declare_queue(m, c->queue, table, &qi.messages, &qi.consumers, err, errlen)) !=
+            MQ_OK ||
+        (s = bind_queue(m, c->queue, c->exchange, c->routing_key, err, errlen)) != MQ_OK)
+        goto out;
+    /* The dead-letter side second, so that a mismatch is reported on the
+     * queue the user named. Until it exists, at-least-once dead-lettering
+     * keeps dead letters in the main queue rather than dropping them. */
+    if ((s = declare_exchange(m, dlx, err, errlen)) != MQ_OK ||
+        (s = declare_queue(m, dead, dead_table, &qi.dead_messages, NULL, err, errlen)) != MQ_OK ||
+        (s = bind_queue(m, dead, dlx, c->routing_key, err, errlen)) != MQ_OK)
+        goto out;
+    if (info != NULL)
+        *info = qi;
+out:
+    if (s != MQ_OK && m->conn_open && !m->channel_open) {
+        char ignored[64];
+        open_channel(m, ignored, sizeof ignored);
+    }
+    return s;
+}
+
+/* Act on a frame nobody asked for. Returns MQ_ERR_CLOSED when the broker
+ * closed the connection. */
+static enum mq_status handle_frame(struct mq *m, const amqp_frame_t *f, char *err, size_t errlen)
+{
+    if (f->frame_type != AMQP_FRAME_METHOD)
+        return MQ_OK;
+    switch (f->payload.method.id) {
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+        amqp_connection_blocked_t *b = f->payload.method.decoded;
+        m->blocked = 1;
+        bytes_to_str(b->reason, m->blocked_reason, sizeof m->blocked_reason);
+        return MQ_OK;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        m->blocked = 0;
+        m->blocked_reason[0] = '\0';
+        return MQ_OK;
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        amqp_connection_close_t *d = f->payload.method.decoded;
+        amqp_connection_close_ok_t ok;
+        char text[256];
+        bytes_to_str(d->reply_text, text, sizeof text);
+        amqp_send_method(m->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+        m->conn_open = 0;
+        m->channel_open = 0;
+        snprintf(err, errlen, "the broker closed the connection: %s", text);
+        return MQ_ERR_CLOSED;
+    }
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        amqp_channel_close_t *d = f->payload.method.decoded;
+        amqp_channel_close_ok_t ok;
+        char text[256];
+        bytes_to_str(d->reply_text, text, sizeof text);
+        amqp_send_method(m->conn, f->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+        m->channel_open = 0;
+        snprintf(err, errlen, "the broker closed the channel: %s", text);
+        return MQ_ERR_PROTOCOL;
+    }
+    default:
+        return MQ_OK;
+    }
+}
+
+enum mq_status mq_service(struct mq *m, char *err, size_t errlen)
+{
+    if (!m->conn_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    for (;;) {
+        amqp_frame_t f;
+        struct timeval zero = {0, 0};
+        int rc = amqp_simple_wait_frame_noblock(m->conn, &f, &zero);
+        if (rc == AMQP_STATUS_TIMEOUT)
+            break;
+        if (rc != AMQP_STATUS_OK) {
+            char text[128];
+            snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
+            lower_first(text);
+            m->conn_open = 0;
+            m->channel_open = 0;
+            snprintf(err, errlen, "lost the connection to %s: %s", m->display_url, text);
+            return MQ_ERR_CLOSED;
+        }
+        enum mq_status s = handle_frame(m, &f, err, errlen);
+        if (s != MQ_OK)
+            return s;
+    }
+    amqp_maybe_release_buffers(m->conn);
+    return MQ_OK;
+}
+
+int mq_blocked(const struct mq *m, const char **reason)
+{
+    if (reason != NULL)
+        *reason = m->blocked ? m->blocked_reason : NULL;
+    return m->blocked;
+}
+
+const char *mq_display_url(const struct mq *m)
+{
+    return m->display_url;
+}
+
+const char *mq_server_version(const struct mq *m)
+{
+    return m->server_version;
+}
+
+void mq_close(struct mq *m)
+{
+    if (m == NULL)
+        return;
+    if (m->conn != NULL) {
+        if (m->channel_open)
+            amqp_channel_close(m->conn, MQ_CHANNEL, AMQP_REPLY_SUCCESS);
+        if (m->conn_open)
+            amqp_connection_close(m->conn, AMQP_REPLY_SUCCESS);
+        amqp_destroy_connection(m->conn);
+    }
+    free(m);
+}

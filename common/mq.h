@@ -1,0 +1,118 @@
+/*
+ * mq.h - the broker connection: the only user of rabbitmq-c.
+ *
+ * Connects (TCP or TLS), logs in with heartbeats, opens a channel and
+ * declares the scanmove topology, turning every failure of the library or
+ * of the broker into one sentence and an enum mq_status that maps to an
+ * exit status (mq_exitcode).
+ *
+ * Topology, identical for both tools (so whichever starts first creates it
+ * and the other finds it equal):
+ *   exchange  <exchange>          durable direct
+ *   queue     <queue>             durable, x-queue-type quorum|classic,
+ *                                 dead-lettering to <exchange>.dlx with the
+ *                                 routing key; quorum: x-delivery-limit,
+ *                                 at-least-once dead-lettering
+ *   binding   <queue> <- <exchange> by <routing key>
+ *   exchange  <exchange>.dlx      durable direct
+ *   queue     <queue>.dead        durable, same type as <queue>
+ *   binding   <queue>.dead <- <exchange>.dlx by <routing key>
+ *
+ * Design notes on rabbitmq-c 0.11:
+ * - It services heartbeats only inside its own calls, so a caller that
+ *   works for long between calls (a big copy) must call mq_service() now
+ *   and then; it reads nothing it cannot handle and never blocks.
+ * - It does not advertise the connection.blocked capability; mq_connect
+ *   does, so that under a broker disk or memory alarm the broker says so
+ *   (mq_blocked) instead of silently stalling publishers.
+ * - TLS is 1.2 or later, and the peer is verified against --cacert or the
+ *   system bundle (/etc/ssl/certs/ca-certificates.crt).
+ */
+#ifndef SCANMOVE_MQ_H
+#define SCANMOVE_MQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+
+enum mq_status {
+    MQ_OK = 0,
+    MQ_ERR_CONFIG,      /* bad URL, unreadable CA file: fix the configuration */
+    MQ_ERR_UNREACHABLE, /* refused, host not found, timed out, TLS handshake failed */
+    MQ_ERR_AUTH,        /* user name or password refused */
+    MQ_ERR_ACCESS,      /* vhost or resource access refused */
+    MQ_ERR_TOPOLOGY,    /* exchange or queue exists with other settings, or is missing */
+    MQ_ERR_CLOSED,      /* the broker closed the connection, or it was lost */
+    MQ_ERR_BLOCKED,     /* the broker blocks publishing (resource alarm) */
+    MQ_ERR_PROTOCOL     /* unexpected reply: a bug here or in the broker */
+};
+
+struct mq; /* one connection with one channel */
+
+/* Message counts seen when the topology was declared. */
+struct mq_queue_info {
+    uint32_t messages;      /* ready messages in <queue> */
+    uint32_t consumers;     /* consumers on <queue> */
+    uint32_t dead_messages; /* messages in <queue>.dead */
+};
+
+/*
+ * mq_exitcode - the exit status for s: 0 for MQ_OK, 69 unreachable or
+ * closed, 75 blocked, 77 authentication or access, 78 configuration or
+ * topology, 70 protocol.
+ */
+int mq_exitcode(enum mq_status s);
+
+/*
+ * mq_connect - connect to the broker of c->url (cfg_finish must have run),
+ * log in, open channel 1. conn_name names the connection in the broker's
+ * management view (e.g. "scan@host[1234]"; may be NULL). On MQ_OK *out
+ * holds a connection the caller closes with mq_close. On error *out is
+ * NULL and err holds one sentence that names the broker by its masked URL
+ * and never contains the password, e.g. "cannot connect to
+ * amqp://guest@127.0.0.1:5672/: connection refused".
+ */
+enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq **out, char *err,
+                          size_t errlen);
+
+/*
+ * mq_declare_topology - declare the topology above with c's names and
+ * settings; idempotent. When info is not NULL it receives the queue's
+ * counts. A queue or exchange that exists with other settings gives
+ * MQ_ERR_TOPOLOGY with the broker's explanation, e.g. "queue 'files'
+ * exists with other settings: inequivalent arg 'x-queue-type' ...". After
+ * such an error the channel is reopened when the connection survives.
+ */
+enum mq_status mq_declare_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
+                                   char *err, size_t errlen);
+
+/*
+ * mq_service - let the library do its housekeeping without waiting: send a
+ * heartbeat when one is due, read frames that have arrived and act on the
+ * connection-level ones (blocked, unblocked, close). Returns MQ_OK, or
+ * MQ_ERR_CLOSED with a sentence when the connection has gone. Call it at
+ * least every heartbeat/2 seconds during long work outside the library.
+ */
+enum mq_status mq_service(struct mq *m, char *err, size_t errlen);
+
+/*
+ * mq_blocked - 1 when the broker has said it blocks this connection's
+ * publishes (connection.blocked), with its reason (e.g. "low on disk") in
+ * *reason when reason is not NULL; 0 otherwise.
+ */
+int mq_blocked(const struct mq *m, const char **reason);
+
+/* mq_display_url - the broker URL with the password left out. */
+const char *mq_display_url(const struct mq *m);
+
+/* mq_server_version - the broker's "product version", e.g. "RabbitMQ 3.10.8". */
+const char *mq_server_version(const struct mq *m);
+
+/*
+ * mq_close - close the channel and the connection politely when they are
+ * still open, and free m. NULL is a no-op.
+ */
+void mq_close(struct mq *m);
+
+#endif

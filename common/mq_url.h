@@ -1,0 +1,49 @@
+/*
+ * mq_url.h - AMQP URL parsing and password masking.
+ *
+ * Accepts the URI form RabbitMQ documents (https://www.rabbitmq.com/uri-spec.html):
+ *   amqp[s]://[user[:password]@]host[:port][/vhost][?query]
+ * with percent-encoding in user, password and vhost ("%2f" is the vhost "/").
+ * An absent vhost path means "/"; an explicitly empty one ("amqp://h/") too.
+ * IPv6 literal hosts go in brackets ("amqp://[::1]:5672/"). A query string is
+ * accepted and ignored. Pure string work: no I/O, safe on any input.
+ */
+#ifndef SCANMOVE_MQ_URL_H
+#define SCANMOVE_MQ_URL_H
+
+#include <stddef.h>
+
+#define MQ_URL_DEFAULT "amqp://guest:guest@localhost:5672/"
+#define MQ_URL_FIELD_MAX 255
+
+struct mq_url {
+    int tls; /* 1 for amqps:// */
+    char user[MQ_URL_FIELD_MAX + 1];
+    char password[MQ_URL_FIELD_MAX + 1];
+    char host[MQ_URL_FIELD_MAX + 1]; /* without IPv6 brackets */
+    int port;                        /* 5672, or 5671 for amqps, unless given */
+    char vhost[MQ_URL_FIELD_MAX + 1];
+};
+
+/*
+ * mq_url_parse - parse the NUL-terminated url into *out (user and password
+ * default to "guest" when absent). Returns 0, or -1 with a sentence in err
+ * (errlen bytes, may be 0) that never contains the password. url and out
+ * must not be NULL.
+ */
+int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen);
+
+/*
+ * mq_url_mask - copy url into out (outlen bytes, always NUL-terminated when
+ * outlen > 0) with the password, if any, replaced by "***". Works on any
+ * string, URL or not; use it for every URL that may reach a log line.
+ */
+void mq_url_mask(const char *url, char *out, size_t outlen);
+
+/*
+ * mq_url_format - write the masked display form of a parsed URL,
+ * "amqp://user@host:port/vhost" (vhost percent-encoded), into out.
+ */
+void mq_url_format(const struct mq_url *u, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * opts.h - parsing of the numbers users type: counts, sizes and durations.
+ *
+ * Each parser takes the whole string (no trailing junk, no sign, no spaces),
+ * checks the range, and on failure writes a sentence such as
+ * "'12X' is not a size (use a number with an optional K, M, G or T suffix)"
+ * into err. The caller adds the option name. Pure functions, no I/O.
+ */
+#ifndef SCANMOVE_OPTS_H
+#define SCANMOVE_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * opts_parse_u64 - parse a decimal unsigned number within [min, max] into
+ * *out. Returns 0, or -1 with a sentence in err (errlen bytes, may be 0).
+ * s and out must not be NULL.
+ */
+int opts_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
+                   size_t errlen);
+
+/*
+ * opts_parse_size - parse a byte count: a decimal number with an optional
+ * binary suffix K, M, G or T (case-insensitive, 1024-based), optionally
+ * followed by "B" or "iB" ("10K", "5MiB", "1g", "512"). Returns 0, or -1
+ * with a sentence in err on junk or overflow of 64 bits.
+ */
+int opts_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
+
+/*
+ * opts_parse_duration - parse a duration into milliseconds: one or more
+ * number-unit pairs with units ms, s, m, h or d ("30s", "5m", "1h30m",
+ * "250ms"); a bare number means seconds. Returns 0, or -1 with a sentence
+ * in err on junk or overflow.
+ */
+int opts_parse_duration(const char *s, uint64_t *out_ms, char *err, size_t errlen);
+
+/*
+ * opts_format_size - write n as a short human size ("1.5 MiB", "512 B")
+ * into out (outlen bytes). For progress lines and summaries.
+ */
+void opts_format_size(uint64_t n, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# quickstart.sh - set up a Debian machine for scanmove and run it.
+#
+#   ./quickstart.sh demo   install what is missing, build, start a private
+#                          RabbitMQ on loopback and run the tools on a sample
+#   ./quickstart.sh test   install what is missing, build, and run the whole
+#                          test suite (unit, cli and broker tests)
+#
+# Environment: BUILD_DIR (default build), SANITIZE (e.g. address,undefined),
+# CMAKE_BUILD_TYPE (default RelWithDebInfo).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+build=${BUILD_DIR:-build}
+packages=(build-essential cmake pkg-config file librabbitmq-dev libcjson-dev libmagic-dev
+          libcmocka-dev rabbitmq-server amqp-tools)
+
+say() { printf 'quickstart: %s\n' "$*" >&2; }
+
+install_deps() {
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    # policy-rc.d may forbid starting Debian's own rabbitmq-server service;
+    # the tests never use it, they start a private broker of their own.
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+build() {
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" \
+        -DSANITIZE="${SANITIZE:-}" >/dev/null
+    cmake --build "$build" -j"$(nproc)"
+}
+
+demo() {
+    local url
+    url=$(tests/broker.sh start)
+    say "private broker running at ${url/guest:guest@/guest@} (stop it with: tests/broker.sh stop)"
+    "$build/scanner/scan" --help
+    "$build/mover/move" --help
+    AMQP_URL=$url "$build/scanner/scan" --check
+    AMQP_URL=$url "$build/mover/move" --check
+}
+
+run_tests() {
+    # The broker tests start one private broker (tests/broker.sh) through a
+    # ctest fixture and stop it at the end.
+    ctest --test-dir "$build" --output-on-failure -j2
+}
+
+case "${1:-}" in
+demo) install_deps; build; demo ;;
+test) install_deps; build; run_tests ;;
+*) echo "usage: $0 demo|test" >&2; exit 64 ;;
+esac

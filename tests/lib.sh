@@ -1,0 +1,73 @@
+# tests/lib.sh - shared helpers for the shell tests (sourced, not run).
+# Each test: `. "$(dirname "$0")/../lib.sh"`; it gets a private workspace
+# $WORK removed on exit, and the binaries in $SCAN and $MOVE (set by ctest,
+# or defaulting to ./build).
+set -eu
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SOURCE_DIR=${SOURCE_DIR:-$(dirname "$TESTS_DIR")}
+SCAN=${SCAN:-$SOURCE_DIR/build/scanner/scan}
+MOVE=${MOVE:-$SOURCE_DIR/build/mover/move}
+BROKER_SH=${BROKER_SH:-$TESTS_DIR/broker.sh}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/scanmove-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+# Broker settings from the caller's environment must not leak into tests.
+unset AMQP_URL SCANMOVE_EXCHANGE SCANMOVE_QUEUE SCANMOVE_ROUTING_KEY SCANMOVE_QUEUE_TYPE \
+    SCANMOVE_DELIVERY_LIMIT SCANMOVE_HEARTBEAT SCANMOVE_CACERT SCANMOVE_CONNECT_TIMEOUT
+
+failures=0
+checks=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# run CMD... : run a command, keeping its exit status in $rc, stdout in
+# $WORK/out and stderr in $WORK/err.
+run() {
+    set +e
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    set -e
+}
+
+# expect_rc N WHAT : the last run exited with N.
+expect_rc() {
+    checks=$((checks + 1))
+    if [ "$rc" -ne "$1" ]; then
+        fail "$2: exit status $rc, expected $1; stderr: $(head -c 600 "$WORK/err")"
+    fi
+}
+
+# expect_in FILE TEXT WHAT : FILE (out or err) contains TEXT.
+expect_in() {
+    checks=$((checks + 1))
+    if ! grep -qF -- "$2" "$WORK/$1"; then
+        fail "$3: std$1 lacks '$2'; it has: $(head -c 600 "$WORK/$1")"
+    fi
+}
+
+# expect_not_in FILE TEXT WHAT : FILE (out or err) does not contain TEXT.
+expect_not_in() {
+    checks=$((checks + 1))
+    if grep -qF -- "$2" "$WORK/$1"; then
+        fail "$3: std$1 has '$2': $(head -c 600 "$WORK/$1")"
+    fi
+}
+
+# expect_lines FILE N WHAT : FILE (out or err) has exactly N lines.
+expect_lines() {
+    checks=$((checks + 1))
+    local n
+    n=$(wc -l <"$WORK/$1")
+    if [ "$n" -ne "$2" ]; then
+        fail "$3: std$1 has $n lines, expected $2: $(head -c 600 "$WORK/$1")"
+    fi
+}
+
+# finish : report and exit non-zero on any failure.
+finish() {
+    echo "$(basename "$0"): $((checks - failures)) passed, $failures failed"
+    [ "$failures" -eq 0 ]
+}
