@@ -35,8 +35,7 @@ static int set_name(char *dst, size_t dstlen, const char *what, const char *v, c
 
 /* Apply one setting by option code; what names the source for messages
  * ("--queue" or "SCANMOVE_QUEUE"). */
-static int apply(struct cfg *c, int code, const char *what, const char *v, char *err,
-                 size_t errlen)
+static int apply(struct cfg *c, int code, const char *what, const char *v, char *err, size_t errlen)
 {
     char why[256];
     uint64_t n;
@@ -138,8 +137,8 @@ int cfg_from_env(struct cfg *c, char *err, size_t errlen)
 int cfg_apply_option(struct cfg *c, int code, const char *arg, char *err, size_t errlen)
 {
     static const char *const names[] = {
-        "--url",          "--url-file",  "--exchange",       "--queue",  "--routing-key",
-        "--queue-type",   "--delivery-limit", "--heartbeat", "--cacert", "--connect-timeout",
+        "--url",        "--url-file",       "--exchange",  "--queue",  "--routing-key",
+        "--queue-type", "--delivery-limit", "--heartbeat", "--cacert", "--connect-timeout",
     };
     if (code < CFG_OPT_URL || code > CFG_OPT_CONNECT_TIMEOUT)
         return 0;
@@ -160,8 +159,7 @@ static int read_url_file(struct cfg *c, char *err, size_t errlen)
     if (fgets(line, sizeof line, f) == NULL) {
         int e = ferror(f) ? errno : 0;
         fclose(f);
-        snprintf(err, errlen, "the URL file %s %s", c->url_file,
-                 e ? strerror(e) : "is empty");
+        snprintf(err, errlen, "the URL file %s %s", c->url_file, e ? strerror(e) : "is empty");
         return -1;
     }
     fclose(f);
@@ -212,10 +210,14 @@ const char *cfg_queue_type_name(enum cfg_queue_type t)
 const char *cfg_url_source_name(enum cfg_url_source s)
 {
     switch (s) {
-    case CFG_URL_FLAG: return "--url";
-    case CFG_URL_FILE: return "--url-file";
-    case CFG_URL_ENV: return "AMQP_URL";
-    default: return "the default";
+    case CFG_URL_FLAG:
+        return "--url";
+    case CFG_URL_FILE:
+        return "--url-file";
+    case CFG_URL_ENV:
+        return "AMQP_URL";
+    default:
+        return "the default";
     }
 }
 

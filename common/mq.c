@@ -1,5 +1,6 @@
 /* mq.c - broker connection and topology; see mq.h. The only user of rabbitmq-c. */
 #include "mq.h"
+#include "mq_priv.h"
 
 #include "exitcode.h"
 #include "mq_url.h"
@@ -19,38 +20,31 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MQ_CHANNEL 1
-#define MQ_FRAME_MAX 131072
 #define MQ_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
-
-struct mq {
-    amqp_connection_state_t conn;
-    int conn_open;    /* logged in and not closed by either side */
-    int channel_open; /* channel MQ_CHANNEL is usable */
-    int blocked;
-    char blocked_reason[128];
-    char display_url[512];
-    char server_version[128];
-};
 
 int mq_exitcode(enum mq_status s)
 {
     switch (s) {
-    case MQ_OK: return EXITCODE_OK;
+    case MQ_OK:
+        return EXITCODE_OK;
     case MQ_ERR_CONFIG:
-    case MQ_ERR_TOPOLOGY: return EXITCODE_CONFIG;
+    case MQ_ERR_TOPOLOGY:
+        return EXITCODE_CONFIG;
     case MQ_ERR_UNREACHABLE:
-    case MQ_ERR_CLOSED: return EXITCODE_UNAVAILABLE;
+    case MQ_ERR_CLOSED:
+        return EXITCODE_UNAVAILABLE;
     case MQ_ERR_AUTH:
-    case MQ_ERR_ACCESS: return EXITCODE_NOPERM;
-    case MQ_ERR_BLOCKED: return EXITCODE_TEMPFAIL;
-    case MQ_ERR_PROTOCOL: break;
+    case MQ_ERR_ACCESS:
+        return EXITCODE_NOPERM;
+    case MQ_ERR_BLOCKED:
+        return EXITCODE_TEMPFAIL;
+    case MQ_ERR_PROTOCOL:
+        break;
     }
     return EXITCODE_SOFTWARE;
 }
 
-/* Copy an AMQP byte string into a C string buffer, truncating. */
-static void bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
+void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
 {
     size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
     if (n > 0)
@@ -99,8 +93,9 @@ static void diagnose_tcp(const char *host, int port, int timeout_ms, char *why, 
         }
         close(fd);
         if (e == 0) {
-            snprintf(why, whylen, "the connection was dropped during the AMQP handshake "
-                                  "(is this an AMQP port, and TLS where expected?)");
+            snprintf(why, whylen,
+                     "the connection was dropped during the AMQP handshake "
+                     "(is this an AMQP port, and TLS where expected?)");
             break;
         }
         snprintf(why, whylen, "%s", e == ETIMEDOUT ? "timed out" : strerror(e));
@@ -110,20 +105,14 @@ static void diagnose_tcp(const char *host, int port, int timeout_ms, char *why, 
     freeaddrinfo(res);
 }
 
-/* Lower-case first letter, for embedding strerror-style text mid-sentence. */
-static void lower_first(char *s)
+void mq_priv_lower_first(char *s)
 {
     if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
         s[0] = (char)(s[0] - 'A' + 'a');
 }
 
-/*
- * Turn a failed RPC reply into a status and a sentence. doing says what we
- * were doing ("logging in", "declaring queue 'files'"). Acknowledges a
- * server-initiated close so that the broker is not left waiting.
- */
-static enum mq_status reply_error(struct mq *m, amqp_rpc_reply_t r, const char *doing, char *err,
-                                  size_t errlen)
+enum mq_status mq_priv_reply_error(struct mq *m, amqp_rpc_reply_t r, const char *doing, char *err,
+                                   size_t errlen)
 {
     char text[512];
     switch (r.reply_type) {
@@ -135,7 +124,7 @@ static enum mq_status reply_error(struct mq *m, amqp_rpc_reply_t r, const char *
     case AMQP_RESPONSE_LIBRARY_EXCEPTION: {
         int code = r.library_error;
         snprintf(text, sizeof text, "%s", amqp_error_string2(code));
-        lower_first(text);
+        mq_priv_lower_first(text);
         if (code == AMQP_STATUS_CONNECTION_CLOSED || code == AMQP_STATUS_SOCKET_ERROR ||
             code == AMQP_STATUS_SOCKET_CLOSED || code == AMQP_STATUS_HEARTBEAT_TIMEOUT ||
             code == AMQP_STATUS_TCP_ERROR || code == AMQP_STATUS_SSL_ERROR ||
@@ -155,7 +144,7 @@ static enum mq_status reply_error(struct mq *m, amqp_rpc_reply_t r, const char *
     if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         amqp_connection_close_t *d = r.reply.decoded;
         amqp_connection_close_ok_t ok;
-        bytes_to_str(d->reply_text, text, sizeof text);
+        mq_priv_bytes_to_str(d->reply_text, text, sizeof text);
         amqp_send_method(m->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
         m->conn_open = 0;
         m->channel_open = 0;
@@ -174,7 +163,7 @@ static enum mq_status reply_error(struct mq *m, amqp_rpc_reply_t r, const char *
     if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
         amqp_channel_close_t *d = r.reply.decoded;
         amqp_channel_close_ok_t ok;
-        bytes_to_str(d->reply_text, text, sizeof text);
+        mq_priv_bytes_to_str(d->reply_text, text, sizeof text);
         amqp_send_method(m->conn, MQ_CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         m->channel_open = 0;
         switch (d->reply_code) {
@@ -205,9 +194,9 @@ static void read_server_version(struct mq *m)
         if (e->value.kind != AMQP_FIELD_KIND_UTF8 && e->value.kind != AMQP_FIELD_KIND_BYTES)
             continue;
         if (e->key.len == 7 && memcmp(e->key.bytes, "product", 7) == 0)
-            bytes_to_str(e->value.value.bytes, product, sizeof product);
+            mq_priv_bytes_to_str(e->value.value.bytes, product, sizeof product);
         else if (e->key.len == 7 && memcmp(e->key.bytes, "version", 7) == 0)
-            bytes_to_str(e->value.value.bytes, version, sizeof version);
+            mq_priv_bytes_to_str(e->value.value.bytes, version, sizeof version);
     }
     snprintf(m->server_version, sizeof m->server_version, "%s%s%s", product, version[0] ? " " : "",
              version);
@@ -216,7 +205,8 @@ static void read_server_version(struct mq *m)
 static enum mq_status open_channel(struct mq *m, char *err, size_t errlen)
 {
     amqp_channel_open(m->conn, MQ_CHANNEL);
-    enum mq_status s = reply_error(m, amqp_get_rpc_reply(m->conn), "opening a channel", err, errlen);
+    enum mq_status s =
+        mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), "opening a channel", err, errlen);
     if (s == MQ_OK)
         m->channel_open = 1;
     return s;
@@ -232,7 +222,8 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
             snprintf(err, errlen, "cannot set up TLS for %s", m->display_url);
             return MQ_ERR_CONFIG;
         }
-        if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK) {
+        if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2, AMQP_TLSvLATEST) !=
+            AMQP_STATUS_OK) {
             snprintf(err, errlen, "this TLS library cannot require TLS 1.2 or later");
             return MQ_ERR_CONFIG;
         }
@@ -275,9 +266,9 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
         snprintf(why, sizeof why, "host not found");
         break;
     default:
-        diagnose_tcp(u->host, u->port, (int)(c->connect_timeout_ms > 5000 ? 5000
-                                                                            : c->connect_timeout_ms),
-                     why, sizeof why);
+        diagnose_tcp(u->host, u->port,
+                     (int)(c->connect_timeout_ms > 5000 ? 5000 : c->connect_timeout_ms), why,
+                     sizeof why);
         break;
     }
     snprintf(err, errlen, "cannot connect to %s: %s", m->display_url, why);
@@ -357,7 +348,7 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         char doing[320];
         snprintf(doing, sizeof doing, "logging in as '%s'", u.user);
-        s = reply_error(m, r, doing, err, errlen);
+        s = mq_priv_reply_error(m, r, doing, err, errlen);
         if (s == MQ_ERR_ACCESS && r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
             r.reply.id == AMQP_CONNECTION_CLOSE_METHOD &&
             ((amqp_connection_close_t *)r.reply.decoded)->reply_code == AMQP_ACCESS_REFUSED) {
@@ -414,7 +405,7 @@ static enum mq_status declare_exchange(struct mq *m, const char *name, char *err
     snprintf(doing, sizeof doing, "declaring exchange '%s'", name);
     amqp_exchange_declare(m->conn, MQ_CHANNEL, amqp_cstring_bytes(name),
                           amqp_cstring_bytes("direct"), 0, 1, 0, 0, amqp_empty_table);
-    return reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+    return mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
 }
 
 static enum mq_status declare_queue(struct mq *m, const char *name, amqp_table_t args,
@@ -425,7 +416,7 @@ static enum mq_status declare_queue(struct mq *m, const char *name, amqp_table_t
     snprintf(doing, sizeof doing, "declaring queue '%s'", name);
     amqp_queue_declare_ok_t *ok =
         amqp_queue_declare(m->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, 1, 0, 0, args);
-    enum mq_status s = reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+    enum mq_status s = mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
     if (s == MQ_OK && ok != NULL) {
         if (messages != NULL)
             *messages = ok->message_count;
@@ -451,7 +442,7 @@ static enum mq_status bind_queue(struct mq *m, const char *queue, const char *ex
     snprintf(doing, sizeof doing, "binding queue '%s' to exchange '%s'", queue, exchange);
     amqp_queue_bind(m->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
                     amqp_cstring_bytes(key), amqp_empty_table);
-    return reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+    return mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
 }
 
 enum mq_status mq_declare_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
@@ -518,9 +509,7 @@ out:
     return s;
 }
 
-/* Act on a frame nobody asked for. Returns MQ_ERR_CLOSED when the broker
- * closed the connection. */
-static enum mq_status handle_frame(struct mq *m, const amqp_frame_t *f, char *err, size_t errlen)
+enum mq_status mq_priv_handle_frame(struct mq *m, const amqp_frame_t *f, char *err, size_t errlen)
 {
     if (f->frame_type != AMQP_FRAME_METHOD)
         return MQ_OK;
@@ -528,7 +517,7 @@ static enum mq_status handle_frame(struct mq *m, const amqp_frame_t *f, char *er
     case AMQP_CONNECTION_BLOCKED_METHOD: {
         amqp_connection_blocked_t *b = f->payload.method.decoded;
         m->blocked = 1;
-        bytes_to_str(b->reason, m->blocked_reason, sizeof m->blocked_reason);
+        mq_priv_bytes_to_str(b->reason, m->blocked_reason, sizeof m->blocked_reason);
         return MQ_OK;
     }
     case AMQP_CONNECTION_UNBLOCKED_METHOD:
@@ -539,7 +528,7 @@ static enum mq_status handle_frame(struct mq *m, const amqp_frame_t *f, char *er
         amqp_connection_close_t *d = f->payload.method.decoded;
         amqp_connection_close_ok_t ok;
         char text[256];
-        bytes_to_str(d->reply_text, text, sizeof text);
+        mq_priv_bytes_to_str(d->reply_text, text, sizeof text);
         amqp_send_method(m->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
         m->conn_open = 0;
         m->channel_open = 0;
@@ -550,7 +539,7 @@ static enum mq_status handle_frame(struct mq *m, const amqp_frame_t *f, char *er
         amqp_channel_close_t *d = f->payload.method.decoded;
         amqp_channel_close_ok_t ok;
         char text[256];
-        bytes_to_str(d->reply_text, text, sizeof text);
+        mq_priv_bytes_to_str(d->reply_text, text, sizeof text);
         amqp_send_method(m->conn, f->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         m->channel_open = 0;
         snprintf(err, errlen, "the broker closed the channel: %s", text);
@@ -576,13 +565,13 @@ enum mq_status mq_service(struct mq *m, char *err, size_t errlen)
         if (rc != AMQP_STATUS_OK) {
             char text[128];
             snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
-            lower_first(text);
+            mq_priv_lower_first(text);
             m->conn_open = 0;
             m->channel_open = 0;
             snprintf(err, errlen, "lost the connection to %s: %s", m->display_url, text);
             return MQ_ERR_CLOSED;
         }
-        enum mq_status s = handle_frame(m, &f, err, errlen);
+        enum mq_status s = mq_priv_handle_frame(m, &f, err, errlen);
         if (s != MQ_OK)
             return s;
     }

@@ -115,4 +115,52 @@ const char *mq_server_version(const struct mq *m);
  */
 void mq_close(struct mq *m);
 
+/* ---- Publishing with confirms (mq_publish.c) ---- */
+#define MQ_MESSAGE_ID_MAX 127
+
+/* What the broker says about earlier publishes. */
+enum mq_event_kind {
+    MQ_EVENT_NONE = 0, /* nothing arrived within the timeout */
+    MQ_EVENT_ACK,      /* confirmed: tag, or every tag up to it when multiple */
+    MQ_EVENT_NACK,     /* refused by the broker: tag, or up to it when multiple */
+    MQ_EVENT_RETURN    /* unroutable (mandatory): message_id says which; its ack follows */
+};
+
+struct mq_event {
+    enum mq_event_kind kind;
+    uint64_t tag;
+    int multiple;
+    char message_id[MQ_MESSAGE_ID_MAX + 1]; /* MQ_EVENT_RETURN */
+    char reply_text[160];                   /* MQ_EVENT_RETURN, e.g. "NO_ROUTE" */
+};
+
+/*
+ * mq_confirm_select - put the channel into publisher-confirm mode. From
+ * then on every mq_publish gets the next delivery tag, 1, 2, 3 ...
+ * Returns MQ_OK or the failure with its sentence.
+ */
+enum mq_status mq_confirm_select(struct mq *m, char *err, size_t errlen);
+
+/*
+ * mq_publish - publish len bytes of body to exchange with routing_key,
+ * persistent (delivery mode 2), mandatory, content type application/json,
+ * with message_id, type and timestamp (seconds) set; type may be NULL.
+ * *seq receives the delivery tag the confirm will carry. Does not wait for
+ * the confirm (see mq_next_event). Returns MQ_OK, or MQ_ERR_CLOSED when
+ * the connection is gone.
+ */
+enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
+                          const void *body, size_t len, const char *message_id, const char *type,
+                          uint64_t timestamp, uint64_t *seq, char *err, size_t errlen);
+
+/*
+ * mq_next_event - wait up to timeout_ms (0: do not wait) for the next
+ * publisher event and store it in *ev (kind MQ_EVENT_NONE when none came).
+ * Services heartbeats and notes connection.blocked/unblocked (mq_blocked)
+ * on the way. Returns MQ_OK, or MQ_ERR_CLOSED (connection lost or closed
+ * by the broker) with its sentence.
+ */
+enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, char *err,
+                             size_t errlen);
+
 #endif

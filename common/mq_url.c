@@ -146,7 +146,8 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
         const char *v = auth_end + 1;
         size_t vlen = strcspn(v, "?#");
         if (memchr(v, '/', vlen) != NULL) {
-            snprintf(err, errlen, "the vhost in the broker URL must be percent-encoded (%%2f for '/')");
+            snprintf(err, errlen,
+                     "the vhost in the broker URL must be percent-encoded (%%2f for '/')");
             return -1;
         }
         if (vlen == 0)

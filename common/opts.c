@@ -52,11 +52,24 @@ int opts_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
     unsigned shift = 0;
     if (r > 0) {
         switch (tolower((unsigned char)*p)) {
-        case 'k': shift = 10; p++; break;
-        case 'm': shift = 20; p++; break;
-        case 'g': shift = 30; p++; break;
-        case 't': shift = 40; p++; break;
-        default: break;
+        case 'k':
+            shift = 10;
+            p++;
+            break;
+        case 'm':
+            shift = 20;
+            p++;
+            break;
+        case 'g':
+            shift = 30;
+            p++;
+            break;
+        case 't':
+            shift = 40;
+            p++;
+            break;
+        default:
+            break;
         }
         if (shift != 0 && (p[0] == 'i' || p[0] == 'I') && (p[1] == 'B' || p[1] == 'b'))
             p += 2;
@@ -64,8 +77,8 @@ int opts_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
             p++;
     }
     if (r == 0 || *p != '\0') {
-        snprintf(err, errlen, "'%s' is not a size (use a number with an optional K, M, G or T suffix)",
-                 s);
+        snprintf(err, errlen,
+                 "'%s' is not a size (use a number with an optional K, M, G or T suffix)", s);
         return -1;
     }
     if (r < 0 || (shift != 0 && v > (UINT64_MAX >> shift))) {

@@ -2,42 +2,105 @@
  * scan - walk directories, inspect every file, and publish one confirmed
  * message per accepted file (see docs/scan.1).
  *
- * This front end parses options and wires the common library together;
- * it is the only place that prints results or exits.
+ * This front end parses options and wires the pieces together: pipeline
+ * (walk and inspect threads), publish (confirm window), report (outcomes).
+ * It is the only place that prints results or exits.
  */
 #include "cfg.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mq.h"
+#include "msg.h"
+#include "opts.h"
+#include "pipeline.h"
+#include "publish.h"
+#include "report.h"
 #include "tool.h"
 #include "version.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char usage_text[] =
-    "Usage: scan [OPTIONS] --check\n"
+    "Usage: scan [OPTIONS] DIR...\n"
+    "       scan [OPTIONS] --check\n"
     "Walk directories, inspect every file and publish one persistent message per\n"
     "accepted file to RabbitMQ, for 'move' workers to relocate.\n"
     "\n"
-    "This version only checks the broker: directory scanning comes next.\n"
-    "\n"
-    "      --check               connect, declare the exchanges and queues, report\n"
-    "                            the queue's counts on stdout, and exit\n"
+    "Selection:\n"
+    "      --max-depth N         descend at most N levels (1: only DIR's entries)\n"
+    "      --one-file-system     do not enter directories on other filesystems\n"
+    "      --hidden              include names starting with '.'\n"
+    "      --include GLOB        accept only paths matching GLOB (repeatable)\n"
+    "      --exclude GLOB        reject paths matching GLOB (repeatable; wins)\n"
+    "      --min-size SIZE       reject smaller files (SIZE: 512, 10K, 5M, 1G)\n"
+    "      --max-size SIZE       reject larger files\n"
+    "      --min-age DURATION    reject files modified more recently (30s, 5m, 2h)\n"
+    "      --max-age DURATION    reject files modified longer ago\n"
+    "      --mime PATTERN        accept only these types by content, e.g. 'image/*'\n"
+    "                            (repeatable)\n"
+    "      --no-mime             leave the type out of messages (faster)\n"
+    "      --readable            reject files that cannot be opened for reading\n"
+    "Output:\n"
+    "      --dry-run             print the messages as JSON lines; no broker\n"
+    "      --rejects FILE        write rejected and failed entries as JSON lines\n"
+    "                            ('-' for standard output)\n"
+    "      --json                print the summary as JSON on standard output\n"
     "  -q, --quiet               print errors only\n"
-    "  -v, --verbose             print more about what is done (repeat for more)\n"
+    "  -v, --verbose             print one line per rejected entry\n"
+    "Running:\n"
+    "  -j, --jobs N              inspection threads (default: number of CPUs)\n"
+    "      --confirm-window N    most unconfirmed messages in flight (default 4096)\n"
+    "      --reconnect-timeout DURATION  keep reconnecting to a lost broker this\n"
+    "                            long, then fail (default 30s; 0: fail at once)\n"
+    "      --blocked-timeout DURATION    wait this long while the broker blocks\n"
+    "                            publishing (default 5m)\n"
+    "      --check               connect, declare the queues, report their counts\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
-    "Exit status: 0 ok, 1 some files failed, 64 usage, 66 no such directory,\n"
-    "69 broker unreachable, 70 internal error, 77 authentication or access refused,\n"
-    "78 configuration or topology mismatch. See scan(1).\n";
+    "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage,\n"
+    "66 no such directory, 69 broker unreachable or lost, 70 internal error,\n"
+    "75 broker blocked publishing, 77 authentication or access refused,\n"
+    "78 configuration or topology mismatch, 130/143 interrupted. See scan(1).\n";
 
-enum { OPT_CHECK = 2000 };
+enum {
+    OPT_CHECK = 2000,
+    OPT_MAX_DEPTH,
+    OPT_ONE_FS,
+    OPT_HIDDEN,
+    OPT_INCLUDE,
+    OPT_EXCLUDE,
+    OPT_MIN_SIZE,
+    OPT_MAX_SIZE,
+    OPT_MIN_AGE,
+    OPT_MAX_AGE,
+    OPT_MIME,
+    OPT_NO_MIME,
+    OPT_READABLE,
+    OPT_DRY_RUN,
+    OPT_REJECTS,
+    OPT_JSON,
+    OPT_WINDOW,
+    OPT_RECONNECT_TIMEOUT,
+    OPT_BLOCKED_TIMEOUT
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_error(const char *fmt, ...)
@@ -57,83 +120,501 @@ static void usage_error(const char *fmt, ...)
 static int finish_stdout(int code)
 {
     if (fclose(stdout) != 0 && code == EXITCODE_OK) {
-        log_error("cannot write to standard output");
+        log_error("cannot write to standard output: %s", strerror(errno));
         return EXITCODE_IOERR;
     }
     return code;
 }
 
-int main(int argc, char **argv)
+/* A growable NULL-terminated list of patterns for --include and friends. */
+struct strlist {
+    const char **v;
+    size_t n;
+};
+
+static void strlist_add(struct strlist *l, const char *s)
+{
+    const char **v = realloc(l->v, (l->n + 2) * sizeof *v);
+    if (v == NULL) {
+        log_error("out of memory");
+        exit(EXITCODE_SOFTWARE);
+    }
+    v[l->n++] = s;
+    v[l->n] = NULL;
+    l->v = v;
+}
+
+struct options {
+    struct cfg cfg;
+    struct inspect_rules rules;
+    struct walk_opts walk;
+    struct strlist include, exclude, mime;
+    int check, dry_run, json, verbosity;
+    const char *rejects;
+    uint64_t jobs, window, reconnect_ms, blocked_ms, min_age_ms, max_age_ms;
+};
+
+static uint64_t parse_num(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+    uint64_t v;
+    char why[256];
+    if (opts_parse_u64(arg, min, max, &v, why, sizeof why) < 0)
+        usage_error("%s: %s", opt, why);
+    return v;
+}
+
+static uint64_t parse_size(const char *opt, const char *arg)
+{
+    uint64_t v;
+    char why[256];
+    if (opts_parse_size(arg, &v, why, sizeof why) < 0)
+        usage_error("%s: %s", opt, why);
+    return v;
+}
+
+static uint64_t parse_duration(const char *opt, const char *arg)
+{
+    uint64_t v;
+    char why[256];
+    if (opts_parse_duration(arg, &v, why, sizeof why) < 0)
+        usage_error("%s: %s", opt, why);
+    return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         CFG_LONG_OPTIONS,
+        {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
+        {"confirm-window", required_argument, NULL, OPT_WINDOW},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"exclude", required_argument, NULL, OPT_EXCLUDE},
         {"help", no_argument, NULL, 'h'},
+        {"hidden", no_argument, NULL, OPT_HIDDEN},
+        {"include", required_argument, NULL, OPT_INCLUDE},
+        {"jobs", required_argument, NULL, 'j'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"max-age", required_argument, NULL, OPT_MAX_AGE},
+        {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+        {"mime", required_argument, NULL, OPT_MIME},
+        {"min-age", required_argument, NULL, OPT_MIN_AGE},
+        {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+        {"no-mime", no_argument, NULL, OPT_NO_MIME},
+        {"one-file-system", no_argument, NULL, OPT_ONE_FS},
         {"quiet", no_argument, NULL, 'q'},
+        {"readable", no_argument, NULL, OPT_READABLE},
+        {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
+        {"rejects", required_argument, NULL, OPT_REJECTS},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct cfg c;
     char err[1024];
-    int check = 0, verbosity = LOG_LEVEL_WARN;
+    int opt, jobs_given = 0;
 
-    log_init("scan", LOG_LEVEL_WARN);
-    signal(SIGPIPE, SIG_IGN);
-    cfg_defaults(&c);
+    o->rules.max_size = UINT64_MAX;
+    o->rules.want_mime = 1;
+    o->verbosity = LOG_LEVEL_WARN;
+    o->window = 4096;
+    o->reconnect_ms = 30000;
+    o->blocked_ms = 300000;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->jobs = cpus > 0 ? (uint64_t)cpus : 1;
+    if (o->jobs > 256)
+        o->jobs = 256;
 
     opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1) {
-        int r = cfg_apply_option(&c, opt, optarg, err, sizeof err);
+    while ((opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1) {
+        int r = cfg_apply_option(&o->cfg, opt, optarg, err, sizeof err);
         if (r < 0)
             usage_error("%s", err);
         if (r > 0)
             continue;
         switch (opt) {
-        case OPT_CHECK: check = 1; break;
+        case OPT_CHECK:
+            o->check = 1;
+            break;
+        case OPT_MAX_DEPTH:
+            o->walk.max_depth = (unsigned)parse_num("--max-depth", optarg, 1, UINT_MAX);
+            break;
+        case OPT_ONE_FS:
+            o->walk.one_file_system = 1;
+            break;
+        case OPT_HIDDEN:
+            o->walk.hidden = 1;
+            break;
+        case OPT_INCLUDE:
+            strlist_add(&o->include, optarg);
+            break;
+        case OPT_EXCLUDE:
+            strlist_add(&o->exclude, optarg);
+            break;
+        case OPT_MIME:
+            strlist_add(&o->mime, optarg);
+            break;
+        case OPT_MIN_SIZE:
+            o->rules.min_size = parse_size("--min-size", optarg);
+            break;
+        case OPT_MAX_SIZE:
+            o->rules.max_size = parse_size("--max-size", optarg);
+            break;
+        case OPT_MIN_AGE:
+            o->rules.has_min_age = 1;
+            o->min_age_ms = parse_duration("--min-age", optarg);
+            break;
+        case OPT_MAX_AGE:
+            o->rules.has_max_age = 1;
+            o->max_age_ms = parse_duration("--max-age", optarg);
+            break;
+        case OPT_NO_MIME:
+            o->rules.want_mime = 0;
+            break;
+        case OPT_READABLE:
+            o->rules.readable = 1;
+            break;
+        case OPT_DRY_RUN:
+            o->dry_run = 1;
+            break;
+        case OPT_REJECTS:
+            o->rejects = optarg;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case 'j':
+            o->jobs = parse_num("--jobs", optarg, 1, 256);
+            jobs_given = 1;
+            break;
+        case OPT_WINDOW:
+            o->window = parse_num("--confirm-window", optarg, 1, 1000000);
+            break;
+        case OPT_RECONNECT_TIMEOUT:
+            o->reconnect_ms = parse_duration("--reconnect-timeout", optarg);
+            break;
+        case OPT_BLOCKED_TIMEOUT:
+            o->blocked_ms = parse_duration("--blocked-timeout", optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
-            return finish_stdout(EXITCODE_OK);
-        case 'q': verbosity = LOG_LEVEL_QUIET; break;
-        case 'v': verbosity = verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG; break;
+            exit(finish_stdout(EXITCODE_OK));
+        case 'q':
+            o->verbosity = LOG_LEVEL_QUIET;
+            break;
+        case 'v':
+            o->verbosity = o->verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+            break;
         case 'V':
             printf("scan (scanmove) %s\n", SCANMOVE_VERSION);
-            return finish_stdout(EXITCODE_OK);
-        case ':': usage_error("option '%s' needs an argument", argv[optind - 1]);
+            exit(finish_stdout(EXITCODE_OK));
+        case ':':
+            usage_error("option '%s' needs an argument", argv[optind - 1]);
         default:
             if (optopt != 0 && optopt < 256)
                 usage_error("unknown option '-%c'", optopt);
             usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    log_set_level((enum log_level)verbosity);
-    if (cfg_from_env(&c, err, sizeof err) < 0) {
+    if (o->cfg.url_flag[0] != '\0' && o->cfg.url_file[0] != '\0')
+        usage_error("--url and --url-file cannot be used together");
+    if (o->rules.min_size > o->rules.max_size)
+        usage_error("--min-size is larger than --max-size");
+    if (o->check && optind < argc)
+        usage_error("--check takes no directories");
+    if (!o->check && optind == argc)
+        usage_error("no directory to scan");
+    const char *env_jobs = getenv("SCANMOVE_JOBS");
+    if (!jobs_given && env_jobs != NULL && *env_jobs != '\0') {
+        if (opts_parse_u64(env_jobs, 1, 256, &o->jobs, err, sizeof err) < 0) {
+            log_error("SCANMOVE_JOBS: %s", err);
+            exit(EXITCODE_CONFIG);
+        }
+    }
+    o->rules.include = o->include.v;
+    o->rules.exclude = o->exclude.v;
+    o->rules.mime = o->mime.v;
+}
+
+/* Open each DIR and find its canonical path; exit 66 for a bad one. */
+static struct scan_root *open_roots(char **dirs, unsigned n)
+{
+    struct scan_root *roots = calloc(n, sizeof *roots);
+    if (roots == NULL) {
+        log_error("out of memory");
+        exit(EXITCODE_SOFTWARE);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        roots[i].arg = dirs[i];
+        roots[i].fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (roots[i].fd < 0) {
+            int e = errno;
+            log_error("%s: %s", dirs[i], e == ENOTDIR ? "not a directory" : strerror(e));
+            exit(EXITCODE_NOINPUT);
+        }
+        roots[i].real = realpath(dirs[i], NULL);
+        if (roots[i].real == NULL) {
+            log_error("%s: %s", dirs[i], strerror(errno));
+            exit(EXITCODE_NOINPUT);
+        }
+        roots[i].real_len = strlen(roots[i].real);
+        if (roots[i].real_len > MSG_PATH_MAX) {
+            log_error("%s: the path is longer than %d bytes", dirs[i], MSG_PATH_MAX);
+            exit(EXITCODE_NOINPUT);
+        }
+    }
+    return roots;
+}
+
+/* Everything the main loop needs, for the publisher's callbacks. */
+struct scan {
+    struct options *o;
+    struct scan_root *roots;
+    struct report report;
+    struct publisher *pub;
+    char host[MSG_HOST_MAX + 1];
+    char body[MSG_MAX_BYTES];
+};
+
+/* The broker's final word on one message. */
+static void on_done(void *arg, void *cookie, int ok, const char *reason)
+{
+    struct scan *s = arg;
+    struct item *it = cookie;
+    const struct scan_root *r = &s->roots[it->root];
+    report_outcome(&s->report, ok ? REPORT_PUBLISHED : REPORT_FAILED, r->real, r->real_len,
+                   it->path, it->path_len, reason, NULL, (uint64_t)it->st.st_size);
+    item_free(it);
+}
+
+static void on_tick(void *arg)
+{
+    struct scan *s = arg;
+    report_progress(&s->report, 0);
+}
+
+/* Build the message for an accepted item into s->body. */
+static int build(struct scan *s, const struct item *it, struct msg *m, size_t *len)
+{
+    const struct scan_root *r = &s->roots[it->root];
+    char err[256];
+    struct tm tm;
+    memset(m, 0, sizeof *m);
+    m->v = MSG_VERSION;
+    memcpy(m->root, r->real, r->real_len + 1);
+    m->root_len = r->real_len;
+    memcpy(m->path, it->path, it->path_len + 1);
+    m->path_len = it->path_len;
+    m->size = (uint64_t)it->st.st_size;
+    m->mtime_sec = it->st.st_mtim.tv_sec;
+    m->mtime_nsec = (uint32_t)it->st.st_mtim.tv_nsec;
+    m->dev = it->st.st_dev;
+    m->ino = it->st.st_ino;
+    m->mode = it->st.st_mode;
+    m->uid = it->st.st_uid;
+    m->gid = it->st.st_gid;
+    memcpy(m->mime, it->mime, sizeof m->mime);
+    gmtime_r(&it->seen.tv_sec, &tm);
+    size_t n = strftime(m->scanned_at, sizeof m->scanned_at, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(m->scanned_at + n, sizeof m->scanned_at - n, ".%03ldZ", it->seen.tv_nsec / 1000000);
+    memcpy(m->host, s->host, sizeof m->host);
+    msg_make_id(m);
+    if (msg_encode(m, s->body, sizeof s->body, len, err, sizeof err) < 0) {
+        log_error("internal error encoding %s: %s", it->path, err);
+        return -1;
+    }
+    return 0;
+}
+
+static struct timespec ts_minus_ms(struct timespec t, uint64_t ms)
+{
+    t.tv_sec -= (time_t)(ms / 1000);
+    t.tv_nsec -= (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec < 0) {
+        t.tv_nsec += 1000000000L;
+        t.tv_sec--;
+    }
+    return t;
+}
+
+/* Map a broker failure during the run to an exit status, with its sentence. */
+static int broker_failure(enum mq_status st, const char *err)
+{
+    log_error("%s", err);
+    return mq_exitcode(st);
+}
+
+static int run(struct options *o, char **dirs, unsigned n_dirs)
+{
+    static struct scan s; /* large: the message buffer */
+    char err[1024];
+    int code = EXITCODE_OK;
+    enum mq_status st = MQ_OK;
+
+    s.o = o;
+    s.roots = open_roots(dirs, n_dirs);
+    if (gethostname(s.host, sizeof s.host) != 0)
+        snprintf(s.host, sizeof s.host, "localhost");
+    s.host[sizeof s.host - 1] = '\0';
+
+    report_init(&s.report);
+    s.report.dry_run = o->dry_run;
+    s.report.quiet = o->verbosity == LOG_LEVEL_QUIET;
+    s.report.verbose = o->verbosity >= LOG_LEVEL_INFO;
+    s.report.progress = !s.report.quiet && isatty(STDERR_FILENO);
+    if (o->rejects != NULL) {
+        s.report.rejects = strcmp(o->rejects, "-") == 0 ? stdout : fopen(o->rejects, "w");
+        if (s.report.rejects == NULL) {
+            log_error("cannot write %s: %s", o->rejects, strerror(errno));
+            return EXITCODE_IOERR;
+        }
+    }
+
+    /* Ages are measured from the start of the scan. */
+    struct timespec start;
+    clock_gettime(CLOCK_REALTIME, &start);
+    o->rules.young_after = ts_minus_ms(start, o->min_age_ms);
+    o->rules.old_before = ts_minus_ms(start, o->max_age_ms);
+
+    if (!o->dry_run) {
+        char name[300];
+        tool_conn_name("scan", name, sizeof name);
+        struct publish_opts po = {
+            &o->cfg, name,   (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
+            &s,      on_tick};
+        st = publish_open(&po, &s.pub, err, sizeof err);
+        if (st != MQ_OK)
+            return broker_failure(st, err);
+    }
+
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    p.roots = s.roots;
+    p.n_roots = n_dirs;
+    p.rules = &o->rules;
+    p.walk = o->walk;
+    p.walk.stop = &stop_signal;
+    p.jobs = (unsigned)o->jobs;
+    p.stop = &stop_signal;
+    if (pipeline_start(&p, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return EXITCODE_SOFTWARE;
+    }
+
+    for (;;) {
+        struct item *it;
+        int r = pipeline_next(&p, 200, &it);
+        if (r < 0)
+            break;
+        if (r == 0) {
+            /* Idle: keep the connection alive and confirms flowing. */
+            if (s.pub != NULL && st == MQ_OK &&
+                (st = publish_poll(s.pub, err, sizeof err)) != MQ_OK)
+                stop_signal = stop_signal ? stop_signal : -1;
+            report_progress(&s.report, 0);
+            continue;
+        }
+        const struct scan_root *root = &s.roots[it->root];
+        if (it->kind != ITEM_ACCEPT) {
+            report_outcome(&s.report, it->kind == ITEM_REJECT ? REPORT_REJECTED : REPORT_FAILED,
+                           root->real, root->real_len, it->path, it->path_len, it->reason,
+                           it->detail, 0);
+            item_free(it);
+        } else {
+            struct msg m;
+            size_t len;
+            if (build(&s, it, &m, &len) < 0) {
+                report_outcome(&s.report, REPORT_FAILED, root->real, root->real_len, it->path,
+                               it->path_len, "io-error", "cannot encode the message", 0);
+                item_free(it);
+            } else if (o->dry_run) {
+                s.body[len] = '\n';
+                fwrite(s.body, 1, len + 1, stdout);
+                report_outcome(&s.report, REPORT_PUBLISHED, NULL, 0, NULL, 0, NULL, NULL, m.size);
+                item_free(it);
+            } else if (st != MQ_OK) {
+                /* The broker is gone for good: what is left is not published. */
+                report_outcome(&s.report, REPORT_FAILED, root->real, root->real_len, it->path,
+                               it->path_len, "unconfirmed", "not published: broker lost", 0);
+                item_free(it);
+            } else {
+                st = publish_send(s.pub, s.body, len, m.id, (uint64_t)it->seen.tv_sec, it, err,
+                                  sizeof err);
+                if (st != MQ_OK)
+                    stop_signal = stop_signal ? stop_signal : -1; /* end the walk */
+            }
+        }
+        report_progress(&s.report, 0);
+    }
+    pipeline_join(&p);
+    if (s.pub != NULL && st == MQ_OK)
+        st = publish_flush(s.pub, err, sizeof err);
+    publish_close(s.pub);
+    report_finish(&s.report);
+    if (st != MQ_OK)
+        code = broker_failure(st, err);
+    else if (stop_signal > 0)
+        code = 128 + stop_signal;
+    else if (s.report.failed > 0)
+        code = EXITCODE_SOME_FAILED;
+    if (o->json)
+        report_json(&s.report, stdout);
+    if (s.report.rejects != NULL && s.report.rejects != stdout &&
+        (fclose(s.report.rejects) != 0 || s.report.rejects_error)) {
+        log_error("cannot write %s: %s", o->rejects,
+                  strerror(s.report.rejects_error ? s.report.rejects_error : errno));
+        if (code == EXITCODE_OK)
+            code = EXITCODE_IOERR;
+    }
+    for (unsigned i = 0; i < n_dirs; i++) {
+        close(s.roots[i].fd);
+        free(s.roots[i].real);
+    }
+    free(s.roots);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    static struct options o;
+    char err[1024];
+
+    log_init("scan", LOG_LEVEL_WARN);
+    signal(SIGPIPE, SIG_IGN);
+    cfg_defaults(&o.cfg);
+    parse_options(argc, argv, &o);
+    log_set_level((enum log_level)o.verbosity);
+    if (cfg_from_env(&o.cfg, err, sizeof err) < 0) {
         log_error("%s", err);
         return EXITCODE_CONFIG;
     }
     if (cfg_hide_argv_password(argc, argv))
         log_warn("a password in --url is visible to other users; use --url-file or AMQP_URL");
-    if (c.url_flag[0] != '\0' && c.url_file[0] != '\0')
-        usage_error("--url and --url-file cannot be used together");
-    if (!check)
-        usage_error("%s", optind < argc ? "scanning directories is not available in this version; "
-                                          "use --check"
-                                        : "nothing to do: use --check");
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    if (cfg_finish(&c, err, sizeof err) < 0) {
+    if (!o.dry_run && cfg_finish(&o.cfg, err, sizeof err) < 0) {
         log_error("%s", err);
         return EXITCODE_CONFIG;
     }
 
-    char name[300], report[1024];
-    tool_conn_name("scan", name, sizeof name);
-    enum mq_status s = tool_check(&c, name, report, sizeof report, err, sizeof err);
-    if (s != MQ_OK) {
-        log_error("%s", err);
-        return finish_stdout(mq_exitcode(s));
+    if (o.check) {
+        char name[300], report[1024];
+        tool_conn_name("scan", name, sizeof name);
+        enum mq_status s = tool_check(&o.cfg, name, report, sizeof report, err, sizeof err);
+        if (s != MQ_OK) {
+            log_error("%s", err);
+            return finish_stdout(mq_exitcode(s));
+        }
+        printf("%s\n", report);
+        return finish_stdout(EXITCODE_OK);
     }
-    printf("%s\n", report);
-    return finish_stdout(EXITCODE_OK);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int code = run(&o, argv + optind, (unsigned)(argc - optind));
+    if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
+        return finish_stdout(code);
+    fflush(stdout);
+    return code;
 }

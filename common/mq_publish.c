@@ -1,0 +1,144 @@
+/* mq_publish.c - publishing with publisher confirms; see mq.h. */
+#include "mq.h"
+#include "mq_priv.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+enum mq_status mq_confirm_select(struct mq *m, char *err, size_t errlen)
+{
+    amqp_confirm_select(m->conn, MQ_CHANNEL);
+    enum mq_status s = mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn),
+                                           "turning on publisher confirms", err, errlen);
+    if (s == MQ_OK)
+        m->next_seq = 1;
+    return s;
+}
+
+static enum mq_status lost(struct mq *m, int rc, const char *doing, char *err, size_t errlen)
+{
+    char text[128];
+    snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
+    mq_priv_lower_first(text);
+    m->conn_open = 0;
+    m->channel_open = 0;
+    snprintf(err, errlen, "lost the connection to %s while %s: %s", m->display_url, doing, text);
+    return MQ_ERR_CLOSED;
+}
+
+enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
+                          const void *body, size_t len, const char *message_id, const char *type,
+                          uint64_t timestamp, uint64_t *seq, char *err, size_t errlen)
+{
+    if (!m->channel_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    amqp_basic_properties_t p;
+    memset(&p, 0, sizeof p);
+    p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+               AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
+    p.content_type = amqp_cstring_bytes("application/json");
+    p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    p.message_id = amqp_cstring_bytes(message_id);
+    p.timestamp = timestamp;
+    p.app_id = amqp_cstring_bytes("scanmove");
+    if (type != NULL) {
+        p._flags |= AMQP_BASIC_TYPE_FLAG;
+        p.type = amqp_cstring_bytes(type);
+    }
+    amqp_bytes_t b = {.len = len, .bytes = (void *)body};
+    int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
+                                amqp_cstring_bytes(routing_key), 1, 0, &p, b);
+    if (rc != AMQP_STATUS_OK)
+        return lost(m, rc, "publishing", err, errlen);
+    *seq = m->next_seq++;
+    return MQ_OK;
+}
+
+/* After a basic.return come a content header and body frames: read them,
+ * keeping the message id, so that the connection stays in step. */
+static enum mq_status read_returned(struct mq *m, struct mq_event *ev, char *err, size_t errlen)
+{
+    amqp_frame_t f;
+    int rc = amqp_simple_wait_frame(m->conn, &f);
+    if (rc != AMQP_STATUS_OK)
+        return lost(m, rc, "reading a returned message", err, errlen);
+    if (f.frame_type != AMQP_FRAME_HEADER) {
+        snprintf(err, errlen, "the broker sent a returned message without a header");
+        return MQ_ERR_PROTOCOL;
+    }
+    amqp_basic_properties_t *p = f.payload.properties.decoded;
+    if (p != NULL && (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
+        mq_priv_bytes_to_str(p->message_id, ev->message_id, sizeof ev->message_id);
+    uint64_t want = f.payload.properties.body_size, got = 0;
+    while (got < want) {
+        rc = amqp_simple_wait_frame(m->conn, &f);
+        if (rc != AMQP_STATUS_OK)
+            return lost(m, rc, "reading a returned message", err, errlen);
+        if (f.frame_type != AMQP_FRAME_BODY) {
+            snprintf(err, errlen, "the broker sent a returned message with a short body");
+            return MQ_ERR_PROTOCOL;
+        }
+        got += f.payload.body_fragment.len;
+    }
+    return MQ_OK;
+}
+
+enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, char *err,
+                             size_t errlen)
+{
+    memset(ev, 0, sizeof *ev);
+    if (!m->conn_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    for (;;) {
+        amqp_frame_t f;
+        struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+        int rc = amqp_simple_wait_frame_noblock(m->conn, &f, &tv);
+        if (rc == AMQP_STATUS_TIMEOUT)
+            return MQ_OK;
+        if (rc != AMQP_STATUS_OK)
+            return lost(m, rc, "waiting for confirms", err, errlen);
+        if (f.frame_type != AMQP_FRAME_METHOD)
+            continue;
+        switch (f.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD: {
+            amqp_basic_ack_t *a = f.payload.method.decoded;
+            ev->kind = MQ_EVENT_ACK;
+            ev->tag = a->delivery_tag;
+            ev->multiple = a->multiple;
+            amqp_maybe_release_buffers(m->conn);
+            return MQ_OK;
+        }
+        case AMQP_BASIC_NACK_METHOD: {
+            amqp_basic_nack_t *n = f.payload.method.decoded;
+            ev->kind = MQ_EVENT_NACK;
+            ev->tag = n->delivery_tag;
+            ev->multiple = n->multiple;
+            amqp_maybe_release_buffers(m->conn);
+            return MQ_OK;
+        }
+        case AMQP_BASIC_RETURN_METHOD: {
+            amqp_basic_return_t *r = f.payload.method.decoded;
+            ev->kind = MQ_EVENT_RETURN;
+            mq_priv_bytes_to_str(r->reply_text, ev->reply_text, sizeof ev->reply_text);
+            enum mq_status s = read_returned(m, ev, err, errlen);
+            amqp_maybe_release_buffers(m->conn);
+            return s;
+        }
+        default: {
+            enum mq_status s = mq_priv_handle_frame(m, &f, err, errlen);
+            if (s != MQ_OK)
+                return s;
+            /* Blocked/unblocked notices change state only; report them to
+             * the caller as "nothing yet" so it can look at mq_blocked(). */
+            if (f.payload.method.id == AMQP_CONNECTION_BLOCKED_METHOD ||
+                f.payload.method.id == AMQP_CONNECTION_UNBLOCKED_METHOD)
+                return MQ_OK;
+        }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+/*
+ * inspect.h - scan's rules: which files are accepted, and their type.
+ *
+ * Rules that need only the lstat data (name patterns, size, age) run in
+ * the walking thread (inspect_by_stat); rules that need the content
+ * (--readable, --mime, and the type for the message) run in inspection
+ * threads, each with its own libmagic handle (inspect_file).
+ */
+#ifndef SCANMOVE_INSPECT_H
+#define SCANMOVE_INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define INSPECT_PREFIX (64 * 1024) /* bytes libmagic looks at */
+
+struct inspect_rules {
+    const char **include; /* fnmatch patterns on the relative path; NULL-terminated or NULL */
+    const char **exclude;
+    const char **mime;           /* fnmatch patterns on the MIME type */
+    uint64_t min_size, max_size; /* max_size UINT64_MAX when unset */
+    int has_min_age, has_max_age;
+    struct timespec young_after; /* mtime after this: too young (start - min-age) */
+    struct timespec old_before;  /* mtime before this: too old (start - max-age) */
+    int readable;                /* --readable */
+    int want_mime;               /* put the type in the message (not --no-mime) */
+};
+
+/*
+ * inspect_by_stat - apply the rules that need no I/O to the regular file
+ * path (relative, NUL-terminated) with lstat data st. Returns NULL when it
+ * passes, or the reason it is rejected: "excluded", "too-small",
+ * "too-large", "too-young", "too-old".
+ */
+const char *inspect_by_stat(const struct inspect_rules *r, const char *path, const struct stat *st);
+
+/* inspect_needs_content - 1 when inspect_file has anything to do. */
+int inspect_needs_content(const struct inspect_rules *r);
+
+struct inspect_ctx; /* one per thread: a libmagic handle and a buffer */
+
+/*
+ * inspect_ctx_new - load libmagic's database. Returns NULL with a sentence
+ * in err when it cannot. Free with inspect_ctx_free (NULL is a no-op).
+ */
+struct inspect_ctx *inspect_ctx_new(char *err, size_t errlen);
+void inspect_ctx_free(struct inspect_ctx *c);
+
+enum inspect_result {
+    INSPECT_ACCEPT = 0,
+    INSPECT_REJECT, /* a rule said no: reason "unreadable" or "mime-not-allowed" */
+    INSPECT_FAIL    /* the file is not what the walk saw: "vanished", "io-error" */
+};
+
+/*
+ * inspect_file - open the file path beneath rootfd without following
+ * symlinks (a FIFO can never block: only regular files come here, opened
+ * non-blocking), check it is still the file the walk saw (same device and
+ * inode as st), and apply --readable and --mime; fill mime (mimelen bytes)
+ * with its type when the rules or the message need it, else "". *reason
+ * and detail (dlen bytes) explain a non-accept.
+ */
+enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rules *r, int rootfd,
+                                 const char *path, const struct stat *st, char *mime,
+                                 size_t mimelen, const char **reason, char *detail, size_t dlen);
+
+#endif

@@ -1,0 +1,188 @@
+/* pipeline.c - walking and inspecting threads of scan; see pipeline.h. */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_CAP 4096
+
+struct walk_ctx {
+    struct pipeline *p;
+    unsigned root;
+};
+
+void item_free(struct item *it)
+{
+    free(it);
+}
+
+static struct item *item_new(const struct walk_entry *e, unsigned root, enum item_kind kind,
+                             const char *reason)
+{
+    struct item *it = malloc(sizeof *it + e->path_len + 1);
+    if (it == NULL)
+        return NULL;
+    it->kind = kind;
+    it->root = root;
+    it->reason = reason;
+    it->detail[0] = '\0';
+    it->mime[0] = '\0';
+    it->have_st = e->st != NULL;
+    if (e->st != NULL)
+        it->st = *e->st;
+    clock_gettime(CLOCK_REALTIME, &it->seen);
+    it->path_len = e->path_len;
+    memcpy(it->path, e->path, e->path_len);
+    it->path[e->path_len] = '\0';
+    return it;
+}
+
+static int on_entry(const struct walk_entry *e, void *arg)
+{
+    struct walk_ctx *w = arg;
+    struct pipeline *p = w->p;
+    enum item_kind kind;
+    const char *reason = NULL;
+
+    switch (e->kind) {
+    case WALK_FILE:
+        reason = inspect_by_stat(p->rules, e->path, e->st);
+        kind = reason != NULL ? ITEM_REJECT : p->content ? ITEM_INSPECT : ITEM_ACCEPT;
+        break;
+    case WALK_SYMLINK:
+        kind = ITEM_REJECT;
+        reason = "symlink";
+        break;
+    case WALK_OTHER:
+        kind = ITEM_REJECT;
+        reason = "not-regular";
+        break;
+    case WALK_SKIPPED:
+        kind = ITEM_REJECT;
+        reason = e->reason;
+        break;
+    default:
+        kind = ITEM_FAIL;
+        reason = e->reason;
+        break;
+    }
+    struct item *it = item_new(e, w->root, kind, reason);
+    if (it == NULL)
+        return 1; /* out of memory: end the walk; main reports the shortfall */
+    if (e->err_no != 0)
+        snprintf(it->detail, sizeof it->detail, "%s", strerror(e->err_no));
+    queue_push(kind == ITEM_INSPECT ? &p->inspect_q : &p->result_q, it);
+    return 0;
+}
+
+static void *walker_main(void *arg)
+{
+    struct pipeline *p = arg;
+    for (unsigned i = 0; i < p->n_roots && !(p->stop && *p->stop); i++) {
+        struct walk_ctx w = {p, i};
+        char err[256];
+        if (walk_tree(p->roots[i].fd, &p->walk, on_entry, &w, err, sizeof err) < 0) {
+            struct walk_entry e = {WALK_FAILED, "", 0, NULL, 1, "unreadable-dir", 0};
+            struct item *it = item_new(&e, i, ITEM_FAIL, "unreadable-dir");
+            if (it != NULL) {
+                snprintf(it->detail, sizeof it->detail, "%s", err);
+                queue_push(&p->result_q, it);
+            }
+        }
+    }
+    if (p->content)
+        queue_done(&p->inspect_q);
+    queue_done(&p->result_q);
+    return NULL;
+}
+
+struct inspector_arg {
+    struct pipeline *p;
+    struct inspect_ctx *ctx;
+};
+
+static void *inspector_main(void *arg)
+{
+    struct inspector_arg *a = arg;
+    struct pipeline *p = a->p;
+    for (;;) {
+        void *v = NULL;
+        int got = queue_pop(&p->inspect_q, 1000, &v);
+        if (got < 0)
+            break;
+        if (got == 0)
+            continue;
+        struct item *it = v;
+        const char *reason = NULL;
+        enum inspect_result r =
+            inspect_file(a->ctx, p->rules, p->roots[it->root].fd, it->path, &it->st, it->mime,
+                         sizeof it->mime, &reason, it->detail, sizeof it->detail);
+        it->kind = r == INSPECT_ACCEPT   ? ITEM_ACCEPT
+                   : r == INSPECT_REJECT ? ITEM_REJECT
+                                         : ITEM_FAIL;
+        it->reason = reason;
+        queue_push(&p->result_q, it);
+    }
+    inspect_ctx_free(a->ctx);
+    free(a);
+    queue_done(&p->result_q);
+    return NULL;
+}
+
+int pipeline_start(struct pipeline *p, char *err, size_t errlen)
+{
+    p->content = inspect_needs_content(p->rules);
+    unsigned n = p->content ? p->jobs : 0;
+    if (queue_init(&p->result_q, QUEUE_CAP, 1 + (int)n) < 0 ||
+        queue_init(&p->inspect_q, QUEUE_CAP, 1) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->inspectors = calloc(n ? n : 1, sizeof *p->inspectors);
+    if (p->inspectors == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct inspector_arg *a = malloc(sizeof *a);
+        if (a == NULL || (a->ctx = inspect_ctx_new(err, errlen)) == NULL) {
+            free(a);
+            return -1;
+        }
+        a->p = p;
+        int e = pthread_create(&p->inspectors[i], NULL, inspector_main, a);
+        if (e != 0) {
+            inspect_ctx_free(a->ctx);
+            free(a);
+            snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
+            return -1;
+        }
+        p->started++;
+    }
+    int e = pthread_create(&p->walker, NULL, walker_main, p);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+int pipeline_next(struct pipeline *p, int timeout_ms, struct item **it)
+{
+    void *v = NULL;
+    int r = queue_pop(&p->result_q, timeout_ms, &v);
+    *it = v;
+    return r;
+}
+
+void pipeline_join(struct pipeline *p)
+{
+    pthread_join(p->walker, NULL);
+    for (unsigned i = 0; i < p->started; i++)
+        pthread_join(p->inspectors[i], NULL);
+    free(p->inspectors);
+    queue_destroy(&p->inspect_q);
+    queue_destroy(&p->result_q);
+}

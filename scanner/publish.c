@@ -1,0 +1,316 @@
+/* publish.c - confirm window and reconnection for scan; see publish.h. */
+#include "publish.h"
+
+#include "log.h"
+#include "msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct pending {
+    uint64_t seq; /* delivery tag on the current connection */
+    void *cookie;
+    char *body;
+    size_t len;
+    uint64_t timestamp;
+    char id[MSG_ID_LEN + 1];
+    int returned; /* the broker returned it as unroutable */
+    int settled;  /* confirmed or refused, out of order */
+    int nacked;
+};
+
+struct publisher {
+    struct publish_opts o;
+    struct mq *mq;
+    struct pending *ring;
+    size_t cap, head, count; /* ring of count entries from head, in publish order */
+    int dead;                /* lost for good: send nothing more */
+    int blocked_said;
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct pending *at(struct publisher *p, size_t i)
+{
+    return &p->ring[(p->head + i) % p->cap];
+}
+
+static enum mq_status connect_all(struct publisher *p, char *err, size_t errlen)
+{
+    enum mq_status s = mq_connect(p->o.cfg, p->o.conn_name, &p->mq, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    if ((s = mq_declare_topology(p->mq, p->o.cfg, NULL, err, errlen)) != MQ_OK ||
+        (s = mq_confirm_select(p->mq, err, errlen)) != MQ_OK) {
+        mq_close(p->mq);
+        p->mq = NULL;
+    }
+    return s;
+}
+
+enum mq_status publish_open(const struct publish_opts *o, struct publisher **out, char *err,
+                            size_t errlen)
+{
+    struct publisher *p = calloc(1, sizeof *p);
+    *out = NULL;
+    if (p == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return MQ_ERR_PROTOCOL;
+    }
+    p->o = *o;
+    p->cap = o->window ? o->window : 1;
+    p->ring = calloc(p->cap, sizeof *p->ring);
+    if (p->ring == NULL) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return MQ_ERR_PROTOCOL;
+    }
+    enum mq_status s = connect_all(p, err, errlen);
+    if (s != MQ_OK) {
+        publish_close(p);
+        return s;
+    }
+    *out = p;
+    return MQ_OK;
+}
+
+/* Retire settled entries from the head of the window, in order. */
+static void retire(struct publisher *p)
+{
+    while (p->count > 0 && at(p, 0)->settled) {
+        struct pending *e = at(p, 0);
+        const char *reason = e->nacked ? "nacked" : e->returned ? "unroutable" : NULL;
+        p->o.done(p->o.arg, e->cookie, reason == NULL, reason);
+        free(e->body);
+        e->body = NULL;
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+    }
+}
+
+/* Apply one broker event to the window. */
+static void apply(struct publisher *p, const struct mq_event *ev)
+{
+    if (ev->kind == MQ_EVENT_RETURN) {
+        for (size_t i = 0; i < p->count; i++)
+            if (strcmp(at(p, i)->id, ev->message_id) == 0 && !at(p, i)->settled) {
+                at(p, i)->returned = 1;
+                break;
+            }
+        return;
+    }
+    if (ev->kind != MQ_EVENT_ACK && ev->kind != MQ_EVENT_NACK)
+        return;
+    /* Sequence numbers in the window are contiguous and increasing. */
+    for (size_t i = 0; i < p->count; i++) {
+        struct pending *e = at(p, i);
+        if (e->seq > ev->tag)
+            break;
+        if (e->seq == ev->tag || ev->multiple) {
+            if (!e->settled && ev->kind == MQ_EVENT_NACK)
+                e->nacked = 1;
+            e->settled = 1;
+        }
+    }
+    retire(p);
+}
+
+/* Give up: every message in the window is reported unconfirmed. */
+static void abandon(struct publisher *p)
+{
+    while (p->count > 0) {
+        struct pending *e = at(p, 0);
+        p->o.done(p->o.arg, e->cookie, 0, "unconfirmed");
+        free(e->body);
+        e->body = NULL;
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+    }
+    p->dead = 1;
+}
+
+/* The connection is gone: reconnect within the timeout and publish the
+ * whole window again, or give up. */
+static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
+{
+    mq_close(p->mq);
+    p->mq = NULL;
+    double deadline = now_s() + (double)p->o.reconnect_timeout_ms / 1000.0;
+    double wait = 1.0;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", err);
+    while (p->o.reconnect_timeout_ms > 0 && now_s() < deadline) {
+        log_warn("%s; reconnecting", why);
+        double left = deadline - now_s();
+        double nap = wait < left ? wait : left;
+        struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
+        nanosleep(&ts, NULL);
+        wait = wait * 2 > 30 ? 30 : wait * 2;
+        if (connect_all(p, why, sizeof why) != MQ_OK)
+            continue;
+        /* Publish everything unconfirmed again, in order, with new tags. */
+        int ok = 1;
+        for (size_t i = 0; i < p->count && ok; i++) {
+            struct pending *e = at(p, i);
+            e->returned = 0;
+            ok =
+                mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, e->body, e->len, e->id,
+                           "scanmove.file.v1", e->timestamp, &e->seq, why, sizeof why) == MQ_OK;
+        }
+        if (ok) {
+            log_warn("reconnected to %s; published %zu unconfirmed messages again",
+                     mq_display_url(p->mq), p->count);
+            return MQ_OK;
+        }
+        mq_close(p->mq);
+        p->mq = NULL;
+    }
+    size_t n = p->count;
+    snprintf(err, errlen, "%s: %zu message%s not confirmed", why, n, n == 1 ? " was" : "s were");
+    abandon(p);
+    return MQ_ERR_CLOSED;
+}
+
+/* Wait up to timeout_ms for events and apply them all; handle loss and
+ * blocking. */
+static enum mq_status pump(struct publisher *p, int timeout_ms, char *err, size_t errlen)
+{
+    for (;;) {
+        struct mq_event ev;
+        enum mq_status s = mq_next_event(p->mq, timeout_ms, &ev, err, errlen);
+        if (s == MQ_ERR_CLOSED) {
+            s = recover(p, err, errlen);
+            if (s != MQ_OK)
+                return s;
+            continue;
+        }
+        if (s != MQ_OK) {
+            abandon(p);
+            return s;
+        }
+        if (ev.kind == MQ_EVENT_NONE)
+            return MQ_OK;
+        apply(p, &ev);
+        timeout_ms = 0; /* drain what is there, then return */
+    }
+}
+
+/* While the broker blocks publishing, wait for it to unblock us. */
+static enum mq_status wait_unblocked(struct publisher *p, char *err, size_t errlen)
+{
+    const char *why;
+    if (!mq_blocked(p->mq, &why))
+        return MQ_OK;
+    double deadline = now_s() + (double)p->o.blocked_timeout_ms / 1000.0;
+    log_warn("broker blocked publishing: %s; waiting up to %.0f s", why,
+             (double)p->o.blocked_timeout_ms / 1000.0);
+    while (mq_blocked(p->mq, &why)) {
+        if (now_s() >= deadline) {
+            size_t n = p->count;
+            snprintf(err, errlen, "broker blocked publishing for too long: %s; %zu message%s", why,
+                     n, n == 1 ? " was not confirmed" : "s were not confirmed");
+            abandon(p);
+            return MQ_ERR_BLOCKED;
+        }
+        enum mq_status s = pump(p, 500, err, errlen);
+        if (s != MQ_OK)
+            return s;
+        if (p->o.tick != NULL)
+            p->o.tick(p->o.arg);
+        if (p->mq == NULL)
+            break;
+    }
+    log_warn("broker unblocked publishing");
+    return MQ_OK;
+}
+
+enum mq_status publish_send(struct publisher *p, const void *body, size_t len, const char *id,
+                            uint64_t timestamp, void *cookie, char *err, size_t errlen)
+{
+    enum mq_status s;
+    if (p->dead) {
+        p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+        snprintf(err, errlen, "the broker connection was lost");
+        return MQ_ERR_CLOSED;
+    }
+    /* Room in the window; confirms are read every so often even when
+     * there is room, so that they flow back while we publish. */
+    while (p->count == p->cap || (p->count & 63) == 63) {
+        if ((s = pump(p, p->count == p->cap ? 1000 : 0, err, errlen)) != MQ_OK)
+            goto lost;
+        if (p->count < p->cap)
+            break;
+        if (p->o.tick != NULL)
+            p->o.tick(p->o.arg);
+    }
+    if ((s = wait_unblocked(p, err, errlen)) != MQ_OK)
+        goto lost;
+
+    struct pending *e = at(p, p->count);
+    memset(e, 0, sizeof *e);
+    e->body = malloc(len);
+    if (e->body == NULL) {
+        snprintf(err, errlen, "out of memory");
+        abandon(p);
+        p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+        return MQ_ERR_PROTOCOL;
+    }
+    memcpy(e->body, body, len);
+    e->len = len;
+    e->cookie = cookie;
+    e->timestamp = timestamp;
+    snprintf(e->id, sizeof e->id, "%s", id);
+    p->count++;
+    s = mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, body, len, id,
+                   "scanmove.file.v1", timestamp, &e->seq, err, errlen);
+    if (s == MQ_ERR_CLOSED)
+        s = recover(p, err, errlen); /* republishes this one too */
+    return s;
+lost:
+    p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+    return s;
+}
+
+enum mq_status publish_flush(struct publisher *p, char *err, size_t errlen)
+{
+    while (p->count > 0) {
+        enum mq_status s = pump(p, 1000, err, errlen);
+        if (s != MQ_OK)
+            return s;
+        if (p->o.tick != NULL)
+            p->o.tick(p->o.arg);
+    }
+    return MQ_OK;
+}
+
+enum mq_status publish_poll(struct publisher *p, char *err, size_t errlen)
+{
+    if (p->dead) {
+        snprintf(err, errlen, "the broker connection was lost");
+        return MQ_ERR_CLOSED;
+    }
+    return pump(p, 0, err, errlen);
+}
+
+size_t publish_unconfirmed(const struct publisher *p)
+{
+    return p->count;
+}
+
+void publish_close(struct publisher *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->count; i++)
+        free(at(p, i)->body);
+    mq_close(p->mq);
+    free(p->ring);
+    free(p);
+}

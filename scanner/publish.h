@@ -1,0 +1,78 @@
+/*
+ * publish.h - scan's publisher: a sliding window of unconfirmed messages
+ * over one broker connection, with reconnection.
+ *
+ * A message counts as published only when the broker confirms it. Each
+ * message stays in the window (with a copy of its body) until then, so
+ * that after a lost connection everything unconfirmed can be published
+ * again on a new one: duplicates are possible (the mover recognises them
+ * by id), losses are not. Used from one thread.
+ */
+#ifndef SCANMOVE_PUBLISH_H
+#define SCANMOVE_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "mq.h"
+
+struct publisher;
+
+/*
+ * publish_done_fn - the final word on one message: ok is 1 when the broker
+ * confirmed it, else reason is "nacked", "unroutable" or "unconfirmed".
+ * cookie is what publish_send was given.
+ */
+typedef void (*publish_done_fn)(void *arg, void *cookie, int ok, const char *reason);
+
+struct publish_opts {
+    const struct cfg *cfg;
+    const char *conn_name;
+    unsigned window;               /* most unconfirmed messages at once */
+    uint64_t reconnect_timeout_ms; /* 0: a lost connection is final */
+    uint64_t blocked_timeout_ms;   /* longest wait while the broker blocks us */
+    publish_done_fn done;
+    void *arg;
+    void (*tick)(void *arg); /* called while waiting, e.g. to redraw progress; may be NULL */
+};
+
+/*
+ * publish_open - connect, declare the topology, turn on confirms. On MQ_OK
+ * *out is ready; else err holds the sentence.
+ */
+enum mq_status publish_open(const struct publish_opts *o, struct publisher **out, char *err,
+                            size_t errlen);
+
+/*
+ * publish_send - publish one message (body copied; id is its message id;
+ * cookie is handed back through done, which may run for earlier messages
+ * during this call). Waits while the window is full or the broker blocks
+ * publishing. Returns MQ_OK; or MQ_ERR_CLOSED when the broker was lost
+ * and not regained in time, MQ_ERR_BLOCKED when blocked too long: then
+ * every message still unconfirmed (this one included) has been reported
+ * "unconfirmed", and nothing more can be sent.
+ */
+enum mq_status publish_send(struct publisher *p, const void *body, size_t len, const char *id,
+                            uint64_t timestamp, void *cookie, char *err, size_t errlen);
+
+/*
+ * publish_flush - wait until every message sent is confirmed or refused.
+ * Returns as publish_send.
+ */
+enum mq_status publish_flush(struct publisher *p, char *err, size_t errlen);
+
+/*
+ * publish_poll - read what the broker has sent without waiting (confirms,
+ * heartbeats, blocked notices). Call it while idle for long. Returns as
+ * publish_send.
+ */
+enum mq_status publish_poll(struct publisher *p, char *err, size_t errlen);
+
+/* publish_unconfirmed - how many messages are still waiting for their confirm. */
+size_t publish_unconfirmed(const struct publisher *p);
+
+/* publish_close - close the connection and free p (NULL is a no-op). */
+void publish_close(struct publisher *p);
+
+#endif

@@ -1,0 +1,76 @@
+/* queue.c - bounded blocking queue; see queue.h. */
+#include "queue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+int queue_init(struct queue *q, size_t cap, int producers)
+{
+    q->slots = calloc(cap, sizeof *q->slots);
+    if (q->slots == NULL)
+        return -1;
+    q->cap = cap;
+    q->head = q->count = 0;
+    q->producers = producers;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+    return 0;
+}
+
+void queue_destroy(struct queue *q)
+{
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    free(q->slots);
+}
+
+void queue_push(struct queue *q, void *item)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == q->cap)
+        pthread_cond_wait(&q->not_full, &q->mu);
+    q->slots[(q->head + q->count) % q->cap] = item;
+    q->count++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void queue_done(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->producers--;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+int queue_pop(struct queue *q, int timeout_ms, void **item)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int r = 0;
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0 && q->producers > 0) {
+        if (pthread_cond_timedwait(&q->not_empty, &q->mu, &until) == ETIMEDOUT)
+            break;
+    }
+    if (q->count > 0) {
+        *item = q->slots[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        pthread_cond_signal(&q->not_full);
+        r = 1;
+    } else if (q->producers <= 0) {
+        r = -1;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}

@@ -1,0 +1,52 @@
+/*
+ * report.h - what scan tells the user: one outcome per entry, counted by
+ * reason, written to --rejects, a live progress line on a terminal, and
+ * the summary at the end (a line on stderr, or JSON on stdout).
+ * Used from the main thread only.
+ */
+#ifndef SCANMOVE_REPORT_H
+#define SCANMOVE_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum report_outcome { REPORT_PUBLISHED, REPORT_REJECTED, REPORT_FAILED };
+
+struct report {
+    FILE *rejects; /* --rejects, or NULL */
+    int progress;  /* draw the live line on stderr */
+    int quiet;     /* no summary line */
+    int verbose;   /* one stderr line per rejected or failed entry */
+    int dry_run;
+    uint64_t files, published, rejected, failed, bytes;
+    uint64_t by_reason[32];
+    double start, last_draw;
+    int drawn;         /* a progress line is on the screen */
+    int rejects_error; /* writing --rejects failed (errno kept) */
+};
+
+/* report_init - zero r and note the start time. */
+void report_init(struct report *r);
+
+/*
+ * report_outcome - count one entry's outcome. For rejected and failed
+ * entries, root/path (bytes) and reason (a stable code) go to --rejects as
+ * a JSON line, with detail when not NULL. size counts for published files.
+ */
+void report_outcome(struct report *r, enum report_outcome o, const char *root, size_t root_len,
+                    const char *path, size_t path_len, const char *reason, const char *detail,
+                    uint64_t size);
+
+/* report_progress - redraw the progress line when due (every 200 ms), or now when force. */
+void report_progress(struct report *r, int force);
+
+/* report_finish - clear the progress line, print the summary line (unless quiet). */
+void report_finish(struct report *r);
+
+/* report_json - print the summary as one JSON object and a newline on out. */
+void report_json(const struct report *r, FILE *out);
+
+/* report_now - seconds on a monotonic clock. */
+double report_now(void);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * walk.h - streaming directory traversal for scan.
+ *
+ * Depth first, one open directory per level, entries handed to a callback
+ * as readdir(3) returns them: memory does not grow with the size of a
+ * directory or of the tree. Symbolic links are never followed; every
+ * entry is lstat'ed relative to its open parent (fstatat), so a directory
+ * swapped for a symlink mid-walk is seen as a symlink, not entered.
+ */
+#ifndef SCANMOVE_WALK_H
+#define SCANMOVE_WALK_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+/* Longest relative path accepted: one the kernel takes in a single openat(2)
+ * (PATH_MAX counts the NUL). Longer ones are "path-too-long". */
+#define WALK_PATH_MAX (PATH_MAX - 1)
+
+enum walk_kind {
+    WALK_FILE,    /* a regular file */
+    WALK_SYMLINK, /* a symbolic link (never followed) */
+    WALK_OTHER,   /* FIFO, socket, device: never opened */
+    WALK_SKIPPED, /* an entry the walk leaves out: reason "hidden", "too-deep",
+                     "other-filesystem" (directories are then not entered) */
+    WALK_FAILED   /* reason "unreadable-dir", "vanished", "io-error" or "path-too-long" */
+};
+
+struct walk_entry {
+    enum walk_kind kind;
+    const char *path; /* relative to the walk's root, NUL-terminated, no leading '/' */
+    size_t path_len;
+    const struct stat *st; /* lstat of the entry; NULL for some WALK_FAILED */
+    int is_dir;            /* the entry is a directory (WALK_SKIPPED, WALK_FAILED) */
+    const char *reason;    /* WALK_SKIPPED and WALK_FAILED */
+    int err_no;            /* WALK_FAILED: the errno behind it, or 0 */
+};
+
+struct walk_opts {
+    unsigned max_depth;          /* 0: unlimited; 1: only the root's own entries */
+    int one_file_system;         /* do not enter directories on another device than the root */
+    int hidden;                  /* include entries whose name starts with '.' */
+    volatile sig_atomic_t *stop; /* when non-NULL and set, the walk ends early */
+};
+
+/*
+ * walk_fn - called once per entry, in readdir order, from the walking
+ * thread. e and what it points to are valid during the call only. Return
+ * 0 to go on, non-zero to end the walk.
+ */
+typedef int (*walk_fn)(const struct walk_entry *e, void *arg);
+
+/*
+ * walk_tree - walk the directory open as rootfd (not closed, not moved;
+ * the walk uses its own descriptors). Directories are not reported except
+ * when skipped or failed. Returns 0 when the walk completed or was stopped
+ * by the callback or o->stop, -1 with a sentence in err when the root
+ * itself cannot be read.
+ */
+int walk_tree(int rootfd, const struct walk_opts *o, walk_fn fn, void *arg, char *err,
+              size_t errlen);
+
+#endif
