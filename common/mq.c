@@ -374,6 +374,12 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
     }
     m->conn_open = 1;
     read_server_version(m);
+    /* No RPC may wait forever (a broker that stopped answering but keeps
+     * the socket open); the library's default is to wait forever. */
+    uint64_t rpc_ms = c->connect_timeout_ms > 30000 ? c->connect_timeout_ms : 30000;
+    struct timeval rpc = {.tv_sec = (time_t)(rpc_ms / 1000),
+                          .tv_usec = (suseconds_t)(rpc_ms % 1000) * 1000};
+    amqp_set_rpc_timeout(m->conn, &rpc);
     s = open_channel(m, err, errlen);
     if (s != MQ_OK)
         goto fail;
@@ -600,6 +606,12 @@ void mq_close(struct mq *m)
 {
     if (m == NULL)
         return;
+    /* A blocked broker reads nothing from us: a polite close would wait
+     * for a reply that does not come. Hanging up is safe for the broker. */
+    if (m->conn != NULL && m->blocked) {
+        m->channel_open = 0;
+        m->conn_open = 0;
+    }
     if (m->conn != NULL) {
         if (m->channel_open)
             amqp_channel_close(m->conn, MQ_CHANNEL, AMQP_REPLY_SUCCESS);

@@ -91,16 +91,23 @@ int main(int argc, char **argv)
         if (r > 0)
             continue;
         switch (opt) {
-        case OPT_CHECK: check = 1; break;
+        case OPT_CHECK:
+            check = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return finish_stdout(EXITCODE_OK);
-        case 'q': verbosity = LOG_LEVEL_QUIET; break;
-        case 'v': verbosity = verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG; break;
+        case 'q':
+            verbosity = LOG_LEVEL_QUIET;
+            break;
+        case 'v':
+            verbosity = verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+            break;
         case 'V':
             printf("move (scanmove) %s\n", SCANMOVE_VERSION);
             return finish_stdout(EXITCODE_OK);
-        case ':': usage_error("option '%s' needs an argument", argv[optind - 1]);
+        case ':':
+            usage_error("option '%s' needs an argument", argv[optind - 1]);
         default:
             if (optopt != 0 && optopt < 256)
                 usage_error("unknown option '-%c'", optopt);

@@ -437,12 +437,6 @@ static struct timespec ts_minus_ms(struct timespec t, uint64_t ms)
     return t;
 }
 
-/* Map a broker failure during the run to an exit status, with its sentence. */
-static int broker_failure(enum mq_status st, const char *err)
-{
-    log_error("%s", err);
-    return mq_exitcode(st);
-}
 
 static int run(struct options *o, char **dirs, unsigned n_dirs)
 {
@@ -483,8 +477,10 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
             &o->cfg, name,   (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
             &s,      on_tick};
         st = publish_open(&po, &s.pub, err, sizeof err);
-        if (st != MQ_OK)
-            return broker_failure(st, err);
+        if (st != MQ_OK) {
+            log_error("%s", err);
+            return mq_exitcode(st);
+        }
     }
 
     struct pipeline p;
@@ -551,8 +547,15 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
         st = publish_flush(s.pub, err, sizeof err);
     publish_close(s.pub);
     report_finish(&s.report);
-    if (st != MQ_OK)
-        code = broker_failure(st, err);
+    if (st != MQ_OK) {
+        /* One sentence for every file the broker did not confirm: those in
+         * flight when it went and those that never got to it. */
+        uint64_t n = report_count(&s.report, "unconfirmed");
+        log_error("%s: %s: %llu message%s not confirmed",
+                  st == MQ_ERR_BLOCKED ? "gave up publishing" : "lost the broker", err,
+                  (unsigned long long)n, n == 1 ? " was" : "s were");
+        code = mq_exitcode(st);
+    }
     else if (stop_signal > 0)
         code = 128 + stop_signal;
     else if (s.report.failed > 0)

@@ -172,8 +172,7 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
         mq_close(p->mq);
         p->mq = NULL;
     }
-    size_t n = p->count;
-    snprintf(err, errlen, "%s: %zu message%s not confirmed", why, n, n == 1 ? " was" : "s were");
+    snprintf(err, errlen, "%s", why);
     abandon(p);
     return MQ_ERR_CLOSED;
 }
@@ -213,9 +212,8 @@ static enum mq_status wait_unblocked(struct publisher *p, char *err, size_t errl
              (double)p->o.blocked_timeout_ms / 1000.0);
     while (mq_blocked(p->mq, &why)) {
         if (now_s() >= deadline) {
-            size_t n = p->count;
-            snprintf(err, errlen, "broker blocked publishing for too long: %s; %zu message%s", why,
-                     n, n == 1 ? " was not confirmed" : "s were not confirmed");
+            snprintf(err, errlen, "broker blocked publishing for longer than %.0f s: %s",
+                     (double)p->o.blocked_timeout_ms / 1000.0, why);
             abandon(p);
             return MQ_ERR_BLOCKED;
         }

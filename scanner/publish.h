@@ -49,7 +49,8 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
  * cookie is handed back through done, which may run for earlier messages
  * during this call). Waits while the window is full or the broker blocks
  * publishing. Returns MQ_OK; or MQ_ERR_CLOSED when the broker was lost
- * and not regained in time, MQ_ERR_BLOCKED when blocked too long: then
+ * and not regained in time, MQ_ERR_BLOCKED when blocked too long, with
+ * why in err: then
  * every message still unconfirmed (this one included) has been reported
  * "unconfirmed", and nothing more can be sent.
  */

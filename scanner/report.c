@@ -39,6 +39,12 @@ static size_t reason_index(const char *reason)
     return N_REASONS; /* not counted by reason; a bug if it happens */
 }
 
+uint64_t report_count(const struct report *r, const char *reason)
+{
+    size_t i = reason_index(reason);
+    return i < N_REASONS ? r->by_reason[i] : 0;
+}
+
 static void clear_line(struct report *r)
 {
     if (r->drawn) {

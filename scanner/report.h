@@ -46,6 +46,9 @@ void report_finish(struct report *r);
 /* report_json - print the summary as one JSON object and a newline on out. */
 void report_json(const struct report *r, FILE *out);
 
+/* report_count - how many entries got reason. */
+uint64_t report_count(const struct report *r, const char *reason);
+
 /* report_now - seconds on a monotonic clock. */
 double report_now(void);
 

@@ -1,0 +1,846 @@
+#!/usr/bin/env bash
+# scan without a broker: every selection rule and reason code, the message
+# fields, awkward names, --rejects, --json, the summary line, exit statuses
+# and usage errors. Everything runs with --dry-run, which prints the message
+# bodies on stdout instead of publishing them.
+#
+# A small Python checker (python3, standard library only) parses the JSON
+# lines: it checks every printed message against the file on disk (lstat,
+# the id recomputed as docs/message-format.md defines it), every --rejects
+# line against the reason codes, and the --json summary against the lines.
+. "$(dirname "$0")/../lib.sh"
+unset SCANMOVE_JOBS
+# Some runs change directory: keep the binary reachable.
+case $SCAN in /*) ;; *) SCAN=$PWD/$SCAN ;; esac
+# The system python3 when there is one: a version manager's shim costs 0.1 s
+# a call, and the checker runs a few hundred times.
+PY3=python3
+[ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
+
+PY=$WORK/check.py
+cat >"$PY" <<'EOF'
+"""Checks of scan's JSON lines; prints what is wrong and exits 1."""
+import base64, datetime, json, os, re, socket, stat, struct, sys
+from collections import Counter
+
+REJECTED = {"hidden", "excluded", "too-small", "too-large", "too-young", "too-old",
+            "mime-not-allowed", "unreadable", "symlink", "not-regular", "too-deep",
+            "other-filesystem"}
+FAILED = {"io-error", "vanished", "unreadable-dir", "path-too-long", "unconfirmed",
+          "nacked", "unroutable"}
+DEC = re.compile(r"0|[1-9][0-9]*")
+
+
+def die(msg):
+    print(msg)
+    sys.exit(1)
+
+
+def utf8(b):
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def name(o, key):
+    """The bytes of o's root or path, from the plain or the _b64 form."""
+    plain, b64 = key in o, key + "_b64" in o
+    if plain == b64:
+        die("%s: exactly one of %s/%s_b64 expected: %s" % (key, key, key, json.dumps(o)))
+    if plain:
+        if not isinstance(o[key], str):
+            die("%s is not a string: %s" % (key, json.dumps(o)))
+        try:
+            return o[key].encode("utf-8")
+        except UnicodeEncodeError:
+            die("%s is not valid UTF-8: %s" % (key, json.dumps(o)))
+    try:
+        b = base64.b64decode(o[key + "_b64"], validate=True)
+    except Exception as e:
+        die("%s_b64 is not base64 (%s): %s" % (key, e, json.dumps(o)))
+    if utf8(b):
+        die("%s_b64 used for a valid UTF-8 name: %s" % (key, json.dumps(o)))
+    return b
+
+
+def check_names(o):
+    root, path = name(o, "root"), name(o, "path")
+    if not root.startswith(b"/"):
+        die("root is not absolute: %s" % json.dumps(o))
+    if path == b"" or path.startswith(b"/") or b".." in path.split(b"/"):
+        die("bad relative path: %s" % json.dumps(o))
+    return root, path
+
+
+def load(files):
+    """Sort the lines of files into messages, reject lines and summaries."""
+    msgs, rejs, sums = [], [], []
+    for f in files:
+        with open(f, "rb") as fh:
+            pieces = fh.read().split(b"\n")
+        if pieces[-1] != b"":
+            die("%s does not end with a newline" % f)
+        for n, raw in enumerate(pieces[:-1], 1):
+            try:
+                o = json.loads(raw)
+            except Exception as e:
+                die("%s line %d is not JSON (%s): %r" % (f, n, e, raw[:300]))
+            if not isinstance(o, dict):
+                die("%s line %d is not an object: %r" % (f, n, raw[:300]))
+            if "v" in o:
+                check_names(o)
+                msgs.append(o)
+            elif "outcome" in o:
+                check_names(o)
+                extra = set(o) - {"root", "root_b64", "path", "path_b64", "outcome", "reason",
+                                  "detail"}
+                if extra:
+                    die("unexpected keys %s in %s" % (sorted(extra), json.dumps(o)))
+                ok = (REJECTED if o["outcome"] == "rejected" else
+                      FAILED if o["outcome"] == "failed" else set())
+                if o.get("reason") not in ok:
+                    die("unknown outcome/reason: %s" % json.dumps(o))
+                if "detail" in o and not isinstance(o["detail"], str):
+                    die("detail is not a string: %s" % json.dumps(o))
+                rejs.append(o)
+            elif "files" in o:
+                sums.append(o)
+            else:
+                die("%s line %d is neither a message, a reject line nor a summary: %r"
+                    % (f, n, raw[:300]))
+    return msgs, rejs, sums
+
+
+def split_args(args):
+    i = args.index("--")
+    return args[:i], args[i + 1:]
+
+
+def fnv128(data):
+    h = 0x6C62272E07BB014262B821756295C58D
+    for b in data:
+        h = ((h ^ b) * 0x0000000001000000000000000000013B) & ((1 << 128) - 1)
+    return "%032x" % h
+
+
+def fmt_mtime(ns):
+    sign, a = ("-", -ns) if ns < 0 else ("", ns)
+    return "%s%d.%09d" % (sign, a // 10**9, a % 10**9)
+
+
+def lstat_beneath(root, path):
+    """lstat root/path without building a path string over PATH_MAX."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        parts = path.split(b"/")
+        for comp in parts[:-1]:
+            nfd = os.open(comp, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        return os.lstat(parts[-1], dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def check_msg(m, mime_mode):
+    def bad(why):
+        die("%s: %s" % (why, json.dumps(m)))
+    for k in ("v", "id", "size", "mtime", "dev", "ino", "mode", "uid", "gid", "scanned_at",
+              "host"):
+        if k not in m:
+            bad("missing %s" % k)
+    if m["v"] != 1 or isinstance(m["v"], bool):
+        bad("v is not 1")
+    if not isinstance(m["id"], str) or not re.fullmatch(r"[0-9a-f]{32}", m["id"]):
+        bad("id is not 32 lowercase hex digits")
+    for k in ("size", "dev", "ino"):
+        if not isinstance(m[k], str) or not DEC.fullmatch(m[k]):
+            bad("%s is not a decimal string" % k)
+    if not isinstance(m["mtime"], str) or not re.fullmatch(r"-?(0|[1-9][0-9]*)\.[0-9]{9}",
+                                                           m["mtime"]):
+        bad("mtime is not SECONDS.NNNNNNNNN")
+    for k in ("mode", "uid", "gid"):
+        if not isinstance(m[k], int) or isinstance(m[k], bool):
+            bad("%s is not an integer" % k)
+    sa = m["scanned_at"]
+    if not isinstance(sa, str) or not re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sa):
+        bad("scanned_at is not RFC 3339 UTC with milliseconds")
+    t = datetime.datetime.strptime(sa, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc)
+    if abs(t.timestamp() - datetime.datetime.now(datetime.timezone.utc).timestamp()) > 3600:
+        bad("scanned_at is not now")
+    if m["host"] != socket.gethostname():
+        bad("host is not %s" % socket.gethostname())
+    if mime_mode == "present" and not (isinstance(m.get("mime"), str) and m["mime"]):
+        bad("no mime")
+    if mime_mode == "absent" and "mime" in m:
+        bad("mime present")
+    if "mime" in m and not isinstance(m["mime"], str):
+        bad("mime is not a string")
+    root, path = check_names(m)
+    try:
+        st = lstat_beneath(root, path)
+    except OSError as e:
+        bad("cannot lstat the file (%s)" % e)
+    if not stat.S_ISREG(st.st_mode):
+        bad("not a regular file")
+    want = {"size": str(st.st_size), "dev": str(st.st_dev), "ino": str(st.st_ino),
+            "mode": st.st_mode, "uid": st.st_uid, "gid": st.st_gid,
+            "mtime": fmt_mtime(st.st_mtime_ns)}
+    for k, v in want.items():
+        if m[k] != v:
+            bad("%s is %r, the file says %r" % (k, m[k], v))
+    sec, nsec = divmod(st.st_mtime_ns, 10**9)
+    data = struct.pack("<QQQqI", st.st_dev, st.st_ino, st.st_size, sec, nsec)
+    if m["id"] != fnv128(data + root + b"\0" + path):
+        bad("id is not the FNV-1a hash of docs/message-format.md")
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "outcomes":
+        # outcomes ROOT FILE... -- PATH OUTCOME ... : every entry's outcomes
+        # are exactly the expected one; ROOT ('' = any) is every line's root.
+        files, pairs = split_args(args[1:])
+        want_root = os.fsencode(args[0])
+        msgs, rejs, _ = load(files)
+        got = {}
+        for o in msgs + rejs:
+            root, path = check_names(o)
+            if want_root and root != want_root:
+                die("root is %r, expected %r: %s" % (root, want_root, json.dumps(o)))
+            what = ("published" if "v" in o else "%s:%s" % (o["outcome"], o["reason"]))
+            got.setdefault(path, []).append(what)
+        want = {os.fsencode(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+        def show(p):
+            return repr(p) if len(p) <= 100 else "<%d-byte path ending %r>" % (len(p), p[-20:])
+        problems = []
+        for p, w in sorted(want.items()):
+            if got.get(p, []) != [w]:
+                problems.append("%s: expected %s, got %s" % (show(p), w, got.get(p, "nothing")))
+        for p, g in sorted(got.items()):
+            if p not in want:
+                problems.append("%s: unexpected %s" % (show(p), g))
+        if problems:
+            die("; ".join(problems))
+    elif cmd == "field":
+        # field FILE... -- PATH KEY : the value of KEY in the one line for PATH
+        files, (path, key) = split_args(args)
+        msgs, rejs, _ = load(files)
+        hits = [o for o in msgs + rejs if check_names(o)[1] == os.fsencode(path)]
+        if len(hits) != 1:
+            die("%d lines for %r" % (len(hits), path))
+        v = hits[0].get(key, "<absent>")
+        print(v if isinstance(v, str) else json.dumps(v))
+    elif cmd == "roots":
+        msgs, rejs, _ = load(args)
+        for r in sorted({check_names(o)[0] for o in msgs + rejs}):
+            print(os.fsdecode(r))
+    elif cmd == "ids":
+        msgs, _, _ = load(args)
+        for i in sorted(m["id"] for m in msgs):
+            print(i)
+    elif cmd == "checkmsg":
+        # checkmsg any|present|absent FILE... : every message matches its file
+        msgs, _, _ = load(args[1:])
+        for m in msgs:
+            check_msg(m, args[0])
+    elif cmd == "summary":
+        # summary true|false FILE... : the one summary agrees with the lines
+        msgs, rejs, sums = load(args[1:])
+        if len(sums) != 1:
+            die("%d summary objects" % len(sums))
+        s = sums[0]
+        for k in ("files", "published", "rejected", "failed", "bytes", "seconds",
+                  "files_per_second", "dry_run", "rejected_by_reason", "failed_by_reason"):
+            if k not in s:
+                die("summary lacks %s: %s" % (k, json.dumps(s)))
+        for k in ("files", "published", "rejected", "failed", "bytes"):
+            if not isinstance(s[k], int) or isinstance(s[k], bool) or s[k] < 0:
+                die("summary %s is not a count: %s" % (k, json.dumps(s)))
+        for k in ("seconds", "files_per_second"):
+            if not isinstance(s[k], (int, float)) or isinstance(s[k], bool) or s[k] < 0:
+                die("summary %s is not a number: %s" % (k, json.dumps(s)))
+        if s["dry_run"] is not (args[0] == "true"):
+            die("summary dry_run is not %s: %s" % (args[0], json.dumps(s)))
+        rej = Counter(o["reason"] for o in rejs if o["outcome"] == "rejected")
+        fail = Counter(o["reason"] for o in rejs if o["outcome"] == "failed")
+        want = {"published": len(msgs), "rejected": sum(rej.values()),
+                "failed": sum(fail.values()),
+                "files": len(msgs) + len(rejs),
+                "bytes": sum(int(m["size"]) for m in msgs)}
+        for k, v in want.items():
+            if s[k] != v:
+                die("summary %s is %s, the lines say %s: %s" % (k, s[k], v, json.dumps(s)))
+        for k, c in (("rejected_by_reason", rej), ("failed_by_reason", fail)):
+            if not isinstance(s[k], dict) or {r: n for r, n in s[k].items() if n} != dict(c):
+                die("summary %s is %s, the lines say %s" % (k, json.dumps(s[k]), dict(c)))
+    elif cmd == "get":
+        # get FILE KEY : a key of the one summary object
+        _, _, sums = load(args[:1])
+        if len(sums) != 1:
+            die("%d summary objects" % len(sums))
+        print(json.dumps(sums[0].get(args[1]), sort_keys=True))
+    else:
+        die("unknown command " + cmd)
+
+
+main()
+EOF
+
+# pycheck WHAT CMD ARGS... : one check, passed when the checker is happy.
+pycheck() {
+    local what=$1 msg
+    shift
+    checks=$((checks + 1))
+    if ! msg=$("$PY3" "$PY" "$@" 2>&1); then
+        fail "$what: $(printf '%s' "$msg" | head -c 1500)"
+    fi
+}
+
+# field PATH KEY : KEY of the line for PATH in the last dry run's output.
+field() { "$PY3" "$PY" field "$WORK/out" "$WORK/rej" -- "$1" "$2" 2>&1 || true; }
+
+# expect_eq GOT WANT WHAT
+expect_eq() {
+    checks=$((checks + 1))
+    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# expect_re FILE ERE WHAT : a line of stdout/stderr matches ERE.
+expect_re() {
+    checks=$((checks + 1))
+    grep -Eq -- "$2" "$WORK/$1" || fail "$3: no line of std$1 matches /$2/: $(head -c 600 "$WORK/$1")"
+}
+
+# Runs as another user or without privileges (set below) for the
+# permission checks; empty for an ordinary dry run.
+PFX=()
+
+# dry ARGS... : scan --dry-run --json --rejects $WORK/rej ARGS..., then check
+# every message against its file and the summary against the lines.
+dry() {
+    rm -f "$WORK/rej"
+    run "${PFX[@]}" "$SCAN" --dry-run --json --rejects "$WORK/rej" "$@"
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then
+        checks=$((checks + 1))
+        [ -f "$WORK/rej" ] || fail "scan $*: --rejects file not created"
+        [ -f "$WORK/rej" ] || : >"$WORK/rej"
+        pycheck "messages of 'scan $*'" checkmsg any "$WORK/out"
+        pycheck "summary of 'scan $*'" summary true "$WORK/out" "$WORK/rej"
+    fi
+}
+
+# outcomes WHAT ROOT PATH OUTCOME... : after dry, each listed entry has
+# exactly that outcome ("published", "rejected:REASON", "failed:REASON"),
+# and no other entry has one.
+outcomes() {
+    local what=$1 root=$2
+    shift 2
+    pycheck "$what" outcomes "$root" "$WORK/out" "$WORK/rej" -- "$@"
+}
+
+# mk FILE... : create files (and their directories) with a little text.
+mk() {
+    local f
+    for f in "$@"; do
+        mkdir -p -- "$(dirname -- "$f")"
+        printf 'contents of %s\n' "$f" >"$f"
+    done
+}
+
+# --help lists the new options.
+run "$SCAN" --help
+expect_rc 0 "scan --help"
+expect_in out "DIR" "scan --help shows DIR"
+for o in --max-depth --one-file-system --hidden --include --exclude --min-size --max-size \
+    --min-age --max-age --mime --no-mime --readable --rejects --json --dry-run --jobs \
+    --confirm-window --reconnect-timeout --blocked-timeout --check; do
+    expect_in out "$o" "scan --help lists $o"
+done
+
+# --- message fields ---------------------------------------------------------
+t=$WORK/t1
+mk "$t/a.txt" "$t/sub/b.txt"
+touch -d @1577934245.123456789 "$t/sub/b.txt"
+troot=$(realpath "$t")
+dry "$t/sub/.."
+expect_rc 0 "plain tree"
+outcomes "plain tree" "$troot" a.txt published sub/b.txt published
+pycheck "default run puts the MIME type in every message" checkmsg present "$WORK/out"
+expect_lines out 3 "two messages and the summary on stdout"
+expect_eq "$(field sub/b.txt root)" "$troot" "root is the realpath of DIR"
+expect_eq "$(field sub/b.txt mtime)" "1577934245.123456789" "mtime with nine fraction digits"
+expect_eq "$(field sub/b.txt size)" "$(stat -c %s "$t/sub/b.txt")" "size"
+expect_eq "$(field sub/b.txt dev)" "$(stat -c %d "$t/sub/b.txt")" "dev as a string equals stat %d"
+expect_eq "$(field sub/b.txt ino)" "$(stat -c %i "$t/sub/b.txt")" "ino as a string equals stat %i"
+expect_eq "$(field sub/b.txt mode)" "$((16#$(stat -c %f "$t/sub/b.txt")))" "mode with type bits"
+expect_eq "$(field sub/b.txt uid)" "$(stat -c %u "$t/sub/b.txt")" "uid"
+expect_eq "$(field sub/b.txt gid)" "$(stat -c %g "$t/sub/b.txt")" "gid"
+expect_eq "$(field a.txt mime)" "text/plain" "mime of a text file"
+checks=$((checks + 1))
+field a.txt id | grep -Eqx '[0-9a-f]{32}' || fail "id is not 32 hex digits: $(field a.txt id)"
+checks=$((checks + 1))
+grep -q '^{"v":1,' "$WORK/out" || fail "messages are compact JSON starting with \"v\":1"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" files)" 2 "summary files"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" dry_run)" true "summary dry_run"
+# The summary line, on stderr; no progress line when stderr is not a tty.
+expect_lines err 1 "one summary line on stderr"
+expect_re err '^scan: 2 files: 2 would be published, 0 rejected, 0 failed in [0-9]+\.[0-9]{2} s \([0-9]+ files/s\)$' \
+    "summary line format"
+checks=$((checks + 1))
+grep -q $'\r' "$WORK/err" && fail "progress line (\\r) written although stderr is not a terminal"
+ids1=$("$PY3" "$PY" ids "$WORK/out")
+# The same unchanged files get the same ids, whatever the thread count.
+dry -j 1 "$t"
+expect_rc 0 "-j 1"
+expect_eq "$("$PY3" "$PY" ids "$WORK/out")" "$ids1" "same ids with -j 1"
+dry --jobs 256 "$t"
+expect_rc 0 "-j 256"
+expect_eq "$("$PY3" "$PY" ids "$WORK/out")" "$ids1" "same ids with --jobs 256"
+run env SCANMOVE_JOBS=3 "$SCAN" --dry-run "$t"
+expect_rc 0 "SCANMOVE_JOBS=3"
+expect_lines out 2 "SCANMOVE_JOBS=3 prints both messages"
+# "." as DIR: root is still absolute, paths have no "./", and "." is not hidden.
+rm -f "$WORK/rej"
+run env -C "$t" "$SCAN" --dry-run --json --rejects "$WORK/rej" .
+expect_rc 0 "scan ."
+outcomes "scan . gives clean relative paths" "$troot" a.txt published sub/b.txt published
+# No broker is needed for a dry run.
+run "$SCAN" --dry-run --url amqp://127.0.0.1:1/ "$t"
+expect_rc 0 "--dry-run connects to no broker"
+expect_lines out 2 "--dry-run without --json prints the messages only"
+
+# Several DIRs, each with its own root; a DIR that is a symlink is followed.
+mk "$WORK/t1b/other.txt"
+ln -s t1 "$WORK/t1link"
+dry "$t" "$WORK/t1b" "$WORK/t1link"
+expect_rc 0 "several DIRs"
+expect_eq "$("$PY3" "$PY" roots "$WORK/out")" "$troot"$'\n'"$(realpath "$WORK/t1b")" \
+    "each DIR is a root; the symlinked DIR resolves to its target"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" published)" 5 "several DIRs: 2 + 1 + 2 messages"
+
+# --- hidden -----------------------------------------------------------------
+t=$WORK/t2
+mk "$t/vis" "$t/.hid" "$t/.hdir/inner" "$t/sub/.deep" "$t/sub/ok"
+dry "$t"
+expect_rc 0 "hidden entries"
+outcomes "hidden file and directory rejected, the directory once" "$(realpath "$t")" \
+    vis published sub/ok published .hid rejected:hidden .hdir rejected:hidden \
+    sub/.deep rejected:hidden
+expect_re err '^scan: 5 files: 2 would be published, 3 rejected, 0 failed in ' \
+    "summary line counts rejected entries"
+dry --hidden "$t"
+expect_rc 0 "--hidden"
+outcomes "--hidden includes them" "$(realpath "$t")" vis published sub/ok published \
+    .hid published .hdir/inner published sub/.deep published
+# A hidden DIR named on the command line is scanned: the rule is for entries.
+mk "$WORK/.t2root/f"
+dry "$WORK/.t2root"
+outcomes "a hidden DIR itself is scanned" "$(realpath "$WORK/.t2root")" f published
+# -v: one line per rejected entry, plus the summary.
+run "$SCAN" --dry-run -v "$t"
+expect_rc 0 "-v"
+expect_lines err 4 "-v prints one line per rejected entry and the summary"
+expect_in err ".hdir" "-v names the rejected directory"
+expect_in err "hidden" "-v gives the reason"
+# -q: nothing on stderr for a clean run, data still on stdout.
+run "$SCAN" --dry-run -q --json "$t"
+expect_rc 0 "-q"
+expect_lines err 0 "-q prints nothing on stderr"
+expect_lines out 3 "-q still prints the messages and --json"
+
+# --- include / exclude ------------------------------------------------------
+t=$WORK/t3
+r=$(realpath -m "$t")
+mk "$t/a.pdf" "$t/d.txt" "$t/sub/b.pdf" "$t/sub/c.txt" "$t/sub/deeper/e.pdf" "$t/.x.pdf"
+dry --include '*.pdf' "$t"
+expect_rc 0 "--include"
+outcomes "--include '*.pdf' (a '*' also matches '/')" "$r" a.pdf published sub/b.pdf published \
+    sub/deeper/e.pdf published d.txt rejected:excluded sub/c.txt rejected:excluded \
+    .x.pdf rejected:hidden
+dry --include '*.pdf' --exclude 'sub/*' "$t"
+outcomes "--exclude wins over --include" "$r" a.pdf published sub/b.pdf rejected:excluded \
+    sub/deeper/e.pdf rejected:excluded d.txt rejected:excluded sub/c.txt rejected:excluded \
+    .x.pdf rejected:hidden
+dry --include '*.pdf' --include 'sub/c.*' "$t"
+outcomes "--include is repeatable" "$r" a.pdf published sub/b.pdf published \
+    sub/deeper/e.pdf published d.txt rejected:excluded sub/c.txt published .x.pdf rejected:hidden
+dry --exclude '*.txt' --exclude 'sub/deeper/*' "$t"
+outcomes "--exclude is repeatable" "$r" a.pdf published sub/b.pdf published \
+    sub/deeper/e.pdf rejected:excluded d.txt rejected:excluded sub/c.txt rejected:excluded \
+    .x.pdf rejected:hidden
+dry --exclude sub --exclude 'sub/deeper' "$t"
+outcomes "--exclude applies to files only, directories are still walked" "$r" a.pdf published \
+    sub/b.pdf published sub/deeper/e.pdf published d.txt published sub/c.txt published \
+    .x.pdf rejected:hidden
+dry --hidden --exclude '*.pdf' "$t"
+outcomes "--hidden lets an excluded hidden file be excluded" "$r" a.pdf rejected:excluded \
+    sub/b.pdf rejected:excluded sub/deeper/e.pdf rejected:excluded d.txt published \
+    sub/c.txt published .x.pdf rejected:excluded
+
+# --- sizes ------------------------------------------------------------------
+t=$WORK/t4
+r=$(realpath -m "$t")
+mkdir -p "$t"
+: >"$t/s0"
+head -c 10 /dev/zero >"$t/s10"
+head -c 1024 /dev/zero >"$t/k1"
+head -c 1025 /dev/zero >"$t/k1p"
+truncate -s 1M "$t/m1"
+truncate -s 2M "$t/m2"
+dry --min-size 1K "$t"
+expect_rc 0 "--min-size"
+outcomes "--min-size 1K (bounds are inclusive)" "$r" s0 rejected:too-small \
+    s10 rejected:too-small k1 published k1p published m1 published m2 published
+dry --max-size 1K "$t"
+outcomes "--max-size 1K" "$r" s0 published s10 published k1 published \
+    k1p rejected:too-large m1 rejected:too-large m2 rejected:too-large
+dry --min-size 1025 --max-size 1M "$t"
+outcomes "--min-size 1025 --max-size 1M" "$r" s0 rejected:too-small s10 rejected:too-small \
+    k1 rejected:too-small k1p published m1 published m2 rejected:too-large
+expect_eq "$("$PY3" "$PY" get "$WORK/out" bytes)" $((1025 + 1048576)) "summary bytes of the published files"
+dry --min-size 1 --exclude 's0' "$t"
+outcomes "excluded is checked before the size" "$r" s0 rejected:excluded s10 published \
+    k1 published k1p published m1 published m2 published
+
+# --- ages -------------------------------------------------------------------
+t=$WORK/t5
+r=$(realpath -m "$t")
+mk "$t/new" "$t/hour2" "$t/day2" "$t/future"
+touch -d '2 hours ago' "$t/hour2"
+touch -d '2 days ago' "$t/day2"
+touch -d '1 hour' "$t/future"
+dry --min-age 1h "$t"
+expect_rc 0 "--min-age"
+outcomes "--min-age 1h" "$r" new rejected:too-young future rejected:too-young \
+    hour2 published day2 published
+dry --max-age 1d "$t"
+outcomes "--max-age 1d" "$r" new published future published hour2 published day2 rejected:too-old
+dry --min-age 1h --max-age 1h30m "$t"
+outcomes "--min-age 1h --max-age 1h30m" "$r" new rejected:too-young future rejected:too-young \
+    hour2 rejected:too-old day2 rejected:too-old
+dry --min-age 1h --max-size 1 "$t"
+outcomes "the size is checked before the age" "$r" new rejected:too-large \
+    future rejected:too-large hour2 rejected:too-large day2 rejected:too-large
+
+# --- MIME type --------------------------------------------------------------
+t=$WORK/t6
+r=$(realpath -m "$t")
+mkdir -p "$t"
+# A complete 1x1 PNG (libmagic wants the IHDR chunk, not just the signature).
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00\x00\x00IEND\xaeB`\x82' \
+    >"$t/img.dat"
+printf 'just some text\n' >"$t/note.png"
+if command -v file >/dev/null; then
+    checks=$((checks + 1))
+    [ "$(file -b --mime-type "$t/img.dat")" = image/png ] ||
+        fail "the crafted PNG is not image/png to libmagic"
+fi
+dry "$t"
+expect_rc 0 "default MIME detection"
+expect_eq "$(field img.dat mime)" "image/png" "mime by content, not by name (PNG)"
+expect_eq "$(field note.png mime)" "text/plain" "mime by content, not by name (text)"
+dry --mime 'text/*' "$t"
+outcomes "--mime 'text/*'" "$r" note.png published img.dat rejected:mime-not-allowed
+dry --mime 'image/png' --mime 'application/pdf' "$t"
+outcomes "--mime is repeatable" "$r" note.png rejected:mime-not-allowed img.dat published
+dry --no-mime "$t"
+outcomes "--no-mime" "$r" note.png published img.dat published
+pycheck "--no-mime leaves \"mime\" out" checkmsg absent "$WORK/out"
+dry --no-mime --mime 'text/*' "$t"
+outcomes "--no-mime with a --mime rule" "$r" note.png published img.dat rejected:mime-not-allowed
+pycheck "--no-mime with a --mime rule still leaves \"mime\" out" checkmsg absent "$WORK/out"
+dry --mime 'image/*' --min-size 1K "$t"
+outcomes "the size is checked before the type" "$r" note.png rejected:too-small \
+    img.dat rejected:too-small
+
+# --- --readable and unreadable directories ------------------------------------
+# As root, mode 000 does not stop reading: run scan without CAP_DAC_OVERRIDE
+# and CAP_DAC_READ_SEARCH then (setpriv), or skip.
+lock_ok=yes
+if [ "$(id -u)" -eq 0 ]; then
+    lock_ok=no
+    : >"$WORK/probe"
+    chmod 000 "$WORK/probe"
+    # shellcheck disable=SC2054 # the commas belong to the capability list
+    nopriv=(setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search --)
+    if "${nopriv[@]}" true 2>/dev/null && ! "${nopriv[@]}" cat "$WORK/probe" 2>/dev/null; then
+        lock_ok=yes
+        PFX=("${nopriv[@]}")
+    else
+        echo "SKIP: running as root and setpriv cannot drop CAP_DAC_OVERRIDE: no permission checks" >&2
+    fi
+fi
+if [ "$lock_ok" = yes ]; then
+    t=$WORK/t7
+    r=$(realpath -m "$t")
+    mk "$t/ok" "$t/locked"
+    chmod 000 "$t/locked"
+    dry --readable "$t"
+    expect_rc 0 "--readable"
+    outcomes "--readable rejects a file it cannot open" "$r" ok published locked rejected:unreadable
+    dry --readable --mime 'image/*' "$t"
+    outcomes "unreadable is checked before the type" "$r" ok rejected:mime-not-allowed \
+        locked rejected:unreadable
+    dry --no-mime "$t"
+    outcomes "without --readable and MIME detection an unreadable file is published" "$r" \
+        ok published locked published
+    dry "$t"
+    pycheck "without --readable, an unreadable file still gets exactly one outcome" \
+        summary true "$WORK/out" "$WORK/rej"
+    chmod 644 "$t/locked"
+
+    t=$WORK/t7b
+    r=$(realpath -m "$t")
+    mk "$t/ok" "$t/closed/inner" "$t/zz/after"
+    chmod 000 "$t/closed"
+    dry "$t"
+    expect_rc 1 "an unreadable directory fails the run"
+    outcomes "unreadable-dir reported once, the walk goes on" "$r" ok published \
+        closed failed:unreadable-dir zz/after published
+    expect_re err '^scan: 3 files: 2 would be published, 0 rejected, 1 failed in ' \
+        "summary line counts the failed directory"
+    chmod 755 "$t/closed"
+    PFX=()
+fi
+
+# --- --max-depth --------------------------------------------------------------
+t=$WORK/t8
+r=$(realpath -m "$t")
+mk "$t/top" "$t/d1/a" "$t/d1/d2/b" "$t/d1/d2/d3/c"
+mkdir "$t/e1"
+dry --max-depth 1 "$t"
+expect_rc 0 "--max-depth 1"
+outcomes "--max-depth 1: DIR's own entries" "$r" top published d1 rejected:too-deep \
+    e1 rejected:too-deep
+dry --max-depth 2 "$t"
+outcomes "--max-depth 2" "$r" top published d1/a published d1/d2 rejected:too-deep
+dry --max-depth 3 "$t"
+outcomes "--max-depth 3" "$r" top published d1/a published d1/d2/b published \
+    d1/d2/d3 rejected:too-deep
+dry "$t"
+outcomes "no --max-depth" "$r" top published d1/a published d1/d2/b published \
+    d1/d2/d3/c published
+
+# --- symlinks and special files -----------------------------------------------
+t=$WORK/t9
+r=$(realpath -m "$t")
+mk "$WORK/outside/secret" "$t/real"
+ln -s real "$t/lnk"
+ln -s ../outside "$t/dlnk"
+ln -s nowhere "$t/dangling"
+mkfifo "$t/fifo"
+expect_special=(fifo rejected:not-regular)
+if [ ${#t} -lt 90 ] && "$PY3" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$t/sock"; then
+    expect_special+=(sock rejected:not-regular)
+else
+    echo "SKIP: cannot create a socket" >&2
+fi
+if [ "$(id -u)" -eq 0 ] && mknod "$t/null" c 1 3 2>/dev/null; then
+    expect_special+=(null rejected:not-regular)
+fi
+# special FLAGS... : scan $t with FLAGS; symlinks and special files are
+# rejected, never followed or opened (a FIFO would block), whatever the rules.
+special() {
+    rm -f "$WORK/rej"
+    run timeout 20 "$SCAN" --dry-run --json --rejects "$WORK/rej" "$@" "$t"
+    checks=$((checks + 1))
+    [ "$rc" -ne 124 ] || fail "scan $* hangs on a FIFO"
+    expect_rc 0 "symlinks and special files ($*)"
+    outcomes "symlinks are not followed, special files not opened ($*)" "$r" \
+        real published lnk rejected:symlink dlnk rejected:symlink dangling rejected:symlink \
+        "${expect_special[@]}"
+    pycheck "summary with special files ($*)" summary true "$WORK/out" "$WORK/rej"
+}
+special
+special --hidden --readable --mime 'text/*'
+
+# --- names --------------------------------------------------------------------
+t=$WORK/t10
+r=$(realpath -m "$t")
+mkdir -p "$t/dir"$'\xff'
+nl=$'new\nline.txt'
+bad=$'\xff\xfe.bin'
+for f in "with space.txt" "$nl" "-dash.txt" "$bad" 'q"uo\te.txt' $'tab\there' "café.txt" \
+    "dir"$'\xff'"/inner" $'.\xe9hidden'; do
+    printf 'x' >"$t/$f"
+done
+dry "$t"
+expect_rc 0 "awkward names"
+outcomes "awkward names each get their outcome" "$r" "with space.txt" published "$nl" published \
+    "-dash.txt" published "$bad" published 'q"uo\te.txt' published $'tab\there' published \
+    "café.txt" published "dir"$'\xff'"/inner" published $'.\xe9hidden' rejected:hidden
+expect_eq "$(field "$nl" path)" "$nl" "a newline in a name travels as \\n"
+expect_eq "$(field "café.txt" path)" "café.txt" "UTF-8 names are plain strings"
+expect_eq "$(field "$bad" path)" "<absent>" "no \"path\" for a non-UTF-8 name"
+checks=$((checks + 1))
+field "$bad" path_b64 | base64 -d >"$WORK/b64" 2>/dev/null || true
+printf '\xff\xfe.bin' | cmp -s - "$WORK/b64" || fail "path_b64 does not decode to the name's bytes: $(field "$bad" path_b64)"
+expect_eq "$(field $'.\xe9hidden' path)" "<absent>" "a reject line uses path_b64 too"
+expect_eq "$(field $'.\xe9hidden' path_b64)" "$(printf '.\xe9hidden' | base64)" \
+    "path_b64 of a rejected non-UTF-8 name"
+# A DIR whose name is not UTF-8 gives root_b64; one starting with '-' works after --.
+mk "$WORK/r"$'\xe9'"/f" "$WORK/-dashdir/g"
+dry "$WORK/r"$'\xe9'
+expect_rc 0 "non-UTF-8 DIR"
+outcomes "non-UTF-8 DIR" "$(realpath -m "$WORK/r"$'\xe9')" f published
+expect_eq "$(field f root)" "<absent>" "no \"root\" for a non-UTF-8 DIR"
+expect_eq "$(field f root_b64)" "$(realpath -m "$WORK/r"$'\xe9' | tr -d '\n' | base64 -w0)" \
+    "root_b64 of a non-UTF-8 DIR"
+rm -f "$WORK/rej"
+run env -C "$WORK" "$SCAN" --dry-run --json --rejects "$WORK/rej" -- -dashdir
+expect_rc 0 "a DIR starting with '-' after --"
+outcomes "a DIR starting with '-'" "$(realpath -m "$WORK/-dashdir")" g published
+
+# Relative paths up to 4095 bytes are fine (what one openat(2) takes: PATH_MAX
+# counts the NUL); longer ones fail path-too-long.
+# The tree is deeper than PATH_MAX, so it is built with openat.
+t=$WORK/t13
+mkdir "$t"
+"$PY3" - "$t" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+names = ["d" * 255] * 15 + ["e" * 60]          # directory path of 3900 bytes
+for n in names:
+    os.mkdir(n, dir_fd=fd)
+    fd2 = os.open(n, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    fd = fd2
+for n in ("a" * 194, "b" * 195):              # paths of 4095 and 4096 bytes
+    os.close(os.open(n, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+EOF
+long=$(printf 'd%.0s' {1..255})
+dirs=""
+for _ in {1..15}; do dirs="$dirs$long/"; done
+dirs="${dirs}$(printf 'e%.0s' {1..60})"
+dry "$t"
+expect_rc 1 "a path of 4096 bytes or more fails the run"
+outcomes "path-too-long" "$(realpath -m "$t")" "$dirs/$(printf 'a%.0s' {1..194})" published \
+    "$dirs/$(printf 'b%.0s' {1..195})" failed:path-too-long
+
+# --- --one-file-system ----------------------------------------------------------
+t=$WORK/t12
+r=$(realpath -m "$t")
+mk "$t/top"
+mkdir "$t/mnt"
+# shellcheck disable=SC2016 # $1 is expanded by the inner sh
+if unshare -m sh -c 'mount -t tmpfs tmpfs "$1"' sh "$t/mnt" 2>/dev/null; then
+    # In a private mount namespace: a tmpfs on $t/mnt with one file.
+    inns() {
+        rm -f "$WORK/rej"
+        # shellcheck disable=SC2016 # $1 is expanded by the inner sh
+        run unshare -m sh -c 'mount -t tmpfs tmpfs "$1/mnt" && echo x >"$1/mnt/inner" &&
+            shift && exec "$@"' sh "$t" "$SCAN" --dry-run --json --rejects "$WORK/rej" "$@"
+    }
+    inns --one-file-system "$t"
+    expect_rc 0 "--one-file-system"
+    outcomes "--one-file-system reports the mount point once" "$r" top published \
+        mnt rejected:other-filesystem
+    pycheck "summary with --one-file-system" summary true "$WORK/out" "$WORK/rej"
+    inns "$t"
+    outcomes "without --one-file-system the mount is walked" "$r" top published mnt/inner published
+else
+    echo "SKIP: cannot mount a tmpfs in a private mount namespace: no --one-file-system check" >&2
+fi
+
+# --- empty, missing and wrong DIRs ------------------------------------------------
+mkdir "$WORK/empty"
+dry "$WORK/empty"
+expect_rc 0 "empty directory"
+expect_lines out 1 "empty directory: only the summary"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" files)" 0 "empty directory: 0 files"
+expect_re err '^scan: 0 files: 0 would be published, 0 rejected, 0 failed in ' "empty directory summary line"
+checks=$((checks + 1))
+[ -s "$WORK/rej" ] && fail "empty directory: --rejects file not empty"
+
+run "$SCAN" --dry-run "$WORK/nope"
+expect_rc 66 "missing DIR"
+expect_eq "$(cat "$WORK/err")" "scan: $WORK/nope: No such file or directory" "missing DIR message"
+expect_lines out 0 "missing DIR: nothing on stdout"
+run "$SCAN" --url amqp://127.0.0.1:1/ "$WORK/nope"
+expect_rc 66 "missing DIR is found before connecting"
+run "$SCAN" --dry-run "$WORK/t1/a.txt"
+expect_rc 66 "DIR is a file"
+expect_eq "$(cat "$WORK/err")" "scan: $WORK/t1/a.txt: not a directory" "DIR is a file message"
+run "$SCAN" --dry-run "$WORK/t1" "$WORK/nope"
+expect_rc 66 "one good DIR, one missing"
+expect_lines out 0 "all DIRs are checked before scanning"
+run "$SCAN" --url amqp://127.0.0.1:1/ "$WORK/t1"
+expect_rc 69 "no broker without --dry-run"
+expect_lines out 0 "no broker: nothing on stdout"
+
+# --- --rejects and --json -----------------------------------------------------------
+run "$SCAN" --dry-run --json --rejects - "$WORK/t2"
+expect_rc 0 "--rejects -"
+: >"$WORK/rej"
+outcomes "--rejects - writes the reject lines to stdout" "$(realpath "$WORK/t2")" \
+    vis published sub/ok published .hid rejected:hidden .hdir rejected:hidden \
+    sub/.deep rejected:hidden
+pycheck "--rejects - summary" summary true "$WORK/out"
+expect_in out '"outcome":"rejected"' "reject lines carry the outcome"
+expect_in out '"reason":"hidden"' "reject lines carry the reason"
+run "$SCAN" --dry-run --rejects "$WORK/no-such-dir/rej" "$WORK/t1"
+checks=$((checks + 1))
+[ "$rc" -ne 0 ] || fail "--rejects into a missing directory succeeded"
+expect_in err "$WORK/no-such-dir/rej" "--rejects error names the file"
+
+# Every entry gets exactly one outcome, in a bigger mixed tree.
+t=$WORK/t14
+"$PY3" - "$t" <<'EOF'
+import os, sys
+t = sys.argv[1]
+for i in range(300):
+    d = os.path.join(t, "d%d" % (i % 7), "e%d" % (i % 3))
+    os.makedirs(d, exist_ok=True)
+    name = {0: ".h%d" % i, 1: "f%d.tmp" % i}.get(i % 10, "f%d.dat" % i)
+    with open(os.path.join(d, name), "w") as f:
+        f.write("" if i % 10 == 2 else "x" * i)
+EOF
+dry --min-size 1 --exclude '*.tmp' -j 4 "$t"
+expect_rc 0 "mixed tree"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" published)" 210 "mixed tree: published"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" rejected)" 90 "mixed tree: rejected"
+expect_eq "$("$PY3" "$PY" get "$WORK/out" rejected_by_reason)" \
+    '{"excluded": 30, "hidden": 30, "too-small": 30}' "mixed tree: rejected_by_reason"
+checks=$((checks + 1))
+n_lines=$(($(wc -l <"$WORK/rej") + $("$PY3" "$PY" get "$WORK/out" published)))
+[ "$n_lines" -eq "$("$PY3" "$PY" get "$WORK/out" files)" ] ||
+    fail "mixed tree: --rejects lines + published ($n_lines) != files"
+
+# --- usage errors -------------------------------------------------------------------
+usage() {
+    local what=$1
+    shift
+    run "$SCAN" "$@"
+    expect_rc 64 "$what"
+    expect_in err "Try 'scan --help'." "$what"
+}
+usage "bad --max-size" --dry-run --max-size 12X "$WORK/t1"
+expect_in err "'12X' is not a size" "bad --max-size names the value"
+usage "negative --min-size" --dry-run --min-size -1 "$WORK/t1"
+usage "bad --min-age" --dry-run --min-age soon "$WORK/t1"
+usage "bad --max-age" --dry-run --max-age 3x "$WORK/t1"
+usage "-j 0" --dry-run -j 0 "$WORK/t1"
+usage "-j 257" --dry-run -j 257 "$WORK/t1"
+usage "-j x" --dry-run --jobs x "$WORK/t1"
+usage "bad --max-depth" --dry-run --max-depth deep "$WORK/t1"
+usage "bad --confirm-window" --dry-run --confirm-window many "$WORK/t1"
+usage "bad --reconnect-timeout" --dry-run --reconnect-timeout later "$WORK/t1"
+usage "bad --blocked-timeout" --dry-run --blocked-timeout later "$WORK/t1"
+usage "--mime without a pattern" --dry-run --mime
+expect_in err "needs an argument" "--mime without a pattern"
+usage "unknown option" --dry-run --no-such-option "$WORK/t1"
+expect_in err "scan: unknown option '--no-such-option'" "unknown option sentence"
+usage "no DIR" --dry-run
+usage "nothing at all"
+run env SCANMOVE_JOBS=0 "$SCAN" --dry-run "$WORK/t1"
+expect_rc 78 "bad SCANMOVE_JOBS"
+expect_in err "SCANMOVE_JOBS" "bad SCANMOVE_JOBS is named"
+run env SCANMOVE_JOBS=0 "$SCAN" --dry-run -j 2 "$WORK/t1"
+expect_rc 0 "-j overrides a bad SCANMOVE_JOBS"
+
+finish
