@@ -612,6 +612,8 @@ void mq_close(struct mq *m)
         m->channel_open = 0;
         m->conn_open = 0;
     }
+    if (m->have_env)
+        amqp_destroy_envelope(&m->env);
     if (m->conn != NULL) {
         if (m->channel_open)
             amqp_channel_close(m->conn, MQ_CHANNEL, AMQP_REPLY_SUCCESS);

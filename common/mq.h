@@ -163,4 +163,56 @@ enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routin
 enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, char *err,
                              size_t errlen);
 
+/* ---- Consuming (mq_consume.c) ---- */
+
+/* One delivery; body and message_id stay valid until the next mq_next_delivery or mq_close. */
+struct mq_delivery {
+    uint64_t tag;
+    int redelivered;
+    const void *body;
+    size_t len;
+    char message_id[MQ_MESSAGE_ID_MAX + 1]; /* "" when absent */
+};
+
+/*
+ * mq_consume - start consuming queue with manual acks, the broker sending
+ * at most prefetch unacknowledged messages ahead. Returns MQ_OK or the
+ * failure with its sentence.
+ */
+enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, char *err,
+                          size_t errlen);
+
+/*
+ * mq_next_delivery - wait up to timeout_ms for the next delivery. *got is 1
+ * with d filled, 0 on timeout. Heartbeats, blocked notices and closes are
+ * handled on the way. Returns MQ_OK, or MQ_ERR_CLOSED (lost, or the broker
+ * cancelled the consumer) with its sentence.
+ */
+enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,
+                                char *err, size_t errlen);
+
+/* mq_ack - acknowledge tag (and all before it when multiple). */
+enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen);
+
+/* mq_requeue - give tag back to the queue (basic.nack with requeue), for a transient failure. */
+enum mq_status mq_requeue(struct mq *m, uint64_t tag, char *err, size_t errlen);
+
+/*
+ * mq_keepalive - send a heartbeat frame when one is due, without reading
+ * anything (so no delivery can be consumed by accident). Call it during
+ * long work outside the library, such as a big copy.
+ */
+enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen);
+
+/*
+ * mq_publish_dead - publish body to exchange/routing_key persistent, with
+ * message_id and the headers x-scanmove-reason and x-scanmove-error, and
+ * wait for the broker's confirm (m must be in confirm mode and used for
+ * nothing else). Returns MQ_OK once confirmed; MQ_ERR_PROTOCOL when nacked
+ * or returned; MQ_ERR_CLOSED when the connection is lost.
+ */
+enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
+                               const void *body, size_t len, const char *message_id,
+                               const char *reason, const char *error, char *err, size_t errlen);
+
 #endif

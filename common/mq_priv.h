@@ -21,6 +21,9 @@ struct mq {
     char display_url[512];
     char server_version[128];
     uint64_t next_seq; /* delivery tag of the next publish, in confirm mode */
+    amqp_envelope_t env; /* the last delivery (mq_next_delivery) */
+    int have_env;
+    long last_keepalive; /* CLOCK_MONOTONIC seconds of the last mq_keepalive frame */
 };
 
 /* Copy an AMQP byte string into a C string buffer of outlen > 0 bytes, truncating. */

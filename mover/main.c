@@ -2,42 +2,79 @@
  * move - consume the queue and relocate each file it names, safely, from
  * any number of processes (see docs/move.1).
  *
- * This front end parses options and wires the common library together;
- * it is the only place that prints results or exits.
+ * This front end parses options and wires consume (delivery loop) and
+ * fileop (confined moves) together; it is the only place that prints
+ * results or exits.
  */
 #include "cfg.h"
+#include "consume.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mq.h"
+#include "opts.h"
 #include "tool.h"
 #include "version.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char usage_text[] =
-    "Usage: move [OPTIONS] --check\n"
+    "Usage: move [OPTIONS] --from ROOT [--from ROOT...] --to DEST\n"
+    "       move [OPTIONS] --check\n"
     "Consume the scanmove queue and move each file it names from a --from root\n"
     "to the --to directory, keeping its relative path; run as many as you like.\n"
+    "A message is acknowledged only once its file is in place.\n"
     "\n"
-    "This version only checks the broker: moving files comes next.\n"
-    "\n"
-    "      --check               connect, declare the exchanges and queues, report\n"
-    "                            the queue's counts on stdout, and exit\n"
+    "      --from ROOT           a root files may be taken from (repeatable)\n"
+    "      --to DEST             the destination directory\n"
+    "      --on-conflict POLICY  when DEST already has another file of that name:\n"
+    "                            rename (default: keep both, the new one as\n"
+    "                            name.1.ext), skip, fail (dead-letter), overwrite\n"
+    "      --fsync               make renames durable before acknowledging\n"
+    "      --prefetch N          messages the broker sends ahead (default 32)\n"
+    "      --count N             exit after handling N messages\n"
+    "      --idle-exit DURATION  exit once the queue has been idle this long\n"
+    "      --reconnect-timeout DURATION  give up on a lost broker after this long\n"
+    "                            (default: keep trying)\n"
+    "      --json                print the summary as JSON on standard output\n"
+    "      --check               connect, declare the queues, report their counts\n"
     "  -q, --quiet               print errors only\n"
-    "  -v, --verbose             print more about what is done (repeat for more)\n"
+    "  -v, --verbose             print one line per file moved\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
-    "Exit status: 0 ok, 1 some files failed, 64 usage, 66 no such root,\n"
-    "69 broker unreachable, 70 internal error, 77 authentication or access refused,\n"
-    "78 configuration or topology mismatch. See move(1).\n";
+    "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
+    "64 usage, 66 no such root or destination, 69 broker unreachable or lost,\n"
+    "70 internal error, 77 authentication or access refused, 78 configuration\n"
+    "or topology mismatch. See move(1).\n";
 
-enum { OPT_CHECK = 2000 };
+enum {
+    OPT_CHECK = 2000,
+    OPT_FROM,
+    OPT_TO,
+    OPT_ON_CONFLICT,
+    OPT_FSYNC,
+    OPT_PREFETCH,
+    OPT_COUNT,
+    OPT_IDLE_EXIT,
+    OPT_RECONNECT_TIMEOUT,
+    OPT_JSON
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_error(const char *fmt, ...)
@@ -57,10 +94,45 @@ static void usage_error(const char *fmt, ...)
 static int finish_stdout(int code)
 {
     if (fclose(stdout) != 0 && code == EXITCODE_OK) {
-        log_error("cannot write to standard output");
+        log_error("cannot write to standard output: %s", strerror(errno));
         return EXITCODE_IOERR;
     }
     return code;
+}
+
+static uint64_t parse_num(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+    uint64_t v;
+    char why[256];
+    if (opts_parse_u64(arg, min, max, &v, why, sizeof why) < 0)
+        usage_error("%s: %s", opt, why);
+    return v;
+}
+
+static uint64_t parse_duration(const char *opt, const char *arg)
+{
+    uint64_t v;
+    char why[256];
+    if (opts_parse_duration(arg, &v, why, sizeof why) < 0)
+        usage_error("%s: %s", opt, why);
+    return v;
+}
+
+/* Open a directory given on the command line; exit 66 when it is not one. */
+static int open_dir(const char *path, char **real)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        log_error("%s: %s", path, e == ENOTDIR ? "not a directory" : strerror(e));
+        exit(EXITCODE_NOINPUT);
+    }
+    *real = realpath(path, NULL);
+    if (*real == NULL) {
+        log_error("%s: %s", path, strerror(errno));
+        exit(EXITCODE_NOINPUT);
+    }
+    return fd;
 }
 
 int main(int argc, char **argv)
@@ -68,19 +140,33 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         CFG_LONG_OPTIONS,
         {"check", no_argument, NULL, OPT_CHECK},
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"fsync", no_argument, NULL, OPT_FSYNC},
         {"help", no_argument, NULL, 'h'},
+        {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
+        {"prefetch", required_argument, NULL, OPT_PREFETCH},
         {"quiet", no_argument, NULL, 'q'},
+        {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
+        {"to", required_argument, NULL, OPT_TO},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct cfg c;
+    static struct cfg c;
+    struct consume_opts co;
+    const char *from[64], *to = NULL;
+    unsigned n_from = 0;
     char err[1024];
-    int check = 0, verbosity = LOG_LEVEL_WARN;
+    int check = 0, json = 0, verbosity = LOG_LEVEL_WARN;
 
     log_init("move", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
     cfg_defaults(&c);
+    memset(&co, 0, sizeof co);
+    co.prefetch = 32;
 
     opterr = 0;
     int opt;
@@ -93,6 +179,45 @@ int main(int argc, char **argv)
         switch (opt) {
         case OPT_CHECK:
             check = 1;
+            break;
+        case OPT_FROM:
+            if (n_from == sizeof from / sizeof from[0])
+                usage_error("too many --from roots (at most 64)");
+            from[n_from++] = optarg;
+            break;
+        case OPT_TO:
+            to = optarg;
+            break;
+        case OPT_ON_CONFLICT:
+            if (strcmp(optarg, "rename") == 0)
+                co.fileop.conflict = FILEOP_RENAME;
+            else if (strcmp(optarg, "skip") == 0)
+                co.fileop.conflict = FILEOP_SKIP;
+            else if (strcmp(optarg, "fail") == 0)
+                co.fileop.conflict = FILEOP_FAIL;
+            else if (strcmp(optarg, "overwrite") == 0)
+                co.fileop.conflict = FILEOP_OVERWRITE;
+            else
+                usage_error("--on-conflict must be rename, skip, fail or overwrite, not '%s'",
+                            optarg);
+            break;
+        case OPT_FSYNC:
+            co.fileop.fsync = 1;
+            break;
+        case OPT_PREFETCH:
+            co.prefetch = (unsigned)parse_num("--prefetch", optarg, 1, 65535);
+            break;
+        case OPT_COUNT:
+            co.count = parse_num("--count", optarg, 1, UINT64_MAX);
+            break;
+        case OPT_IDLE_EXIT:
+            co.idle_exit_ms = parse_duration("--idle-exit", optarg);
+            break;
+        case OPT_RECONNECT_TIMEOUT:
+            co.reconnect_timeout_ms = parse_duration("--reconnect-timeout", optarg);
+            break;
+        case OPT_JSON:
+            json = 1;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -115,32 +240,85 @@ int main(int argc, char **argv)
         }
     }
     log_set_level((enum log_level)verbosity);
+    if (c.url_flag[0] != '\0' && c.url_file[0] != '\0')
+        usage_error("--url and --url-file cannot be used together");
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+    if (!check && (n_from == 0 || to == NULL))
+        usage_error("%s", n_from == 0 ? "no --from root given" : "no --to directory given");
     if (cfg_from_env(&c, err, sizeof err) < 0) {
         log_error("%s", err);
         return EXITCODE_CONFIG;
     }
     if (cfg_hide_argv_password(argc, argv))
         log_warn("a password in --url is visible to other users; use --url-file or AMQP_URL");
-    if (c.url_flag[0] != '\0' && c.url_file[0] != '\0')
-        usage_error("--url and --url-file cannot be used together");
-    if (!check)
-        usage_error("%s", optind < argc ? "moving files is not available in this version; "
-                                          "use --check"
-                                        : "nothing to do: use --check");
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
     if (cfg_finish(&c, err, sizeof err) < 0) {
         log_error("%s", err);
         return EXITCODE_CONFIG;
     }
 
-    char name[300], report[1024];
+    char name[300];
     tool_conn_name("move", name, sizeof name);
-    enum mq_status s = tool_check(&c, name, report, sizeof report, err, sizeof err);
+    if (check) {
+        char report[1024];
+        enum mq_status s = tool_check(&c, name, report, sizeof report, err, sizeof err);
+        if (s != MQ_OK) {
+            log_error("%s", err);
+            return finish_stdout(mq_exitcode(s));
+        }
+        printf("%s\n", report);
+        return finish_stdout(EXITCODE_OK);
+    }
+
+    static struct consume_root roots[64];
+    char *dest_real;
+    co.dest_fd = open_dir(to, &dest_real);
+    for (unsigned i = 0; i < n_from; i++) {
+        roots[i].fd = open_dir(from[i], &roots[i].real);
+        if (strcmp(roots[i].real, dest_real) == 0)
+            usage_error("--to is the same directory as --from %s", from[i]);
+    }
+    co.cfg = &c;
+    co.conn_name = name;
+    co.roots = roots;
+    co.n_roots = n_from;
+    co.stop = &stop_signal;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct consume_stats st = {0, 0, 0, 0, 0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    enum mq_status s = consume_run(&co, &st, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    uint64_t total = st.moved + st.skipped + st.duplicates + st.dead;
+    if (verbosity > LOG_LEVEL_QUIET)
+        log_error("%llu moved, %llu skipped, %llu duplicates, %llu dead-lettered, %llu requeued "
+                  "in %.2f s (%.0f files/s)",
+                  (unsigned long long)st.moved, (unsigned long long)st.skipped,
+                  (unsigned long long)st.duplicates, (unsigned long long)st.dead,
+                  (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
+    if (json)
+        printf("{\"moved\":%llu,\"skipped\":%llu,\"duplicates\":%llu,\"dead_lettered\":%llu,"
+               "\"requeued\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f}\n",
+               (unsigned long long)st.moved, (unsigned long long)st.skipped,
+               (unsigned long long)st.duplicates, (unsigned long long)st.dead,
+               (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
+    int code = EXITCODE_OK;
     if (s != MQ_OK) {
         log_error("%s", err);
-        return finish_stdout(mq_exitcode(s));
+        code = mq_exitcode(s);
     }
-    printf("%s\n", report);
-    return finish_stdout(EXITCODE_OK);
+    for (unsigned i = 0; i < n_from; i++) {
+        close(roots[i].fd);
+        free(roots[i].real);
+    }
+    close(co.dest_fd);
+    free(dest_real);
+    return finish_stdout(code);
 }

@@ -1,0 +1,164 @@
+/* mq_consume.c - consuming with manual acks, and confirmed dead-lettering; see mq.h. */
+#include "mq.h"
+#include "mq_priv.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static enum mq_status lost(struct mq *m, int rc, const char *doing, char *err, size_t errlen)
+{
+    char text[128];
+    snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
+    mq_priv_lower_first(text);
+    m->conn_open = 0;
+    m->channel_open = 0;
+    snprintf(err, errlen, "lost the connection to %s while %s: %s", m->display_url, doing, text);
+    return MQ_ERR_CLOSED;
+}
+
+enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, char *err,
+                          size_t errlen)
+{
+    amqp_basic_qos(m->conn, MQ_CHANNEL, 0, prefetch, 0);
+    enum mq_status s =
+        mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), "setting the prefetch", err, errlen);
+    if (s != MQ_OK)
+        return s;
+    char doing[320];
+    snprintf(doing, sizeof doing, "consuming from queue '%s'", queue);
+    amqp_basic_consume(m->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
+                       amqp_empty_table);
+    return mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
+}
+
+enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,
+                                char *err, size_t errlen)
+{
+    *got = 0;
+    if (m->have_env) { /* the previous delivery's body lives until now */
+        amqp_destroy_envelope(&m->env);
+        m->have_env = 0;
+    }
+    if (!m->conn_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    amqp_maybe_release_buffers(m->conn);
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    amqp_rpc_reply_t r = amqp_consume_message(m->conn, &m->env, &tv, 0);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        m->have_env = 1;
+        memset(d, 0, sizeof *d);
+        d->tag = m->env.delivery_tag;
+        d->redelivered = m->env.redelivered;
+        d->body = m->env.message.body.bytes;
+        d->len = m->env.message.body.len;
+        if (m->env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+            mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
+                                 sizeof d->message_id);
+        *got = 1;
+        return MQ_OK;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
+        return MQ_OK;
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        /* A frame other than a delivery: read it and act on it. */
+        amqp_frame_t f;
+        int rc = amqp_simple_wait_frame(m->conn, &f);
+        if (rc != AMQP_STATUS_OK)
+            return lost(m, rc, "consuming", err, errlen);
+        if (f.frame_type == AMQP_FRAME_METHOD && f.payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
+            m->conn_open = 0;
+            snprintf(err, errlen, "the broker cancelled the consumer (queue deleted?)");
+            return MQ_ERR_CLOSED;
+        }
+        if (mq_priv_handle_frame(m, &f, err, errlen) != MQ_OK) {
+            m->conn_open = m->conn_open && m->channel_open; /* no channel: start over */
+            return MQ_ERR_CLOSED;
+        }
+        return MQ_OK;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
+        return lost(m, r.library_error, "consuming", err, errlen);
+    return mq_priv_reply_error(m, r, "consuming", err, errlen) == MQ_OK ? MQ_OK : MQ_ERR_CLOSED;
+}
+
+enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen)
+{
+    int rc = amqp_basic_ack(m->conn, MQ_CHANNEL, tag, multiple);
+    return rc == AMQP_STATUS_OK ? MQ_OK : lost(m, rc, "acknowledging", err, errlen);
+}
+
+enum mq_status mq_requeue(struct mq *m, uint64_t tag, char *err, size_t errlen)
+{
+    int rc = amqp_basic_nack(m->conn, MQ_CHANNEL, tag, 0, 1);
+    return rc == AMQP_STATUS_OK ? MQ_OK : lost(m, rc, "requeueing", err, errlen);
+}
+
+enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen)
+{
+    int hb = amqp_get_heartbeat(m->conn);
+    if (hb <= 0 || !m->conn_open)
+        return MQ_OK;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - m->last_keepalive < (hb + 1) / 2)
+        return MQ_OK;
+    m->last_keepalive = now.tv_sec;
+    amqp_frame_t f;
+    memset(&f, 0, sizeof f);
+    f.frame_type = AMQP_FRAME_HEARTBEAT;
+    f.channel = 0;
+    int rc = amqp_send_frame(m->conn, &f);
+    return rc == AMQP_STATUS_OK ? MQ_OK : lost(m, rc, "sending a heartbeat", err, errlen);
+}
+
+enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
+                               const void *body, size_t len, const char *message_id,
+                               const char *reason, const char *error, char *err, size_t errlen)
+{
+    amqp_table_entry_t h[2];
+    h[0].key = amqp_cstring_bytes("x-scanmove-reason");
+    h[0].value.kind = AMQP_FIELD_KIND_UTF8;
+    h[0].value.value.bytes = amqp_cstring_bytes(reason);
+    h[1].key = amqp_cstring_bytes("x-scanmove-error");
+    h[1].value.kind = AMQP_FIELD_KIND_UTF8;
+    h[1].value.value.bytes = amqp_cstring_bytes(error);
+    amqp_basic_properties_t p;
+    memset(&p, 0, sizeof p);
+    p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_APP_ID_FLAG;
+    p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    p.headers.num_entries = 2;
+    p.headers.entries = h;
+    p.app_id = amqp_cstring_bytes("scanmove");
+    if (message_id != NULL && message_id[0] != '\0') {
+        p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+        p.message_id = amqp_cstring_bytes(message_id);
+    }
+    amqp_bytes_t b = {.len = len, .bytes = (void *)body};
+    int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
+                                amqp_cstring_bytes(routing_key), 1, 0, &p, b);
+    if (rc != AMQP_STATUS_OK)
+        return lost(m, rc, "dead-lettering", err, errlen);
+    uint64_t seq = m->next_seq++;
+    int returned = 0;
+    for (;;) {
+        struct mq_event ev;
+        enum mq_status s = mq_next_event(m, 1000, &ev, err, errlen);
+        if (s != MQ_OK)
+            return s;
+        if (ev.kind == MQ_EVENT_RETURN)
+            returned = 1;
+        if ((ev.kind == MQ_EVENT_ACK || ev.kind == MQ_EVENT_NACK) &&
+            (ev.tag == seq || (ev.multiple && ev.tag >= seq))) {
+            if (ev.kind == MQ_EVENT_ACK && !returned)
+                return MQ_OK;
+            snprintf(err, errlen, "the broker %s the dead letter",
+                     returned ? "could not route" : "refused");
+            return MQ_ERR_PROTOCOL;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+/* consume.c - the mover's delivery loop; see consume.h. */
+#include "consume.h"
+
+#include "log.h"
+#include "msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct consumer {
+    const struct consume_opts *o;
+    struct consume_stats *st;
+    struct mq *mq;   /* consuming connection */
+    struct mq *dead; /* dead-letter publishing connection, in confirm mode */
+    char dlx[CFG_NAME_MAX + 8];
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void nap(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static enum mq_status connect_consumer(struct consumer *c, char *err, size_t errlen)
+{
+    enum mq_status s = mq_connect(c->o->cfg, c->o->conn_name, &c->mq, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    if ((s = mq_declare_topology(c->mq, c->o->cfg, NULL, err, errlen)) != MQ_OK ||
+        (s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK) {
+        mq_close(c->mq);
+        c->mq = NULL;
+    }
+    return s;
+}
+
+/* Reconnect with backoff (1 s doubling to 30 s) within the timeout. */
+static enum mq_status reconnect(struct consumer *c, char *err, size_t errlen)
+{
+    mq_close(c->mq);
+    c->mq = NULL;
+    mq_close(c->dead);
+    c->dead = NULL;
+    double deadline = now_s() + (double)c->o->reconnect_timeout_ms / 1000.0, wait = 1.0;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", err);
+    for (;;) {
+        log_warn("%s; reconnecting in %.0f s", why, wait);
+        nap(wait);
+        if (*c->o->stop)
+            return MQ_OK;
+        enum mq_status s = connect_consumer(c, why, sizeof why);
+        if (s == MQ_OK) {
+            log_warn("reconnected to %s", mq_display_url(c->mq));
+            return MQ_OK;
+        }
+        if (s != MQ_ERR_UNREACHABLE && s != MQ_ERR_CLOSED) {
+            snprintf(err, errlen, "%s", why);
+            return s;
+        }
+        if (c->o->reconnect_timeout_ms > 0 && now_s() >= deadline) {
+            snprintf(err, errlen, "%s", why);
+            return MQ_ERR_UNREACHABLE;
+        }
+        wait = wait * 2 > 30 ? 30 : wait * 2;
+    }
+}
+
+static void keepalive(void *arg)
+{
+    struct consumer *c = arg;
+    char err[256];
+    if (c->mq != NULL)
+        mq_keepalive(c->mq, err, sizeof err);
+}
+
+/* Publish the delivery to the dead-letter exchange with its reason, then ack it. */
+static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *d, const char *id,
+                                  const char *reason, const char *why, char *err, size_t errlen)
+{
+    enum mq_status s;
+    if (c->dead == NULL) {
+        s = mq_connect(c->o->cfg, c->o->conn_name, &c->dead, err, errlen);
+        if (s == MQ_OK && (s = mq_confirm_select(c->dead, err, errlen)) != MQ_OK) {
+            mq_close(c->dead);
+            c->dead = NULL;
+        }
+        if (s != MQ_OK)
+            return s;
+    }
+    s = mq_publish_dead(c->dead, c->dlx, c->o->cfg->routing_key, d->body, d->len, d->message_id,
+                        reason, why, err, errlen);
+    if (s != MQ_OK) {
+        mq_close(c->dead);
+        c->dead = NULL;
+        return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
+    }
+    log_error("dead-lettered %s (%s): %s", id[0] ? id : "-", reason, why);
+    c->st->dead++;
+    return mq_ack(c->mq, d->tag, 0, err, errlen);
+}
+
+/* Handle one delivery to its end: ack, dead-letter or requeue. */
+static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, char *err,
+                             size_t errlen)
+{
+    static struct msg m;
+    char why[512], final_path[MSG_PATH_MAX + 32];
+    const char *reason = NULL;
+    enum msg_err me = msg_decode(d->body, d->len, &m, why, sizeof why);
+    if (me != MSG_OK)
+        return dead_letter(c, d, d->message_id, msg_err_name(me), why, err, errlen);
+    const struct consume_root *root = NULL;
+    for (unsigned i = 0; i < c->o->n_roots; i++)
+        if (strcmp(c->o->roots[i].real, m.root) == 0)
+            root = &c->o->roots[i];
+    if (root == NULL) {
+        snprintf(why, sizeof why, "the root is not one of this mover's --from directories");
+        return dead_letter(c, d, m.id, "root-not-allowed", why, err, errlen);
+    }
+    struct fileop_opts fo = c->o->fileop;
+    fo.tick = keepalive;
+    fo.tick_arg = c;
+    enum fileop_result r =
+        fileop_move(root->fd, c->o->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
+    switch (r) {
+    case FILEOP_MOVED:
+        c->st->moved++;
+        log_info("moved %s", final_path);
+        return mq_ack(c->mq, d->tag, 0, err, errlen);
+    case FILEOP_DUPLICATE:
+        c->st->duplicates++;
+        return mq_ack(c->mq, d->tag, 0, err, errlen);
+    case FILEOP_SKIPPED:
+        c->st->skipped++;
+        return mq_ack(c->mq, d->tag, 0, err, errlen);
+    case FILEOP_PERMANENT:
+        return dead_letter(c, d, m.id, reason, why, err, errlen);
+    case FILEOP_TRANSIENT:
+        break;
+    }
+    /* May work later: back to the queue after a pause, so that a full disk
+     * is not hammered; the queue's delivery limit ends the retries. */
+    log_error("requeued %s (%s): %s", m.id, reason, why);
+    c->st->requeued++;
+    nap(1.0);
+    return mq_requeue(c->mq, d->tag, err, errlen);
+}
+
+enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *st, char *err,
+                           size_t errlen)
+{
+    struct consumer c;
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.st = st;
+    snprintf(c.dlx, sizeof c.dlx, "%s.dlx", o->cfg->exchange);
+    enum mq_status s = connect_consumer(&c, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    double last = now_s();
+    uint64_t handled = 0;
+    while (!*o->stop && (o->count == 0 || handled < o->count)) {
+        struct mq_delivery d;
+        int got = 0;
+        s = mq_next_delivery(c.mq, 500, &d, &got, err, errlen);
+        if (s == MQ_OK && got) {
+            s = handle(&c, &d, err, errlen);
+            handled++;
+            last = now_s();
+        }
+        if (s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE) {
+            /* Unacked messages go back to the queue; a redelivery is
+             * recognised and acked as a duplicate. */
+            if ((s = reconnect(&c, err, errlen)) != MQ_OK)
+                break;
+            last = now_s();
+            continue;
+        }
+        if (s != MQ_OK)
+            break;
+        if (!got && o->idle_exit_ms > 0 && (now_s() - last) * 1000.0 >= (double)o->idle_exit_ms)
+            break;
+    }
+    mq_close(c.dead);
+    mq_close(c.mq);
+    return s;
+}

@@ -1,0 +1,47 @@
+/*
+ * consume.h - the mover's delivery loop: take a message, check it, move
+ * its file, and only then acknowledge it; dead-letter what can never work
+ * (with its reason, under publisher confirms, before the ack); requeue
+ * what may work later; reconnect when the broker goes.
+ */
+#ifndef SCANMOVE_CONSUME_H
+#define SCANMOVE_CONSUME_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "fileop.h"
+#include "mq.h"
+
+struct consume_root {
+    char *real; /* realpath of --from */
+    int fd;
+};
+
+struct consume_opts {
+    const struct cfg *cfg;
+    const char *conn_name;
+    struct consume_root *roots;
+    unsigned n_roots;
+    int dest_fd;
+    struct fileop_opts fileop;
+    unsigned prefetch;
+    uint64_t count;                /* stop after this many; 0: no limit */
+    uint64_t idle_exit_ms;         /* stop when idle this long; 0: never */
+    uint64_t reconnect_timeout_ms; /* 0: reconnect forever */
+    volatile sig_atomic_t *stop;
+};
+
+struct consume_stats {
+    uint64_t moved, skipped, duplicates, dead, requeued;
+};
+
+/*
+ * consume_run - consume until --count, --idle-exit or *stop. Returns MQ_OK,
+ * or the broker failure (with its sentence in err) that ended the run.
+ */
+enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *st, char *err,
+                           size_t errlen);
+
+#endif
