@@ -2,7 +2,8 @@
 # quickstart.sh - set up a Debian machine for scanmove and run it.
 #
 #   ./quickstart.sh demo   install what is missing, build, start a private
-#                          RabbitMQ on loopback and run the tools on a sample
+#                          RabbitMQ on loopback, scan a sample directory and
+#                          move its files to sample.done with two movers
 #   ./quickstart.sh test   install what is missing, build, and run the whole
 #                          test suite (unit, cli and broker tests)
 #
@@ -63,8 +64,13 @@ demo() {
     [ -d "$sample" ] || make_sample "$sample"
     say "scanning $sample: one message per accepted file, rejections listed on stdout"
     AMQP_URL=$url "$build/scanner/scan" --max-size 1M --rejects - "$sample"
+    mkdir -p "$sample.done"
+    say "moving them to $sample.done with two movers until the queue is idle"
+    AMQP_URL=$url "$build/mover/move" --from "$sample" --to "$sample.done" --idle-exit 2s &
+    AMQP_URL=$url "$build/mover/move" --from "$sample" --to "$sample.done" --idle-exit 2s
+    wait
     AMQP_URL=$url "$build/scanner/scan" --check
-    say "move is not built yet (next issue); the messages wait in the queue 'files'"
+    say "files in $sample.done: $(find "$sample.done" -type f | wc -l); left in $sample: $(find "$sample" -type f | wc -l) (rejected ones)"
 }
 
 run_tests() {
