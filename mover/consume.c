@@ -106,6 +106,13 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
     }
     log_error("dead-lettered %s (%s): %s", id[0] ? id : "-", reason, why);
     c->st->dead++;
+    for (int i = 0; i < CONSUME_REASONS; i++) {
+        if (c->st->reason[i] == NULL || strcmp(c->st->reason[i], reason) == 0) {
+            c->st->reason[i] = reason;
+            c->st->by_reason[i]++;
+            break;
+        }
+    }
     return mq_ack(c->mq, d->tag, 0, err, errlen);
 }
 

@@ -33,8 +33,12 @@ struct consume_opts {
     volatile sig_atomic_t *stop;
 };
 
+#define CONSUME_REASONS 32
+
 struct consume_stats {
     uint64_t moved, skipped, duplicates, dead, requeued;
+    const char *reason[CONSUME_REASONS]; /* dead letters by reason (static strings) */
+    uint64_t by_reason[CONSUME_REASONS];
 };
 
 /*

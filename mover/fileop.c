@@ -19,7 +19,9 @@ static int open_beneath(int dir, const char *path, int flags, mode_t mode)
 {
     struct open_how how;
     memset(&how, 0, sizeof how);
-    how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW);
+    /* RESOLVE_NO_SYMLINKS covers the last component too, and says ELOOP
+     * for it, where O_NOFOLLOW | O_DIRECTORY would say ENOTDIR. */
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
     how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);

@@ -290,7 +290,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    struct consume_stats st = {0, 0, 0, 0, 0};
+    static struct consume_stats st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     enum mq_status s = consume_run(&co, &st, err, sizeof err);
@@ -303,12 +303,18 @@ int main(int argc, char **argv)
                   (unsigned long long)st.moved, (unsigned long long)st.skipped,
                   (unsigned long long)st.duplicates, (unsigned long long)st.dead,
                   (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
-    if (json)
+    if (json) {
         printf("{\"moved\":%llu,\"skipped\":%llu,\"duplicates\":%llu,\"dead_lettered\":%llu,"
-               "\"requeued\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f}\n",
+               "\"requeued\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f,"
+               "\"dead_by_reason\":{",
                (unsigned long long)st.moved, (unsigned long long)st.skipped,
                (unsigned long long)st.duplicates, (unsigned long long)st.dead,
                (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
+        for (int i = 0; i < CONSUME_REASONS && st.reason[i] != NULL; i++)
+            printf("%s\"%s\":%llu", i ? "," : "", st.reason[i],
+                   (unsigned long long)st.by_reason[i]);
+        printf("}}\n");
+    }
     int code = EXITCODE_OK;
     if (s != MQ_OK) {
         log_error("%s", err);
