@@ -9,6 +9,10 @@ publisher confirm, and amqp-get shows neither headers nor properties.
        "content_type", "delivery_mode", "message_id", "headers" (a decoded
        table: strings, numbers, booleans, nested tables and arrays), ...}
       Prints how many.
+  amqp_tool.py drain URL QUEUE MAX BODIES PROPS
+      basic.get (no-ack) up to MAX messages: each body as one line of
+      BODIES, its "exchange", "routing_key", "redelivered" and properties
+      as one JSON line of PROPS. Prints how many.
   amqp_tool.py publish URL EXCHANGE ROUTING_KEY FILE...
       publish each FILE's bytes as one persistent, mandatory message, with a
       publisher confirm; message_id is the body's "id" when the body is a
@@ -17,8 +21,7 @@ publisher confirm, and amqp-get shows neither headers nor properties.
   amqp_tool.py count URL QUEUE
       passive queue.declare: prints "MESSAGES CONSUMERS" (ready messages).
 
-The connection code follows the client in tests/broker/test_scan.sh (copied
-and extended with publishing, confirms and header tables).
+Used by tests/broker/test_scan.sh and tests/broker/test_move.sh.
 """
 import base64
 import json
@@ -254,6 +257,19 @@ def main():
                     if isinstance(t, str):
                         o["body"] = t
                     f.write(json.dumps(o, sort_keys=True) + "\n")
+                    n += 1
+            print(n)
+        elif cmd == "drain":
+            queue, most, bodies, out = args[1], int(args[2]), args[3], args[4]
+            n = 0
+            with open(bodies, "wb") as fb, open(out, "w") as fp:
+                while n < most:
+                    m = c.get(queue)
+                    if m is None:
+                        break
+                    info, props, body = m
+                    fb.write(body + b"\n")
+                    fp.write(json.dumps(dict(info, **props), sort_keys=True) + "\n")
                     n += 1
             print(n)
         elif cmd == "publish":
