@@ -66,6 +66,33 @@ expect_lines() {
     fi
 }
 
+# The system python3 when there is one: a version manager's shim costs 0.1 s
+# a call, and the Python checkers run a few hundred times.
+PY3=python3
+[ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
+
+# pycheck WHAT CMD ARGS... : one check, passed when "$PY3" "$PY" CMD ARGS... is happy.
+pycheck() {
+    local what=$1 msg
+    shift
+    checks=$((checks + 1))
+    if ! msg=$("$PY3" "$PY" "$@" 2>&1); then
+        fail "$what: $(printf '%s' "$msg" | head -c 1500)"
+    fi
+}
+
+# expect_eq GOT WANT WHAT
+expect_eq() {
+    checks=$((checks + 1))
+    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# expect_re FILE ERE WHAT : a line of stdout/stderr matches ERE.
+expect_re() {
+    checks=$((checks + 1))
+    grep -Eq -- "$2" "$WORK/$1" || fail "$3: no line of std$1 matches /$2/: $(head -c 800 "$WORK/$1")"
+}
+
 # finish : report and exit non-zero on any failure.
 finish() {
     echo "$(basename "$0"): $((checks - failures)) passed, $failures failed"

@@ -15,8 +15,6 @@
 # Python (standard library only): amqp-get cannot show headers.
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
-PY3=python3
-[ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
 AMQP=$TESTS_DIR/amqp_tool.py
 umask 022
 
@@ -327,29 +325,6 @@ def main():
 
 main()
 EOF
-
-# pycheck WHAT CMD ARGS... : one check, passed when the helper is happy.
-pycheck() {
-    local what=$1 msg
-    shift
-    checks=$((checks + 1))
-    if ! msg=$("$PY3" "$PY" "$@" 2>&1); then
-        fail "$what: $(printf '%s' "$msg" | head -c 1500)"
-    fi
-}
-
-# expect_eq GOT WANT WHAT
-expect_eq() {
-    checks=$((checks + 1))
-    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
-}
-
-# expect_re FILE ERE WHAT : a line of stdout/stderr matches ERE.
-expect_re() {
-    checks=$((checks + 1))
-    grep -Eq -- "$2" "$WORK/$1" ||
-        fail "$3: no line of std$1 matches /$2/: $(head -c 800 "$WORK/$1")"
-}
 
 # expect_summary MOVED SKIPPED DUPLICATES DEAD REQUEUED WHAT : the summary
 # line of the last run.

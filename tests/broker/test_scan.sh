@@ -11,9 +11,6 @@
 # message and shows no properties.
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
-PY3=python3
-[ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
-
 url=$("$BROKER_SH" url)
 tag=$$
 declared=()
@@ -37,28 +34,6 @@ trap cleanup EXIT
 PY=$TESTS_DIR/scan_check.py
 
 AMQP=$TESTS_DIR/amqp_tool.py
-
-# pycheck WHAT CMD ARGS... : one check, passed when the checker is happy.
-pycheck() {
-    local what=$1 msg
-    shift
-    checks=$((checks + 1))
-    if ! msg=$("$PY3" "$PY" "$@" 2>&1); then
-        fail "$what: $(printf '%s' "$msg" | head -c 1500)"
-    fi
-}
-
-# expect_eq GOT WANT WHAT
-expect_eq() {
-    checks=$((checks + 1))
-    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
-}
-
-# expect_re FILE ERE WHAT : a line of stdout/stderr matches ERE.
-expect_re() {
-    checks=$((checks + 1))
-    grep -Eq -- "$2" "$WORK/$1" || fail "$3: no line of std$1 matches /$2/: $(head -c 600 "$WORK/$1")"
-}
 
 # summary KEY : a key of the --json summary of the last run.
 summary() { "$PY3" "$PY" get "$WORK/out" "$1" 2>&1 || true; }

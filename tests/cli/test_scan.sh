@@ -12,37 +12,10 @@
 unset SCANMOVE_JOBS
 # Some runs change directory: keep the binary reachable.
 case $SCAN in /*) ;; *) SCAN=$PWD/$SCAN ;; esac
-# The system python3 when there is one: a version manager's shim costs 0.1 s
-# a call, and the checker runs a few hundred times.
-PY3=python3
-[ -x /usr/bin/python3 ] && PY3=/usr/bin/python3
-
 PY=$TESTS_DIR/scan_check.py
-
-# pycheck WHAT CMD ARGS... : one check, passed when the checker is happy.
-pycheck() {
-    local what=$1 msg
-    shift
-    checks=$((checks + 1))
-    if ! msg=$("$PY3" "$PY" "$@" 2>&1); then
-        fail "$what: $(printf '%s' "$msg" | head -c 1500)"
-    fi
-}
 
 # field PATH KEY : KEY of the line for PATH in the last dry run's output.
 field() { "$PY3" "$PY" field "$WORK/out" "$WORK/rej" -- "$1" "$2" 2>&1 || true; }
-
-# expect_eq GOT WANT WHAT
-expect_eq() {
-    checks=$((checks + 1))
-    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
-}
-
-# expect_re FILE ERE WHAT : a line of stdout/stderr matches ERE.
-expect_re() {
-    checks=$((checks + 1))
-    grep -Eq -- "$2" "$WORK/$1" || fail "$3: no line of std$1 matches /$2/: $(head -c 600 "$WORK/$1")"
-}
 
 # Runs as another user or without privileges (set below) for the
 # permission checks; empty for an ordinary dry run.
