@@ -111,6 +111,17 @@ void mq_priv_lower_first(char *s)
         s[0] = (char)(s[0] - 'A' + 'a');
 }
 
+enum mq_status mq_priv_lost(struct mq *m, int rc, const char *doing, char *err, size_t errlen)
+{
+    char text[128];
+    snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
+    mq_priv_lower_first(text);
+    m->conn_open = 0;
+    m->channel_open = 0;
+    snprintf(err, errlen, "lost the connection to %s while %s: %s", m->display_url, doing, text);
+    return MQ_ERR_CLOSED;
+}
+
 enum mq_status mq_priv_reply_error(struct mq *m, amqp_rpc_reply_t r, const char *doing, char *err,
                                    size_t errlen)
 {
@@ -554,35 +565,6 @@ enum mq_status mq_priv_handle_frame(struct mq *m, const amqp_frame_t *f, char *e
     default:
         return MQ_OK;
     }
-}
-
-enum mq_status mq_service(struct mq *m, char *err, size_t errlen)
-{
-    if (!m->conn_open) {
-        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
-        return MQ_ERR_CLOSED;
-    }
-    for (;;) {
-        amqp_frame_t f;
-        struct timeval zero = {0, 0};
-        int rc = amqp_simple_wait_frame_noblock(m->conn, &f, &zero);
-        if (rc == AMQP_STATUS_TIMEOUT)
-            break;
-        if (rc != AMQP_STATUS_OK) {
-            char text[128];
-            snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
-            mq_priv_lower_first(text);
-            m->conn_open = 0;
-            m->channel_open = 0;
-            snprintf(err, errlen, "lost the connection to %s: %s", m->display_url, text);
-            return MQ_ERR_CLOSED;
-        }
-        enum mq_status s = mq_priv_handle_frame(m, &f, err, errlen);
-        if (s != MQ_OK)
-            return s;
-    }
-    amqp_maybe_release_buffers(m->conn);
-    return MQ_OK;
 }
 
 int mq_blocked(const struct mq *m, const char **reason)

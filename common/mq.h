@@ -20,8 +20,9 @@
  *
  * Design notes on rabbitmq-c 0.11:
  * - It services heartbeats only inside its own calls, so a caller that
- *   works for long between calls (a big copy) must call mq_service() now
- *   and then; it reads nothing it cannot handle and never blocks.
+ *   works for long between calls (a big copy) calls mq_keepalive(), which
+ *   sends a heartbeat and reads nothing (so it cannot swallow a delivery);
+ *   a publisher reads confirms and notices through mq_next_event().
  * - It does not advertise the connection.blocked capability; mq_connect
  *   does, so that under a broker disk or memory alarm the broker says so
  *   (mq_blocked) instead of silently stalling publishers.
@@ -86,15 +87,6 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
  */
 enum mq_status mq_declare_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
                                    char *err, size_t errlen);
-
-/*
- * mq_service - let the library do its housekeeping without waiting: send a
- * heartbeat when one is due, read frames that have arrived and act on the
- * connection-level ones (blocked, unblocked, close). Returns MQ_OK, or
- * MQ_ERR_CLOSED with a sentence when the connection has gone. Call it at
- * least every heartbeat/2 seconds during long work outside the library.
- */
-enum mq_status mq_service(struct mq *m, char *err, size_t errlen);
 
 /*
  * mq_blocked - 1 when the broker has said it blocks this connection's

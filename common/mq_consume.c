@@ -7,17 +7,6 @@
 #include <sys/time.h>
 #include <time.h>
 
-static enum mq_status lost(struct mq *m, int rc, const char *doing, char *err, size_t errlen)
-{
-    char text[128];
-    snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
-    mq_priv_lower_first(text);
-    m->conn_open = 0;
-    m->channel_open = 0;
-    snprintf(err, errlen, "lost the connection to %s while %s: %s", m->display_url, doing, text);
-    return MQ_ERR_CLOSED;
-}
-
 enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, char *err,
                           size_t errlen)
 {
@@ -69,7 +58,7 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
         amqp_frame_t f;
         int rc = amqp_simple_wait_frame(m->conn, &f);
         if (rc != AMQP_STATUS_OK)
-            return lost(m, rc, "consuming", err, errlen);
+            return mq_priv_lost(m, rc, "consuming", err, errlen);
         if (f.frame_type == AMQP_FRAME_METHOD && f.payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
             m->conn_open = 0;
             snprintf(err, errlen, "the broker cancelled the consumer (queue deleted?)");
@@ -82,20 +71,20 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
         return MQ_OK;
     }
     if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
-        return lost(m, r.library_error, "consuming", err, errlen);
+        return mq_priv_lost(m, r.library_error, "consuming", err, errlen);
     return mq_priv_reply_error(m, r, "consuming", err, errlen) == MQ_OK ? MQ_OK : MQ_ERR_CLOSED;
 }
 
 enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen)
 {
     int rc = amqp_basic_ack(m->conn, MQ_CHANNEL, tag, multiple);
-    return rc == AMQP_STATUS_OK ? MQ_OK : lost(m, rc, "acknowledging", err, errlen);
+    return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "acknowledging", err, errlen);
 }
 
 enum mq_status mq_requeue(struct mq *m, uint64_t tag, char *err, size_t errlen)
 {
     int rc = amqp_basic_nack(m->conn, MQ_CHANNEL, tag, 0, 1);
-    return rc == AMQP_STATUS_OK ? MQ_OK : lost(m, rc, "requeueing", err, errlen);
+    return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "requeueing", err, errlen);
 }
 
 enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen)
@@ -113,7 +102,7 @@ enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen)
     f.frame_type = AMQP_FRAME_HEARTBEAT;
     f.channel = 0;
     int rc = amqp_send_frame(m->conn, &f);
-    return rc == AMQP_STATUS_OK ? MQ_OK : lost(m, rc, "sending a heartbeat", err, errlen);
+    return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "sending a heartbeat", err, errlen);
 }
 
 enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
@@ -142,7 +131,7 @@ enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *r
     int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
                                 amqp_cstring_bytes(routing_key), 1, 0, &p, b);
     if (rc != AMQP_STATUS_OK)
-        return lost(m, rc, "dead-lettering", err, errlen);
+        return mq_priv_lost(m, rc, "dead-lettering", err, errlen);
     uint64_t seq = m->next_seq++;
     int returned = 0;
     for (;;) {

@@ -20,7 +20,7 @@ struct mq {
     char blocked_reason[128];
     char display_url[512];
     char server_version[128];
-    uint64_t next_seq; /* delivery tag of the next publish, in confirm mode */
+    uint64_t next_seq;   /* delivery tag of the next publish, in confirm mode */
     amqp_envelope_t env; /* the last delivery (mq_next_delivery) */
     int have_env;
     long last_keepalive; /* CLOCK_MONOTONIC seconds of the last mq_keepalive frame */
@@ -31,6 +31,12 @@ void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen);
 
 /* Lower-case the first letter, for library text placed mid-sentence. */
 void mq_priv_lower_first(char *s);
+
+/*
+ * The connection is gone (library status rc while doing, e.g.
+ * "publishing"): mark it closed and say so in err. Returns MQ_ERR_CLOSED.
+ */
+enum mq_status mq_priv_lost(struct mq *m, int rc, const char *doing, char *err, size_t errlen);
 
 /*
  * Turn a failed RPC reply into a status and a sentence. doing says what we

@@ -16,17 +16,6 @@ enum mq_status mq_confirm_select(struct mq *m, char *err, size_t errlen)
     return s;
 }
 
-static enum mq_status lost(struct mq *m, int rc, const char *doing, char *err, size_t errlen)
-{
-    char text[128];
-    snprintf(text, sizeof text, "%s", amqp_error_string2(rc));
-    mq_priv_lower_first(text);
-    m->conn_open = 0;
-    m->channel_open = 0;
-    snprintf(err, errlen, "lost the connection to %s while %s: %s", m->display_url, doing, text);
-    return MQ_ERR_CLOSED;
-}
-
 enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
                           const void *body, size_t len, const char *message_id, const char *type,
                           uint64_t timestamp, uint64_t *seq, char *err, size_t errlen)
@@ -52,7 +41,7 @@ enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routin
     int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
                                 amqp_cstring_bytes(routing_key), 1, 0, &p, b);
     if (rc != AMQP_STATUS_OK)
-        return lost(m, rc, "publishing", err, errlen);
+        return mq_priv_lost(m, rc, "publishing", err, errlen);
     *seq = m->next_seq++;
     return MQ_OK;
 }
@@ -64,7 +53,7 @@ static enum mq_status read_returned(struct mq *m, struct mq_event *ev, char *err
     amqp_frame_t f;
     int rc = amqp_simple_wait_frame(m->conn, &f);
     if (rc != AMQP_STATUS_OK)
-        return lost(m, rc, "reading a returned message", err, errlen);
+        return mq_priv_lost(m, rc, "reading a returned message", err, errlen);
     if (f.frame_type != AMQP_FRAME_HEADER) {
         snprintf(err, errlen, "the broker sent a returned message without a header");
         return MQ_ERR_PROTOCOL;
@@ -76,7 +65,7 @@ static enum mq_status read_returned(struct mq *m, struct mq_event *ev, char *err
     while (got < want) {
         rc = amqp_simple_wait_frame(m->conn, &f);
         if (rc != AMQP_STATUS_OK)
-            return lost(m, rc, "reading a returned message", err, errlen);
+            return mq_priv_lost(m, rc, "reading a returned message", err, errlen);
         if (f.frame_type != AMQP_FRAME_BODY) {
             snprintf(err, errlen, "the broker sent a returned message with a short body");
             return MQ_ERR_PROTOCOL;
@@ -101,7 +90,7 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
         if (rc == AMQP_STATUS_TIMEOUT)
             return MQ_OK;
         if (rc != AMQP_STATUS_OK)
-            return lost(m, rc, "waiting for confirms", err, errlen);
+            return mq_priv_lost(m, rc, "waiting for confirms", err, errlen);
         if (f.frame_type != AMQP_FRAME_METHOD)
             continue;
         switch (f.payload.method.id) {
