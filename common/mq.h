@@ -155,6 +155,15 @@ enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routin
 enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, char *err,
                              size_t errlen);
 
+/*
+ * mq_cork - with on = 1, hold back small writes so that the publishes that
+ * follow leave as few large TCP segments (TCP_CORK), which costs the broker
+ * far less than one segment per message; on = 0 sends what is held. Cork
+ * only around a burst of mq_publish calls, never while waiting for the
+ * broker. Failure is harmless and ignored.
+ */
+void mq_cork(struct mq *m, int on);
+
 /* ---- Consuming (mq_consume.c) ---- */
 
 /* One delivery; body and message_id stay valid until the next mq_next_delivery or mq_close. */

@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 enum mq_status mq_confirm_select(struct mq *m, char *err, size_t errlen)
@@ -14,6 +17,13 @@ enum mq_status mq_confirm_select(struct mq *m, char *err, size_t errlen)
     if (s == MQ_OK)
         m->next_seq = 1;
     return s;
+}
+
+void mq_cork(struct mq *m, int on)
+{
+    int fd = amqp_get_sockfd(m->conn);
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 
 enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define QUEUE_CAP 4096
+#define RESULT_WAKE_AT 64
 
 struct walk_ctx {
     struct pipeline *p;
@@ -135,8 +136,11 @@ int pipeline_start(struct pipeline *p, char *err, size_t errlen)
 {
     p->content = inspect_needs_content(p->rules);
     unsigned n = p->content ? p->jobs : 0;
-    if (queue_init(&p->result_q, QUEUE_CAP, 1 + (int)n) < 0 ||
-        queue_init(&p->inspect_q, QUEUE_CAP, 1) < 0) {
+    /* The main thread takes results faster than they come and waits with
+     * a timeout: waking it for every item would cost a futex round trip
+     * per file. The inspectors are woken at once. */
+    if (queue_init(&p->result_q, QUEUE_CAP, 1 + (int)n, RESULT_WAKE_AT) < 0 ||
+        queue_init(&p->inspect_q, QUEUE_CAP, 1, 1) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

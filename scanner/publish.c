@@ -27,6 +27,7 @@ struct publisher {
     struct pending *ring;
     size_t cap, head, count; /* ring of count entries from head, in publish order */
     int dead;                /* lost for good: send nothing more */
+    int corked;              /* in a burst, writes held back (mq_cork) */
     int blocked_said;
 };
 
@@ -181,6 +182,11 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
  * blocking. */
 static enum mq_status pump(struct publisher *p, int timeout_ms, char *err, size_t errlen)
 {
+    /* Never wait for confirms of messages still held back in the socket. */
+    if (timeout_ms > 0 && p->corked && p->mq != NULL) {
+        mq_cork(p->mq, 0);
+        p->corked = 0;
+    }
     for (;;) {
         struct mq_event ev;
         enum mq_status s = mq_next_event(p->mq, timeout_ms, &ev, err, errlen);
@@ -274,6 +280,13 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
 lost:
     p->o.done(p->o.arg, cookie, 0, "unconfirmed");
     return s;
+}
+
+void publish_burst(struct publisher *p, int on)
+{
+    if (p->mq != NULL && !p->dead && (on || p->corked))
+        mq_cork(p->mq, on);
+    p->corked = on && p->mq != NULL && !p->dead;
 }
 
 enum mq_status publish_flush(struct publisher *p, char *err, size_t errlen)

@@ -58,6 +58,13 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
                             uint64_t timestamp, void *cookie, char *err, size_t errlen);
 
 /*
+ * publish_burst - 1 before a run of publish_send calls, 0 after it: the
+ * messages in between leave in as few TCP segments as possible (the
+ * publisher sends what it holds before it waits for the broker).
+ */
+void publish_burst(struct publisher *p, int on);
+
+/*
  * publish_flush - wait until every message sent is confirmed or refused.
  * Returns as publish_send.
  */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-int queue_init(struct queue *q, size_t cap, int producers)
+int queue_init(struct queue *q, size_t cap, int producers, size_t wake_at)
 {
     q->slots = calloc(cap, sizeof *q->slots);
     if (q->slots == NULL)
@@ -13,6 +13,7 @@ int queue_init(struct queue *q, size_t cap, int producers)
     q->cap = cap;
     q->head = q->count = 0;
     q->producers = producers;
+    q->wake_at = wake_at < 1 ? 1 : wake_at > cap ? cap : wake_at;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
@@ -34,7 +35,8 @@ void queue_push(struct queue *q, void *item)
         pthread_cond_wait(&q->not_full, &q->mu);
     q->slots[(q->head + q->count) % q->cap] = item;
     q->count++;
-    pthread_cond_signal(&q->not_empty);
+    if (q->count >= q->wake_at)
+        pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -14,11 +14,18 @@ struct queue {
     pthread_cond_t not_empty, not_full;
     void **slots;
     size_t cap, head, count;
-    int producers; /* producers still to call queue_done */
+    int producers;  /* producers still to call queue_done */
+    size_t wake_at; /* wake a waiting consumer once this many items wait */
 };
 
-/* queue_init - room for cap items, with that many producers. Returns 0 or -1 (no memory). */
-int queue_init(struct queue *q, size_t cap, int producers);
+/*
+ * queue_init - room for cap items, with that many producers. A consumer
+ * waiting in queue_pop is woken once wake_at items wait (1: at once), or
+ * when its timeout ends: a larger wake_at saves a thread wake-up per item
+ * where the consumer is faster than the producers and waits with a short
+ * timeout anyway. Returns 0 or -1 (no memory).
+ */
+int queue_init(struct queue *q, size_t cap, int producers, size_t wake_at);
 
 /* queue_destroy - free the slots (items left in it are not freed). */
 void queue_destroy(struct queue *q);

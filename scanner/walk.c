@@ -94,8 +94,8 @@ static int visit(struct walker *w, const struct dirent *de)
         if (base)
             w->path[base] = '/';
         memcpy(w->path + base + (base ? 1 : 0), name, nlen + 1);
-        int r = emit(w, WALK_FAILED, len, NULL, de->d_type == DT_DIR, "path-too-long",
-                     ENAMETOOLONG);
+        int r =
+            emit(w, WALK_FAILED, len, NULL, de->d_type == DT_DIR, "path-too-long", ENAMETOOLONG);
         w->path[base] = '\0';
         return r;
     }
