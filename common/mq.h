@@ -195,8 +195,11 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
 /* mq_ack - acknowledge tag (and all before it when multiple). */
 enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen);
 
-/* mq_requeue - give tag back to the queue (basic.nack with requeue), for a transient failure. */
-enum mq_status mq_requeue(struct mq *m, uint64_t tag, char *err, size_t errlen);
+/*
+ * mq_requeue - give tag (and all unacknowledged before it when multiple)
+ * back to the queue (basic.nack with requeue), for a transient failure.
+ */
+enum mq_status mq_requeue(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen);
 
 /*
  * mq_keepalive - send a heartbeat frame when one is due, without reading

@@ -81,9 +81,9 @@ enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "acknowledging", err, errlen);
 }
 
-enum mq_status mq_requeue(struct mq *m, uint64_t tag, char *err, size_t errlen)
+enum mq_status mq_requeue(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen)
 {
-    int rc = amqp_basic_nack(m->conn, MQ_CHANNEL, tag, 0, 1);
+    int rc = amqp_basic_nack(m->conn, MQ_CHANNEL, tag, multiple, 1);
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "requeueing", err, errlen);
 }
 

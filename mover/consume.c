@@ -4,6 +4,7 @@
 #include "log.h"
 #include "msg.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@ struct consumer {
     struct mq *mq;   /* consuming connection */
     struct mq *dead; /* dead-letter publishing connection, in confirm mode */
     char dlx[CFG_NAME_MAX + 8];
+    /* Finished deliveries not yet acknowledged: up to ack_tag, ack_pending
+     * of them, acknowledged together (with "multiple") once ack_batch are
+     * done or no delivery is waiting; under --fsync their directories are
+     * flushed first (group commit). */
+    uint64_t ack_tag;
+    unsigned ack_pending, ack_batch;
+    struct fileop_sync sync;
 };
 
 static double now_s(void)
@@ -75,12 +83,44 @@ static enum mq_status reconnect(struct consumer *c, char *err, size_t errlen)
     }
 }
 
+/* Acknowledge the finished deliveries, after making their moves durable
+ * under --fsync. If that fails, give them back to the queue instead: their
+ * redeliveries find the files moved and try the fsync again. */
+static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
+{
+    if (c->ack_pending == 0)
+        return MQ_OK;
+    unsigned n = c->ack_pending;
+    c->ack_pending = 0;
+    if (c->o->fsync && fileop_sync_flush(&c->sync) < 0) {
+        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
+                  strerror(errno));
+        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
+    }
+    return mq_ack(c->mq, c->ack_tag, 1, err, errlen);
+}
+
+/* A delivery is done: acknowledge it with its group. */
+static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t errlen)
+{
+    c->ack_tag = tag;
+    if (++c->ack_pending >= c->ack_batch)
+        return flush_acks(c, err, errlen);
+    return MQ_OK;
+}
+
+/* Called during long copies and waits: keep the connection alive and do
+ * not sit on finished acknowledgements. Failures surface at the next
+ * broker call (the connection is then marked lost). */
 static void keepalive(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
-    if (c->mq != NULL)
-        mq_keepalive(c->mq, err, sizeof err);
+    if (c->mq == NULL)
+        return;
+    if (c->ack_pending > 0)
+        flush_acks(c, err, sizeof err);
+    mq_keepalive(c->mq, err, sizeof err);
 }
 
 /* Publish the delivery to the dead-letter exchange with its reason, then ack it. */
@@ -137,19 +177,23 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     struct fileop_opts fo = c->o->fileop;
     fo.tick = keepalive;
     fo.tick_arg = c;
+    fo.stop = c->o->stop;
+    fo.sync = c->o->fsync ? &c->sync : NULL;
     enum fileop_result r =
         fileop_move(root->fd, c->o->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
     case FILEOP_MOVED:
         c->st->moved++;
         log_info("moved %s", final_path);
-        return mq_ack(c->mq, d->tag, 0, err, errlen);
+        return done(c, d->tag, err, errlen);
     case FILEOP_DUPLICATE:
         c->st->duplicates++;
-        return mq_ack(c->mq, d->tag, 0, err, errlen);
+        log_info("already moved %s", final_path);
+        return done(c, d->tag, err, errlen);
     case FILEOP_SKIPPED:
         c->st->skipped++;
-        return mq_ack(c->mq, d->tag, 0, err, errlen);
+        log_info("skipped %s: the destination has another file of that name", final_path);
+        return done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
         return dead_letter(c, d, m.id, reason, why, err, errlen);
     case FILEOP_TRANSIENT:
@@ -159,8 +203,12 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
      * is not hammered; the queue's delivery limit ends the retries. */
     log_error("requeued %s (%s): %s", m.id, reason, why);
     c->st->requeued++;
-    nap(1.0);
-    return mq_requeue(c->mq, d->tag, err, errlen);
+    enum mq_status s = flush_acks(c, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    if (!*c->o->stop)
+        nap(1.0);
+    return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
 enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *st, char *err,
@@ -171,6 +219,9 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.o = o;
     c.st = st;
     snprintf(c.dlx, sizeof c.dlx, "%s.dlx", o->cfg->exchange);
+    /* Half the prefetch: the broker can send the next half meanwhile. */
+    c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
+    fileop_sync_init(&c.sync);
     enum mq_status s = connect_consumer(&c, err, errlen);
     if (s != MQ_OK)
         return s;
@@ -179,15 +230,30 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     while (!*o->stop && (o->count == 0 || handled < o->count)) {
         struct mq_delivery d;
         int got = 0;
-        s = mq_next_delivery(c.mq, 500, &d, &got, err, errlen);
+        /* With acknowledgements pending, only look: when nothing is
+         * waiting, send them, then wait. */
+        int wait_ms = 500;
+        if (c.ack_pending > 0) {
+            wait_ms = 0;
+        } else if (o->idle_exit_ms > 0) { /* wake up in time for --idle-exit */
+            double left = (double)o->idle_exit_ms - (now_s() - last) * 1000.0;
+            if (left < wait_ms)
+                wait_ms = left > 0 ? (int)left + 1 : 0;
+        }
+        s = mq_next_delivery(c.mq, wait_ms, &d, &got, err, errlen);
         if (s == MQ_OK && got) {
             s = handle(&c, &d, err, errlen);
             handled++;
             last = now_s();
+        } else if (s == MQ_OK) {
+            s = flush_acks(&c, err, errlen);
         }
+        if (o->progress != NULL)
+            o->progress(st, 0);
         if (s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. */
+            c.ack_pending = 0;
             if ((s = reconnect(&c, err, errlen)) != MQ_OK)
                 break;
             last = now_s();
@@ -198,7 +264,13 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (!got && o->idle_exit_ms > 0 && (now_s() - last) * 1000.0 >= (double)o->idle_exit_ms)
             break;
     }
+    if (s == MQ_OK && c.mq != NULL)
+        s = flush_acks(&c, err, errlen);
+    if (c.sync.n > 0) /* acknowledgements lost with the connection */
+        fileop_sync_flush(&c.sync);
     mq_close(c.dead);
     mq_close(c.mq);
+    if (o->progress != NULL)
+        o->progress(st, 1);
     return s;
 }

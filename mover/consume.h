@@ -19,20 +19,6 @@ struct consume_root {
     int fd;
 };
 
-struct consume_opts {
-    const struct cfg *cfg;
-    const char *conn_name;
-    struct consume_root *roots;
-    unsigned n_roots;
-    int dest_fd;
-    struct fileop_opts fileop;
-    unsigned prefetch;
-    uint64_t count;                /* stop after this many; 0: no limit */
-    uint64_t idle_exit_ms;         /* stop when idle this long; 0: never */
-    uint64_t reconnect_timeout_ms; /* 0: reconnect forever */
-    volatile sig_atomic_t *stop;
-};
-
 #define CONSUME_REASONS 32
 
 struct consume_stats {
@@ -40,6 +26,25 @@ struct consume_stats {
     const char *reason[CONSUME_REASONS]; /* dead letters by reason (static strings) */
     uint64_t by_reason[CONSUME_REASONS];
 };
+
+struct consume_opts {
+    const struct cfg *cfg;
+    const char *conn_name;
+    struct consume_root *roots;
+    unsigned n_roots;
+    int dest_fd;
+    struct fileop_opts fileop; /* conflict policy; consume sets the rest */
+    int fsync;                 /* --fsync: group commit before each ack */
+    unsigned prefetch;
+    uint64_t count;                /* stop after this many; 0: no limit */
+    uint64_t idle_exit_ms;         /* stop when idle this long; 0: never */
+    uint64_t reconnect_timeout_ms; /* 0: reconnect forever */
+    volatile sig_atomic_t *stop;
+    /* called after every delivery and wait (last = 0), and once at the end
+     * (last = 1); NULL: none */
+    void (*progress)(const struct consume_stats *st, int last);
+};
+
 
 /*
  * consume_run - consume until --count, --idle-exit or *stop. Returns MQ_OK,

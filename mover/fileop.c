@@ -1,6 +1,8 @@
 /* fileop.c - confined, verified, crash-safe file moves; see fileop.h. */
 #include "fileop.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -190,6 +194,125 @@ static int link_tmpfile(int tmp, int dir, const char *name)
     return linkat(AT_FDCWD, proc, dir, name, AT_SYMLINK_FOLLOW);
 }
 
+/* ---- group commit ---- */
+
+void fileop_sync_init(struct fileop_sync *g)
+{
+    memset(g, 0, sizeof *g);
+}
+
+int fileop_sync_flush(struct fileop_sync *g)
+{
+    int e = g->error;
+    for (unsigned i = 0; i < g->n; i++) {
+        if (fsync(g->fd[i]) < 0 && e == 0)
+            e = errno;
+        close(g->fd[i]);
+    }
+    g->n = 0;
+    g->error = 0;
+    if (e != 0) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int fileop_sync_add(struct fileop_sync *g, int dir)
+{
+    struct stat st;
+    if (fstat(dir, &st) < 0)
+        return -1;
+    for (unsigned i = 0; i < g->n; i++)
+        if (g->dev[i] == (unsigned long long)st.st_dev && g->ino[i] == (unsigned long long)st.st_ino)
+            return 0;
+    if (g->n == FILEOP_SYNC_MAX && fileop_sync_flush(g) < 0)
+        g->error = errno; /* reported by the next flush */
+    int fd = fcntl(dir, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    g->fd[g->n] = fd;
+    g->dev[g->n] = (unsigned long long)st.st_dev;
+    g->ino[g->n] = (unsigned long long)st.st_ino;
+    g->n++;
+    return 0;
+}
+
+/* With --fsync, make dir's entries durable before the ack: in the group
+ * when there is one, else now. */
+static int make_durable(const struct fileop_opts *o, int dir)
+{
+    if (o->sync == NULL || fileop_sync_add(o->sync, dir) == 0)
+        return 0;
+    return fsync(dir);
+}
+
+/* ---- the move ---- */
+
+/*
+ * Is the file of m already at the destination, under its own name or a
+ * conflict name (a redelivery of a finished move, or a second message for
+ * the same file from overlapping scans)? On the same file system a rename
+ * keeps the inode, so the identity must match; a copy has a new inode, so
+ * size and mtime must.
+ */
+static int already_done(int ddir, const char *base, const struct msg *m)
+{
+    char name[NAME_MAX + 32];
+    struct stat st;
+    for (unsigned n = 0; n <= 1000; n++) {
+        const char *nm = base;
+        if (n > 0) {
+            conflict_name(base, n, name, sizeof name);
+            nm = name;
+        }
+        if (fstatat(ddir, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (n == 0)
+                continue;
+            return 0; /* conflict names are taken in order: the first gap ends them */
+        }
+        if (same_as_msg(&st, m, st.st_dev == m->dev))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Take an exclusive flock(2) on the open source, waiting (with heartbeats)
+ * while another mover holds it: that one is copying the same file, for a
+ * redelivery of this message (the broker took it back when its consumer
+ * timeout passed) or for a duplicate message. Returns 0 when held (or when
+ * the file system has no locks), 1 when *stop was set while waiting, -1
+ * with errno on error.
+ */
+static int lock_source(int src, const struct fileop_opts *o, const char *path)
+{
+    if (flock(src, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
+        return 0;
+    if (errno != EWOULDBLOCK)
+        return -1;
+    log_info("another process holds a lock on %s (another mover moving it?); waiting", path);
+    const struct timespec pause = {0, 50 * 1000 * 1000};
+    for (;;) {
+        if (o->stop != NULL && *o->stop)
+            return 1;
+        nanosleep(&pause, NULL);
+        if (o->tick != NULL)
+            o->tick(o->tick_arg);
+        if (flock(src, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+    }
+}
+
+static void join_path(char *out, const char *dir, const char *name)
+{
+    snprintf(out, MSG_PATH_MAX + 32, "%s%s%s", dir, dir[0] ? "/" : "", name);
+}
+
 enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
                                const struct fileop_opts *o, char *final_path, const char **reason,
                                char *err, size_t errlen)
@@ -197,8 +320,8 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     char dir[MSG_PATH_MAX + 1], name[NAME_MAX + 32];
     const char *base = split(m->path, dir, sizeof dir);
     enum fileop_result r;
-    int sdir = -1, ddir = -1, src = -1;
-    struct stat st, dst;
+    int sdir = -1, ddir = -1, src = -1, tmp = -1, e;
+    struct stat st, dst, now;
 
     snprintf(final_path, MSG_PATH_MAX + 32, "%s", m->path);
     if (base[0] == '\0' || strcmp(base, ".") == 0) {
@@ -232,35 +355,51 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         snprintf(err, errlen, "cannot create the destination directory: %s", strerror(errno));
         goto out;
     }
-    if (!have_src) {
-        /* Gone from the source: done before (a redelivery), or vanished. */
-        if (fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0 && same_as_msg(&dst, m, 0)) {
-            r = FILEOP_DUPLICATE;
-            goto out;
-        }
-        *reason = "vanished";
-        snprintf(err, errlen, "the source is gone and the destination does not hold it");
-        r = FILEOP_PERMANENT;
-        goto out;
-    }
+    if (!have_src)
+        goto gone;
 
-    /* Same filesystem: one atomic rename that never replaces. */
-    if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0) {
-        r = FILEOP_MOVED;
-        goto durable;
-    }
-    int e = errno;
+    /* Same file system: one atomic rename that never replaces. */
+    if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0)
+        goto moved;
+    e = errno;
+    if (e == ENOENT)
+        goto gone; /* another mover took it a moment ago */
     if (e != EEXIST && e != EXDEV) {
         r = classify(e, reason);
         snprintf(err, errlen, "cannot rename: %s", strerror(e));
         goto out;
     }
+
+    /* The slow paths: hold the source's lock, so that two movers never
+     * work on one file at once, and check it again once held. */
     src = openat(sdir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (src < 0 || fstat(src, &st) < 0 || !same_as_msg(&st, m, 1)) {
-        r = src < 0 ? classify(errno, reason) : FILEOP_PERMANENT;
-        if (src >= 0)
-            *reason = "changed";
+    if (src < 0 && errno == ENOENT)
+        goto gone;
+    if (src < 0) {
+        r = classify(errno, reason);
         snprintf(err, errlen, "cannot open the source: %s", strerror(errno));
+        goto out;
+    }
+    int lk = lock_source(src, o, m->path);
+    if (lk != 0) {
+        *reason = lk > 0 ? "busy" : "io-error";
+        snprintf(err, errlen, "%s", lk > 0 ? "stopped while another mover held the file"
+                                           : "cannot lock the source");
+        r = FILEOP_TRANSIENT;
+        goto out;
+    }
+    if (fstatat(sdir, base, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            goto gone;
+        r = classify(errno, reason);
+        snprintf(err, errlen, "cannot check the source: %s", strerror(errno));
+        goto out;
+    }
+    if (fstat(src, &st) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
+        !same_as_msg(&st, m, 1)) {
+        *reason = "changed";
+        snprintf(err, errlen, "the source changed since it was scanned");
+        r = FILEOP_PERMANENT;
         goto out;
     }
     if (e == EEXIST) {
@@ -290,10 +429,8 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             goto out;
         }
         if (o->conflict == FILEOP_OVERWRITE) {
-            if (renameat(sdir, base, ddir, base) == 0) {
-                r = FILEOP_MOVED;
-                goto durable;
-            }
+            if (renameat(sdir, base, ddir, base) == 0)
+                goto moved;
             e = errno;
             if (e != EXDEV) {
                 r = classify(e, reason);
@@ -305,14 +442,11 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             for (unsigned n = 1;; n++) {
                 conflict_name(base, n, name, sizeof name);
                 if (renameat2(sdir, base, ddir, name, RENAME_NOREPLACE) == 0) {
-                    snprintf(final_path, MSG_PATH_MAX + 32, "%s%s%s", dir, dir[0] ? "/" : "", name);
-                    r = FILEOP_MOVED;
-                    goto durable;
+                    join_path(final_path, dir, name);
+                    goto moved;
                 }
-                if (errno == EXDEV) {
-                    e = EXDEV;
+                if (errno == EXDEV)
                     break;
-                }
                 if (errno != EEXIST || n > 100000) {
                     r = classify(errno, reason);
                     snprintf(err, errlen, "cannot rename: %s", strerror(errno));
@@ -325,68 +459,96 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     /* Cross-device: copy into an unnamed file, make it durable, give it its
      * name, then remove the source. A crash leaves the source, or both
      * whole copies (finished on redelivery), never a partial file. */
-    {
-        const char *target = base;
-        int tmp = copy_to_tmpfile(src, &st, ddir, o);
-        if (tmp < 0) {
-            r = classify(errno, reason);
-            snprintf(err, errlen, "cannot copy: %s", strerror(errno));
-            goto out;
-        }
-        for (unsigned n = 0;; n++) {
-            if (n > 0) {
-                conflict_name(base, n, name, sizeof name);
-                target = name;
-            }
-            if (o->conflict == FILEOP_OVERWRITE && n == 0 &&
-                fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0) {
-                /* Link under a temporary name, then rename over the old file. */
-                char tname[NAME_MAX + 32];
-                snprintf(tname, sizeof tname, ".scanmove-%ld.tmp", (long)getpid());
-                unlinkat(ddir, tname, 0);
-                if (link_tmpfile(tmp, ddir, tname) == 0 && renameat(ddir, tname, ddir, base) == 0)
-                    break;
-                e = errno;
-                unlinkat(ddir, tname, 0);
-                close(tmp);
-                r = classify(e, reason);
-                snprintf(err, errlen, "cannot replace: %s", strerror(e));
-                goto out;
-            }
-            if (link_tmpfile(tmp, ddir, target) == 0)
-                break;
-            if (errno != EEXIST || o->conflict != FILEOP_RENAME || n > 100000) {
-                e = errno;
-                close(tmp);
-                if (e == EEXIST) {
-                    *reason = "exists";
-                    r = FILEOP_PERMANENT;
-                } else {
-                    r = classify(e, reason);
-                }
-                snprintf(err, errlen, "cannot link the copy: %s", strerror(e));
-                goto out;
-            }
-        }
-        close(tmp);
-        if (target != base)
-            snprintf(final_path, MSG_PATH_MAX + 32, "%s%s%s", dir, dir[0] ? "/" : "", target);
-        if (fsync(ddir) < 0 || unlinkat(sdir, base, 0) < 0) {
-            r = classify(errno, reason);
-            snprintf(err, errlen, "cannot finish the copy: %s", strerror(errno));
-            goto out;
-        }
-        r = FILEOP_MOVED;
-        if (o->fsync)
-            fsync(sdir);
+    tmp = copy_to_tmpfile(src, &st, ddir, o);
+    if (tmp < 0) {
+        r = classify(errno, reason);
+        snprintf(err, errlen, "cannot copy: %s", strerror(errno));
         goto out;
     }
+    if (fstat(src, &now) < 0 || !same_as_msg(&now, m, 1)) {
+        *reason = "changed";
+        snprintf(err, errlen, "the source changed while it was being copied");
+        r = FILEOP_PERMANENT;
+        goto out;
+    }
+    const char *target = base;
+    for (unsigned n = 0;; n++) {
+        if (n > 0) {
+            conflict_name(base, n, name, sizeof name);
+            target = name;
+        }
+        if (o->conflict == FILEOP_OVERWRITE && n == 0 &&
+            fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0) {
+            /* Link under a temporary name, then rename over the old file. */
+            char tname[NAME_MAX + 32];
+            snprintf(tname, sizeof tname, ".scanmove-%ld.tmp", (long)getpid());
+            unlinkat(ddir, tname, 0);
+            if (link_tmpfile(tmp, ddir, tname) == 0 && renameat(ddir, tname, ddir, base) == 0)
+                break;
+            e = errno;
+            unlinkat(ddir, tname, 0);
+            r = classify(e, reason);
+            snprintf(err, errlen, "cannot replace: %s", strerror(e));
+            goto out;
+        }
+        if (link_tmpfile(tmp, ddir, target) == 0)
+            break;
+        if (errno != EEXIST || o->conflict != FILEOP_RENAME || n > 100000) {
+            e = errno;
+            if (e == EEXIST) {
+                *reason = "exists";
+                r = FILEOP_PERMANENT;
+            } else {
+                r = classify(e, reason);
+            }
+            snprintf(err, errlen, "cannot link the copy: %s", strerror(e));
+            goto out;
+        }
+    }
+    if (target != base)
+        join_path(final_path, dir, target);
+    /* The copy must be on disk under its name before the source goes; and
+     * the name must still be the file copied (not one put in its place
+     * meanwhile) when it is removed. */
+    if (fsync(ddir) < 0) {
+        r = classify(errno, reason);
+        snprintf(err, errlen, "cannot make the copy durable: %s", strerror(errno));
+        goto out;
+    }
+    if (fstatat(sdir, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
+        now.st_ino == st.st_ino && unlinkat(sdir, base, 0) < 0 && errno != ENOENT) {
+        r = classify(errno, reason);
+        snprintf(err, errlen, "cannot remove the source after copying it: %s", strerror(errno));
+        goto out;
+    }
+    r = FILEOP_MOVED;
+    if (make_durable(o, sdir) < 0) {
+        r = classify(errno, reason);
+        snprintf(err, errlen, "cannot make the removal of the source durable: %s",
+                 strerror(errno));
+    }
+    goto out;
+
+gone:
+    /* Gone from the source: done before (a redelivery), or vanished. */
+    if (already_done(ddir, base, m)) {
+        r = FILEOP_DUPLICATE;
+        goto durable;
+    }
+    *reason = "vanished";
+    snprintf(err, errlen, "the source is gone and the destination does not hold it");
+    r = FILEOP_PERMANENT;
+    goto out;
+moved:
+    r = FILEOP_MOVED;
 durable:
-    if (o->fsync && (fsync(ddir) < 0 || fsync(sdir) < 0)) {
+    if (make_durable(o, ddir) < 0 || (sdir >= 0 && make_durable(o, sdir) < 0)) {
         r = classify(errno, reason);
         snprintf(err, errlen, "cannot make the rename durable: %s", strerror(errno));
     }
 out:
+    if (tmp >= 0)
+        close(tmp);
     if (src >= 0)
         close(src);
     if (sdir >= 0)

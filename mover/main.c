@@ -202,7 +202,7 @@ int main(int argc, char **argv)
                             optarg);
             break;
         case OPT_FSYNC:
-            co.fileop.fsync = 1;
+            co.fsync = 1;
             break;
         case OPT_PREFETCH:
             co.prefetch = (unsigned)parse_num("--prefetch", optarg, 1, 65535);

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Against the private broker: every file is moved exactly once when one
+# file has several messages or several deliveries at once:
+#  - overlapping scans: the same tree scanned twice at the same time, two
+#    movers: each file lands once, the second message of each file is a
+#    duplicate, and a name taken at DEST gets one conflict copy, not two;
+#  - another process holds a lock on the source of a cross-device move:
+#    the mover waits for it (as it waits for another mover copying the
+#    same file), then moves the file;
+#  - the broker's consumer timeout takes a delivery back while its mover is
+#    still busy with it and gives it to another mover: the file still lands
+#    once, and the message ends acknowledged, not dead-lettered.
+#
+# The contract is docs/move.1 (DUPLICATES AND REDELIVERIES).
+. "$(dirname "$0")/../lib.sh"
+unset SCANMOVE_JOBS
+AMQP=$TESTS_DIR/amqp_tool.py
+PY=$TESTS_DIR/move_util.py
+umask 022
+
+url=$("$BROKER_SH" url)
+tag=$$
+declared=()
+restore_timeout=
+
+cleanup() {
+    local q
+    if [ -n "$restore_timeout" ]; then
+        "$BROKER_SH" ctl eval "$restore_timeout" >/dev/null 2>&1 || true
+    fi
+    for q in "${declared[@]}"; do
+        amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# topo N : $q and $ex of their own for part N, remembered for cleanup.
+topo() {
+    q="once-$tag-$1"
+    ex="once-ex-$tag-$1"
+    declared+=("$q" "$q.dead")
+    env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null ||
+        fail "$1: scan --check could not declare the topology"
+}
+
+count() { "$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1 | cut -d' ' -f1; }
+
+# jsum KEY FILE... : the sum of KEY over --json summaries.
+jsum() {
+    local key=$1 f n total=0
+    shift
+    for f in "$@"; do
+        n=$("$PY3" "$PY" jnum "$f" "$key")
+        total=$((total + n))
+    done
+    echo "$total"
+}
+
+# expect_same_tree A B WHAT : the files below A and B (names, bytes, modes,
+# mtimes) are the same.
+expect_same_tree() {
+    checks=$((checks + 1))
+    "$PY3" "$PY" manifest "$1" >"$WORK/m1"
+    "$PY3" "$PY" manifest "$2" >"$WORK/m2"
+    cmp -s "$WORK/m1" "$WORK/m2" ||
+        fail "$3: $(diff "$WORK/m1" "$WORK/m2" | head -8 | cut -c1-300)"
+}
+
+# --- overlapping scans: two messages per file, two movers --------------------------------
+topo overlap
+O=$WORK/overlap
+R=$O/root
+D=$O/dest
+mkdir -p "$R" "$D/d0"
+for d in 0 1 2 3 4; do
+    mkdir -p "$R/d$d"
+    for f in $(seq 0 99); do
+        printf 'file %s/%s of the overlap test\n' "$d" "$f" >"$R/d$d/f$f.txt"
+    done
+done
+# Twenty names already taken at DEST by other files.
+for f in $(seq 0 19); do
+    printf 'an older file %s, already at DEST\n' "$f" >"$D/d0/f$f.txt"
+done
+# What DEST must hold at the end: every source file once, the incoming
+# file of each taken name as name.1.txt beside the older one.
+cp -a "$R" "$O/want"
+for f in $(seq 0 19); do
+    mv "$O/want/d0/f$f.txt" "$O/want/d0/f$f.1.txt"
+    cp -a "$D/d0/f$f.txt" "$O/want/d0/f$f.txt"
+done
+for i in 1 2; do
+    (env AMQP_URL="$url" timeout 120 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R"
+        echo $? >"$O/scan.rc$i") &
+done
+wait
+expect_eq "$(cat "$O/scan.rc1") $(cat "$O/scan.rc2")" "0 0" "overlap: both scans exit 0"
+expect_eq "$(count)" 1000 "overlap: two messages for each of the 500 files"
+for i in 1 2; do
+    (
+        set +e
+        env AMQP_URL="$url" timeout 120 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" \
+            --to "$D" --idle-exit 2s --prefetch 4 --json >"$O/out$i" 2>"$O/err$i"
+        echo $? >"$O/rc$i"
+    ) &
+done
+wait
+expect_eq "$(cat "$O/rc1") $(cat "$O/rc2")" "0 0" "overlap: both movers exit 0"
+expect_eq "$(jsum moved "$O/out1" "$O/out2")" 500 "overlap: 500 files moved in all"
+expect_eq "$(jsum duplicates "$O/out1" "$O/out2")" 500 \
+    "overlap: the 500 second messages are duplicates"
+expect_eq "$(jsum dead_lettered "$O/out1" "$O/out2")" 0 "overlap: nothing dead-lettered"
+expect_same_tree "$O/want" "$D" "overlap: every file once at DEST, one conflict copy per taken name"
+expect_eq "$(find "$R" -type f | wc -l)" 0 "overlap: nothing left at the source"
+expect_eq "$(count)" 0 "overlap: the queue is empty"
+expect_eq "$(count "$q.dead")" 0 "overlap: the dead-letter queue is empty"
+
+# --- cross-device: a lock on the source, then the consumer timeout -----------------------
+# Both need DEST on another file system: a tmpfs in a private mount
+# namespace, where the whole part runs.
+topo lock
+q_lock=$q
+ex_lock=$ex
+topo timeout
+X=$WORK/xdev
+mkdir -p "$X/lroot" "$X/ldest" "$X/troot" "$X/tdest"
+head -c 2000000 /dev/urandom >"$X/lroot/locked.bin"
+head -c 2000000 /dev/urandom >"$X/troot/slow.bin"
+cp -a "$X/lroot" "$X/lroot.orig"
+cp -a "$X/troot" "$X/troot.orig"
+env AMQP_URL="$url" "$SCAN" --queue "$q_lock" --exchange "$ex_lock" --no-mime -q "$X/lroot" ||
+    fail "lock: scan"
+env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$X/troot" ||
+    fail "timeout: scan"
+
+# The broker takes back deliveries unacknowledged for 1.5 s (checked every
+# 0.5 s) while this test runs; cleanup restores its settings.
+old_timeout=$("$BROKER_SH" ctl eval 'application:get_env(rabbit, consumer_timeout).' 2>/dev/null)
+old_tick=$("$BROKER_SH" ctl eval 'application:get_env(rabbit, channel_tick_interval).' 2>/dev/null)
+restore() { # restore KEY GET-RESULT : the Erlang call that puts it back
+    case "$2" in
+        "{ok,"*"}") printf 'application:set_env(rabbit, %s, %s)' "$1" "${2:4:${#2}-5}" ;;
+        *) printf 'application:unset_env(rabbit, %s)' "$1" ;;
+    esac
+}
+restore_timeout="$(restore consumer_timeout "$old_timeout"), $(restore channel_tick_interval "$old_tick")."
+
+cat >"$X/inner.sh" <<'EOF'
+# In a private mount namespace: DEST directories on a tmpfs.
+set -u
+X=$1 url=$2 MOVE=$3 PY3=$4 PY=$5 ql=$6 exl=$7 qt=$8 ext=$9 BROKER_SH=${10}
+mount -t tmpfs tmpfs "$X/ldest" || exit 90
+mount -t tmpfs tmpfs "$X/tdest" || exit 91
+[ "$(stat -c %d "$X/ldest")" != "$(stat -c %d "$X/lroot")" ] || exit 92
+
+# Lock: held for 3 s by another process.
+"$PY3" "$PY" hold "$X/lroot/locked.bin" 3 "$X/held" &
+holder=$!
+while [ ! -e "$X/held" ]; do sleep 0.05; done
+start=$(date +%s.%N)
+env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$ql" --exchange "$exl" --from "$X/lroot" \
+    --to "$X/ldest" --idle-exit 1s --json -v >"$X/lout" 2>"$X/lerr"
+echo $? >"$X/lrc"
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' >"$X/lsecs"
+wait "$holder"
+"$PY3" "$PY" manifest "$X/ldest" >"$X/lafter"
+
+# Consumer timeout: the source is locked for 6 s, the broker takes the
+# delivery back after 1.5 s and hands it to the other mover.
+"$BROKER_SH" ctl eval 'application:set_env(rabbit, consumer_timeout, 1500), application:set_env(rabbit, channel_tick_interval, 500).' >/dev/null || exit 93
+"$PY3" "$PY" hold "$X/troot/slow.bin" 6 "$X/theld" &
+holder=$!
+while [ ! -e "$X/theld" ]; do sleep 0.05; done
+for i in 1 2; do
+    (env AMQP_URL="$url" timeout 90 "$MOVE" --queue "$qt" --exchange "$ext" --from "$X/troot" \
+        --to "$X/tdest" --idle-exit 12s --json >"$X/tout$i" 2>"$X/terr$i"
+        echo $? >"$X/trc$i") &
+    sleep 0.5
+done
+wait
+"$PY3" "$PY" manifest "$X/tdest" >"$X/tafter"
+EOF
+# shellcheck disable=SC2016 # $1 is expanded by the inner sh
+if unshare -m sh -c 'mount -t tmpfs tmpfs "$1"' sh "$X/ldest" 2>/dev/null; then
+    set +e
+    unshare -m bash "$X/inner.sh" "$X" "$url" "$MOVE" "$PY3" "$PY" "$q_lock" "$ex_lock" "$q" \
+        "$ex" "$BROKER_SH"
+    rc=$?
+    set -e
+    expect_rc 0 "cross-device: the namespace script"
+    "$BROKER_SH" ctl eval "$restore_timeout" >/dev/null 2>&1 || fail "cannot restore the broker's consumer timeout"
+    restore_timeout=
+
+    expect_eq "$(cat "$X/lrc")" 0 "lock: move exits 0"
+    pycheck "lock: --json summary" jcheck "$X/lout" moved=1 duplicates=0 dead_lettered=0 requeued=0
+    checks=$((checks + 1))
+    awk -v s="$(cat "$X/lsecs")" 'BEGIN { exit !(s >= 3.0) }' ||
+        fail "lock: move took $(cat "$X/lsecs") s: it did not wait for the 3 s lock"
+    checks=$((checks + 1))
+    grep -q 'waiting' "$X/lerr" || fail "lock: no 'waiting' line: $(head -c 300 "$X/lerr")"
+    "$PY3" "$PY" manifest "$X/lroot.orig" >"$X/lwant"
+    expect_eq "$(cat "$X/lafter")" "$(cat "$X/lwant")" "lock: the file is at DEST, identical"
+    expect_eq "$(find "$X/lroot" -type f | wc -l)" 0 "lock: the source is gone"
+    expect_eq "$(count "$q_lock")" 0 "lock: the queue is empty"
+
+    expect_eq "$(cat "$X/trc1") $(cat "$X/trc2")" "0 0" "consumer timeout: both movers exit 0"
+    expect_eq "$(jsum moved "$X/tout1" "$X/tout2")" 1 "consumer timeout: moved once"
+    expect_eq "$(jsum dead_lettered "$X/tout1" "$X/tout2")" 0 \
+        "consumer timeout: nothing dead-lettered"
+    checks=$((checks + 1))
+    [ "$(jsum duplicates "$X/tout1" "$X/tout2")" -ge 1 ] ||
+        fail "consumer timeout: no redelivery was seen (did the broker time the delivery out?): $(cat "$X/terr1" "$X/terr2" | head -c 600)"
+    checks=$((checks + 1))
+    cat "$X/terr1" "$X/terr2" >"$X/terr"
+    grep -q "consumer_timeout" "$X/terr" ||
+        fail "consumer timeout: no mover explained the lost channel: $(head -c 600 "$X/terr")"
+    "$PY3" "$PY" manifest "$X/troot.orig" >"$X/twant"
+    expect_eq "$(cat "$X/tafter")" "$(cat "$X/twant")" \
+        "consumer timeout: the file is at DEST once, identical, no conflict copy"
+    expect_eq "$(find "$X/troot" -type f | wc -l)" 0 "consumer timeout: the source is gone"
+    expect_eq "$(count)" 0 "consumer timeout: the queue is empty"
+    expect_eq "$(count "$q.dead")" 0 "consumer timeout: the dead-letter queue is empty"
+else
+    echo "SKIP: cannot mount a tmpfs in a private mount namespace: no cross-device checks" >&2
+fi
+
+finish
