@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# Against the private broker: movers survive losing the broker mid-run.
+#   1. restart: two movers (--prefetch 8) are moving 3000 files when the
+#      broker is restarted (graceful stop + start); they log the loss and the
+#      reconnection, finish the queue and exit 0;
+#   2. kill: the same with the broker's VM SIGKILLed, then started again;
+#   3. --reconnect-timeout 3s: a mover whose broker stops mid-run gives up
+#      after about 3 s with exit status 69 and one sentence; the messages of
+#      the files it did not move are still queued and a fresh mover does them;
+#   4. a mover started while the broker is down waits for it (default: no
+#      reconnect timeout) and does the queue once the broker is up.
+# After 1, 2 and 4 (and 3 with its fresh mover) every file is at DEST exactly
+# once (bytes, relative path, mode, mtime as before), ROOT holds no file, no
+# temporary file is left, the queue and <queue>.dead are empty, and the
+# --json summaries account for every file: the movers moved each file once;
+# messages whose move was done but whose ack was lost with the connection
+# come back and are counted as duplicates.
+#
+# The test stops, kills and restarts the broker it was given (broker.sh with
+# the caller's SCANMOVE_BROKER_DIR) and leaves it running.
+. "$(dirname "$0")/../lib.sh"
+unset SCANMOVE_JOBS
+AMQP=$TESTS_DIR/amqp_tool.py
+umask 022
+
+url=$("$BROKER_SH" url)
+tag=$$
+declared=()
+bg=()
+N=3000
+
+# The broker must be running when this test ends, whatever happened: the
+# other broker tests reuse it. Stop any mover left running, then remove what
+# this test declared.
+cleanup() {
+    local p q
+    for p in "${bg[@]}"; do
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    if ! "$BROKER_SH" status >/dev/null 2>&1; then
+        "$BROKER_SH" start >/dev/null || echo "test_move_reconnect: could not restart the broker" >&2
+    fi
+    for q in "${declared[@]}"; do
+        amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PY=$WORK/util.py
+cat >"$PY" <<'EOF'
+"""Trees, manifests and summaries for test_move_reconnect.sh."""
+import hashlib, json, os, stat, sys
+
+
+def die(msg):
+    print(msg)
+    sys.exit(1)
+
+
+def mktree(top, n, seed):
+    """n small regular files below top: nested, some awkward names, varied
+    sizes, modes and nanosecond mtimes."""
+    top = os.fsencode(top)
+    modes = [0o644, 0o600, 0o755, 0o640, 0o444]
+    for i in range(n):
+        if i % 97 == 0:
+            name = b"odd dir %d/lat\xe9 %d.txt" % (i % 3, i)
+        elif i % 89 == 0:
+            name = "caf\u00e9/\u00fcn %d.dat".encode() % i
+        else:
+            name = b"d%d/e%d/f%d.dat" % (i % 20, i % 7, i)
+        p = os.path.join(top, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        size = 0 if i % 101 == 3 else (i * 37 + seed) % 1500
+        h = hashlib.sha256(b"%d-%d" % (seed, i)).digest()
+        with open(p, "wb") as f:
+            f.write((h * (size // 32 + 1))[:size])
+        os.chmod(p, modes[i % len(modes)])
+        mt = 1600000000123456789 + i * 1000000007 + seed
+        os.utime(p, ns=(mt, mt))
+
+
+def manifest(top):
+    """One line per non-directory below top: path, content, size, mode, mtime."""
+    top = os.fsencode(top)
+    out = []
+    for d, dirs, files in os.walk(top):
+        for name in dirs + files:
+            p = os.path.join(d, name)
+            st = os.lstat(p)
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            if stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    what = "file " + hashlib.sha256(f.read()).hexdigest()
+            else:
+                what = "type %o" % stat.S_IFMT(st.st_mode)
+            out.append("%r\t%s\tsize %d\tmode %o\tmtime %d"
+                       % (os.path.relpath(p, top), what, st.st_size,
+                          stat.S_IMODE(st.st_mode), st.st_mtime_ns))
+    return sorted(out)
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "mktree":
+        mktree(args[0], int(args[1]), int(args[2]))
+    elif cmd == "manifest":
+        for line in manifest(args[0]):
+            print(line)
+    elif cmd == "jnum":
+        # jnum FILE KEY : an integer of the --json summary, or -1
+        try:
+            with open(args[0]) as f:
+                v = json.load(f).get(args[1])
+        except (OSError, ValueError, AttributeError):
+            v = None
+        print(v if isinstance(v, int) and not isinstance(v, bool) else -1)
+    elif cmd == "jcheck":
+        # jcheck FILE KEY=INT... : the --json summary has these values
+        with open(args[0]) as f:
+            text = f.read()
+        try:
+            s = json.loads(text)
+        except ValueError as e:
+            die("stdout is not one JSON object (%s): %r" % (e, text[:300]))
+        if not isinstance(s, dict):
+            die("summary is not an object: %r" % text[:300])
+        for p in args[1:]:
+            k, v = p.split("=", 1)
+            if s.get(k) != json.loads(v):
+                die("summary %s is %s, expected %s: %s" % (k, json.dumps(s.get(k)), v, text[:300]))
+    else:
+        die("unknown command " + cmd)
+
+
+main()
+EOF
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# topo NAME : $q and $ex of their own for scenario NAME, declared, and
+# remembered for cleanup.
+topo() {
+    q="reconn-$tag-$1"
+    ex="reconn-ex-$tag-$1"
+    declared+=("$q" "$q.dead")
+    env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null ||
+        fail "$1: scan --check could not declare the topology"
+}
+
+# setup NAME SEED : topology, R=ROOT with $N files and D=DEST for NAME, the
+# manifest of ROOT in $WORK/NAME.before, and one message per file queued.
+setup() {
+    topo "$1"
+    R=$WORK/$1/root
+    D=$WORK/$1/dest
+    mkdir -p "$R" "$D"
+    "$PY3" "$PY" mktree "$R" "$N" "$2"
+    "$PY3" "$PY" manifest "$R" >"$WORK/$1.before"
+    expect_eq "$(wc -l <"$WORK/$1.before")" "$N" "$1: $N files made"
+    run env AMQP_URL="$url" timeout 120 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R"
+    expect_rc 0 "$1: scan"
+    expect_eq "$(count)" "$N" "$1: $N messages queued"
+}
+
+# count [QUEUE] : ready messages in QUEUE (default $q); retried for up to
+# 10 s while the broker (or the queue, after a restart) does not answer.
+count() {
+    local out i
+    for i in $(seq 50); do
+        out=$("$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1) && break
+        sleep 0.2
+    done
+    printf '%s\n' "$out" | cut -d' ' -f1
+}
+
+# nfiles DIR : regular files below DIR (names may hold anything).
+nfiles() { find "$1" -type f -printf x | wc -c; }
+
+# wait_files DIR MIN SECS : wait until DIR holds MIN files or more.
+wait_files() {
+    local end=$(($(now_ms) + $3 * 1000))
+    while [ "$(nfiles "$1")" -lt "$2" ] && [ "$(now_ms)" -lt "$end" ]; do
+        sleep 0.02
+    done
+}
+
+# mover NAME ARGS... : start a mover on $q in the background, stdout in
+# $WORK/NAME.out, stderr in $WORK/NAME.err; its pid in $mpid.
+mover() {
+    local name=$1
+    shift
+    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --json "$@" \
+        >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    mpid=$!
+    bg+=("$mpid")
+}
+
+# wait_mover PID SECS WHAT : wait up to SECS for the mover to exit; its exit
+# status in $rc (a hung mover is a failure, and is killed).
+wait_mover() {
+    local end=$(($(now_ms) + $2 * 1000))
+    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
+        sleep 0.1
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        fail "$3: the mover still runs $2 s later"
+        kill -KILL "$1" 2>/dev/null || true
+    fi
+    set +e
+    wait "$1"
+    rc=$?
+    set -e
+}
+
+# use NAME : make $WORK/out and $WORK/err those of mover NAME (for expect_*).
+use() {
+    cp "$WORK/$1.out" "$WORK/out"
+    cp "$WORK/$1.err" "$WORK/err"
+}
+
+# expect_manifest FILE DIR WHAT : DIR's manifest is the one saved in FILE.
+expect_manifest() {
+    checks=$((checks + 1))
+    "$PY3" "$PY" manifest "$2" >"$WORK/m2"
+    cmp -s "$1" "$WORK/m2" ||
+        fail "$3: $(diff "$1" "$WORK/m2" | head -8 | cut -c1-300 | tr '\n' ' ')"
+}
+
+# expect_done NAME : the end state of a scenario: every file at DEST once,
+# as it was; no file in ROOT; no temporary file; both queues empty.
+expect_done() {
+    expect_manifest "$WORK/$1.before" "$D" "$1: every file at DEST exactly once, same bytes, mode, mtime"
+    expect_eq "$(nfiles "$R")" 0 "$1: ROOT holds no file"
+    expect_eq "$(find "$WORK/$1" -name '.scanmove-*' | head -3)" "" "$1: no temporary file left"
+    expect_eq "$(count)" 0 "$1: the queue is empty"
+    expect_eq "$(count "$q.dead")" 0 "$1: nothing dead-lettered"
+}
+
+# lost_midrun NAME HOW... : start two movers on NAME's queue, run HOW (which
+# takes the broker away and brings it back) once some but not all files have
+# moved, wait for the movers and check that they reconnected and did it all.
+lost_midrun() {
+    local name=$1 i pids=() moved=0 dups=0 n
+    shift
+    for i in 1 2; do
+        mover "$name$i" --from "$R" --to "$D" --prefetch 8 --idle-exit 5s
+        pids+=("$mpid")
+    done
+    wait_files "$D" 100 30
+    "$@"
+    n=$(cat "$WORK/$name.atloss")
+    checks=$((checks + 1))
+    [ "$n" -gt 0 ] && [ "$n" -lt "$N" ] ||
+        fail "$name: the broker went away with $n of $N files moved, not mid-run"
+    for i in 1 2; do
+        wait_mover "${pids[$((i - 1))]}" 60 "$name: mover $i"
+        use "$name$i"
+        expect_rc 0 "$name: mover $i"
+        expect_re err 'reconnecting in [0-9]+ s$' "$name: mover $i logs the lost broker"
+        expect_re err '^move: reconnected to ' "$name: mover $i logs its reconnection"
+        pycheck "$name: mover $i --json summary" jcheck "$WORK/out" skipped=0 dead_lettered=0 \
+            requeued=0
+        moved=$((moved + $("$PY3" "$PY" jnum "$WORK/out" moved)))
+        dups=$((dups + $("$PY3" "$PY" jnum "$WORK/out" duplicates)))
+    done
+    bg=()
+    # Each file is moved once; a message whose file was moved but whose ack
+    # was lost with the connection comes back and is a duplicate.
+    expect_eq "$moved" "$N" "$name: the movers moved each of the $N files once"
+    checks=$((checks + 1))
+    [ "$dups" -ge 0 ] || fail "$name: no duplicates count in the summaries"
+    echo "$name: broker lost with $n of $N files moved; $moved moved + $dups duplicates (redeliveries)"
+    echo "$name: mover 1 said: $(grep -m1 'reconnecting in' "$WORK/${name}1.err" | cut -c1-200)"
+    expect_done "$name"
+}
+
+# --- 1. the broker restarts mid-move -----------------------------------------------------
+restart_broker() {
+    "$BROKER_SH" stop || fail "restart: broker.sh stop"
+    nfiles "$D" >"$WORK/restart.atloss"
+    sleep 1
+    url2=$("$BROKER_SH" start) || fail "restart: broker.sh start"
+    expect_eq "$url2" "$url" "restart: the broker comes back on the same URL"
+}
+setup restart 1
+lost_midrun restart restart_broker
+
+# --- 2. the broker is killed (SIGKILL) mid-move --------------------------------------------
+kill_broker() {
+    "$BROKER_SH" kill || fail "kill: broker.sh kill"
+    nfiles "$D" >"$WORK/kill.atloss"
+    checks=$((checks + 1))
+    ! "$BROKER_SH" status 2>/dev/null || fail "kill: the broker still answers after broker.sh kill"
+    sleep 1
+    url2=$("$BROKER_SH" start) || fail "kill: broker.sh start"
+    expect_eq "$url2" "$url" "kill: the broker comes back on the same URL"
+}
+setup kill 2
+lost_midrun kill kill_broker
+
+# --- 3. --reconnect-timeout: give up, exit 69, leave the rest queued ---------------------
+setup timeout 3
+mover timeout --from "$R" --to "$D" --prefetch 8 --reconnect-timeout 3s
+tpid=$mpid
+wait_files "$D" 100 30
+t0=$(now_ms)
+"$BROKER_SH" stop || fail "timeout: broker.sh stop"
+n=$(nfiles "$D")
+checks=$((checks + 1))
+[ "$n" -gt 0 ] && [ "$n" -lt "$N" ] ||
+    fail "timeout: the broker went away with $n of $N files moved, not mid-run"
+wait_mover "$tpid" 30 "timeout"
+el=$(($(now_ms) - t0))
+bg=()
+use timeout
+expect_rc 69 "timeout: a lost broker that does not come back within --reconnect-timeout"
+checks=$((checks + 1))
+[ "$el" -ge 2500 ] && [ "$el" -le 15000 ] ||
+    fail "timeout: the mover exited $el ms after the broker stopped, expected 3 s + one backoff step"
+# Besides the reconnection warnings and the summary: one plain sentence.
+checks=$((checks + 1))
+grep -Ev '; reconnecting in [0-9]+ s$' "$WORK/err" |
+    grep -Ev '^move: [0-9]+ moved, [0-9]+ skipped, [0-9]+ duplicates, [0-9]+ dead-lettered, [0-9]+ requeued in ' \
+        >"$WORK/sentence" || true
+[ "$(wc -l <"$WORK/sentence")" -eq 1 ] && grep -Eq '^move: [^ ].*[^ ]$' "$WORK/sentence" ||
+    fail "timeout: not one plain sentence on stderr: $(head -c 600 "$WORK/err")"
+checks=$((checks + 1))
+if grep -qv '^move: ' "$WORK/err"; then
+    fail "timeout: stderr has lines not from move: $(head -c 600 "$WORK/err")"
+fi
+echo "timeout: exit $rc after $el ms: $(cat "$WORK/sentence")"
+moved1=$("$PY3" "$PY" jnum "$WORK/out" moved)
+left=$(nfiles "$R")
+expect_eq "$moved1" "$((N - left))" "timeout: the summary counts the files moved"
+url2=$("$BROKER_SH" start) || fail "timeout: broker.sh start"
+expect_eq "$url2" "$url" "timeout: the broker comes back on the same URL"
+queued=$(count)
+mover timeout2 --from "$R" --to "$D" --idle-exit 2s
+wait_mover "$mpid" 60 "timeout: the fresh mover"
+bg=()
+use timeout2
+expect_rc 0 "timeout: the fresh mover"
+pycheck "timeout: the fresh mover's --json summary" jcheck "$WORK/out" moved="$left" skipped=0 \
+    dead_lettered=0 requeued=0
+dups=$("$PY3" "$PY" jnum "$WORK/out" duplicates)
+# Every file not moved still has its message; so may the few (at most
+# --prefetch) moved whose ack was lost: the fresh mover sees them as duplicates.
+expect_eq "$((queued + moved1))" "$((N + dups))" \
+    "timeout: messages still queued + files moved = files + duplicates"
+checks=$((checks + 1))
+[ "$dups" -ge 0 ] && [ "$dups" -le 8 ] ||
+    fail "timeout: $dups duplicates, more than the --prefetch 8 unacknowledged"
+echo "timeout: $moved1 moved before the broker stopped, $queued still queued, the fresh mover: $left moved + $dups duplicates"
+expect_done timeout
+
+# --- 4. a mover started while the broker is down waits for it ----------------------------
+setup down 4
+"$BROKER_SH" stop || fail "down: broker.sh stop"
+mover down --from "$R" --to "$D" --prefetch 8 --idle-exit 5s
+dpid=$mpid
+sleep 3
+checks=$((checks + 1))
+kill -0 "$dpid" 2>/dev/null ||
+    fail "down: the mover did not wait for the broker; stderr: $(head -c 600 "$WORK/down.err")"
+url2=$("$BROKER_SH" start) || fail "down: broker.sh start"
+expect_eq "$url2" "$url" "down: the broker comes back on the same URL"
+wait_mover "$dpid" 60 "down"
+bg=()
+use down
+expect_rc 0 "down: the mover started while the broker was down"
+pycheck "down: --json summary" jcheck "$WORK/out" moved="$N" duplicates=0 skipped=0 \
+    dead_lettered=0 requeued=0
+expect_done down
+
+finish
