@@ -51,8 +51,9 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     return s;
 }
 
-/* Reconnect with backoff (1 s doubling to 30 s) within the timeout. */
-static enum mq_status reconnect(struct consumer *c, char *err, size_t errlen)
+/* (Re)connect with backoff (1 s doubling to 30 s) within --reconnect-timeout;
+ * MQ_OK with c->mq NULL when *stop was set meanwhile. */
+static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t errlen)
 {
     mq_close(c->mq);
     c->mq = NULL;
@@ -62,7 +63,7 @@ static enum mq_status reconnect(struct consumer *c, char *err, size_t errlen)
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
     for (;;) {
-        log_warn("%s; reconnecting in %.0f s", why, wait);
+        log_warn("%s; %s in %.0f s", why, first ? "trying again" : "reconnecting", wait);
         nap(wait);
         if (*c->o->stop)
             return MQ_OK;
@@ -222,7 +223,11 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
     fileop_sync_init(&c.sync);
+    /* A broker that is down (or restarting) at start is waited for as one
+     * lost later is: movers are often started before it, by systemd. */
     enum mq_status s = connect_consumer(&c, err, errlen);
+    if (s == MQ_ERR_UNREACHABLE || s == MQ_ERR_CLOSED)
+        s = reconnect(&c, 1, err, errlen);
     if (s != MQ_OK)
         return s;
     double last = now_s();
@@ -254,7 +259,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. */
             c.ack_pending = 0;
-            if ((s = reconnect(&c, err, errlen)) != MQ_OK)
+            if ((s = reconnect(&c, 0, err, errlen)) != MQ_OK)
                 break;
             last = now_s();
             continue;
