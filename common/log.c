@@ -6,6 +6,7 @@
 
 static const char *log_name = "scanmove";
 static enum log_level log_level_now = LOG_LEVEL_WARN;
+static void (*log_hook)(void);
 
 void log_init(const char *prog, enum log_level level)
 {
@@ -22,6 +23,11 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
     return log_level_now;
+}
+
+void log_set_before(void (*hook)(void))
+{
+    log_hook = hook;
 }
 
 const char *log_prog(void)
@@ -46,6 +52,8 @@ static void log_emit(const char *fmt, va_list ap)
         used = sizeof line - 2;
     line[used++] = '\n';
     line[used] = '\0';
+    if (log_hook != NULL)
+        log_hook();
     fputs(line, stderr);
 }
 

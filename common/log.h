@@ -27,6 +27,12 @@ void log_set_level(enum log_level level);
 /* log_get_level - the level in force. */
 enum log_level log_get_level(void);
 
+/*
+ * log_set_before - call hook before each line is written (NULL: none), e.g.
+ * to clear a progress line on a terminal. Single-threaded callers only.
+ */
+void log_set_before(void (*hook)(void));
+
 /* log_prog - the program name given to log_init ("scanmove" before it). */
 const char *log_prog(void);
 

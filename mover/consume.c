@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct consumer {
     const struct consume_opts *o;
@@ -23,6 +24,7 @@ struct consumer {
     uint64_t ack_tag;
     unsigned ack_pending, ack_batch;
     struct fileop_sync sync;
+    char host[256]; /* this host's name, as scan writes it into messages */
 };
 
 static double now_s(void)
@@ -180,6 +182,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     fo.tick_arg = c;
     fo.stop = c->o->stop;
     fo.sync = c->o->fsync ? &c->sync : NULL;
+    fo.other_host = strcmp(m.host, c->host) != 0;
     enum fileop_result r =
         fileop_move(root->fd, c->o->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
@@ -223,6 +226,9 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
     fileop_sync_init(&c.sync);
+    if (gethostname(c.host, sizeof c.host) < 0)
+        c.host[0] = '\0';
+    c.host[sizeof c.host - 1] = '\0';
     /* A broker that is down (or restarting) at start is waited for as one
      * lost later is: movers are often started before it, by systemd. */
     enum mq_status s = connect_consumer(&c, err, errlen);

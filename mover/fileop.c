@@ -111,11 +111,17 @@ static int open_dest_dir(int root, const char *dir)
     return fd;
 }
 
-static int same_as_msg(const struct stat *st, const struct msg *m, int identity)
+/* How much of a file's identity to compare with the message. */
+enum same { SAME_CONTENT, SAME_INODE, SAME_DEVICE_INODE };
+
+/* Is st the file m describes: a regular file of its size and mtime, and,
+ * as asked, its inode (and device)? */
+static int same_as_msg(const struct stat *st, const struct msg *m, enum same how)
 {
     return S_ISREG(st->st_mode) && (uint64_t)st->st_size == m->size &&
            st->st_mtim.tv_sec == m->mtime_sec && (uint64_t)st->st_mtim.tv_nsec == m->mtime_nsec &&
-           (!identity || (st->st_dev == m->dev && st->st_ino == m->ino));
+           (how == SAME_CONTENT || st->st_ino == m->ino) &&
+           (how != SAME_DEVICE_INODE || st->st_dev == m->dev);
 }
 
 /* Next free name for a conflict: "name.N.ext" before the last extension. */
@@ -256,8 +262,12 @@ static int make_durable(const struct fileop_opts *o, int dir)
  * keeps the inode, so the identity must match; a copy has a new inode, so
  * size and mtime must.
  */
-static int already_done(int ddir, const char *base, const struct msg *m)
+static int already_done(int srcroot, int ddir, const char *base, const struct msg *m)
 {
+    struct stat sr, dd;
+    enum same how = SAME_CONTENT;
+    if (fstat(srcroot, &sr) == 0 && fstat(ddir, &dd) == 0 && sr.st_dev == dd.st_dev)
+        how = SAME_INODE;
     char name[NAME_MAX + 32];
     struct stat st;
     for (unsigned n = 0; n <= 1000; n++) {
@@ -271,7 +281,7 @@ static int already_done(int ddir, const char *base, const struct msg *m)
                 continue;
             return 0; /* conflict names are taken in order: the first gap ends them */
         }
-        if (same_as_msg(&st, m, st.st_dev == m->dev))
+        if (same_as_msg(&st, m, how))
             return 1;
     }
     return 0;
@@ -322,6 +332,9 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     enum fileop_result r;
     int sdir = -1, ddir = -1, src = -1, tmp = -1, e;
     struct stat st, dst, now;
+    /* Device numbers are local to a host (an NFS mount gets its own on
+     * each): from another host's scan, the inode is the identity. */
+    enum same ident = o->other_host ? SAME_INODE : SAME_DEVICE_INODE;
 
     snprintf(final_path, MSG_PATH_MAX + 32, "%s", m->path);
     if (base[0] == '\0' || strcmp(base, ".") == 0) {
@@ -343,7 +356,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         r = FILEOP_PERMANENT;
         goto out;
     }
-    if (have_src && !same_as_msg(&st, m, 1)) {
+    if (have_src && !same_as_msg(&st, m, ident)) {
         *reason = "changed";
         snprintf(err, errlen, "the source changed since it was scanned");
         r = FILEOP_PERMANENT;
@@ -396,7 +409,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         goto out;
     }
     if (fstat(src, &st) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino ||
-        !same_as_msg(&st, m, 1)) {
+        !same_as_msg(&st, m, ident)) {
         *reason = "changed";
         snprintf(err, errlen, "the source changed since it was scanned");
         r = FILEOP_PERMANENT;
@@ -406,7 +419,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         /* Same bytes already there (a copy that crashed before the source
          * was removed): finish that move. */
         int d = openat(ddir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (d >= 0 && fstat(d, &dst) == 0 && same_as_msg(&dst, m, 0) && same_bytes(src, d) == 1) {
+        if (d >= 0 && fstat(d, &dst) == 0 && same_as_msg(&dst, m, SAME_CONTENT) && same_bytes(src, d) == 1) {
             close(d);
             if (unlinkat(sdir, base, 0) < 0) {
                 r = classify(errno, reason);
@@ -465,7 +478,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         snprintf(err, errlen, "cannot copy: %s", strerror(errno));
         goto out;
     }
-    if (fstat(src, &now) < 0 || !same_as_msg(&now, m, 1)) {
+    if (fstat(src, &now) < 0 || !same_as_msg(&now, m, ident)) {
         *reason = "changed";
         snprintf(err, errlen, "the source changed while it was being copied");
         r = FILEOP_PERMANENT;
@@ -531,7 +544,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
 
 gone:
     /* Gone from the source: done before (a redelivery), or vanished. */
-    if (already_done(ddir, base, m)) {
+    if (already_done(srcroot, ddir, base, m)) {
         r = FILEOP_DUPLICATE;
         goto durable;
     }

@@ -69,12 +69,16 @@ struct fileop_opts {
     void (*tick)(void *);
     void *tick_arg;
     volatile sig_atomic_t *stop; /* when set, stop waiting for a lock */
+    /* the message comes from a scan on another host, whose device numbers
+     * mean nothing here: the source's identity is its inode alone */
+    int other_host;
 };
 
 /*
  * fileop_move - move the file m->path of the root open as srcroot to the
  * same relative path beneath dstroot, after checking it is still the file
- * m describes (regular; same device, inode, size and mtime). On
+ * m describes (regular; same device, inode, size and mtime; the device
+ * only when scanned on this host). On
  * FILEOP_PERMANENT and FILEOP_TRANSIENT, *reason is a stable code
  * ("changed", "vanished", "not-regular", "symlink", "exists",
  * "permission-denied", "path-too-long", "io-error", "no-space", "busy")
