@@ -151,11 +151,25 @@ static int same_bytes(int a, int b)
     }
 }
 
-/* Copy src into a new unnamed file in dstdir with src's owner, mode and
- * times, fsync'ed. Returns the open temporary, or -1 with errno. */
-static int copy_to_tmpfile(int src, const struct stat *st, int dstdir, const struct fileop_opts *o)
+/*
+ * Copy src into a new file in dstdir with src's owner, mode and times,
+ * fsync'ed: an unnamed one (O_TMPFILE), or, where the filesystem has none
+ * (NFS, CIFS, ...) or o->named_temp asks, one called tname (*named = 1),
+ * which the caller renames into place or removes. Returns the open
+ * temporary, or -1 with errno (and no file left behind).
+ */
+static int copy_to_tmpfile(int src, const struct stat *st, int dstdir, const char *tname,
+                           int *named, const struct fileop_opts *o)
 {
-    int tmp = openat(dstdir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, st->st_mode & 07777);
+    int tmp = -1;
+    *named = 0;
+    if (!o->named_temp)
+        tmp = openat(dstdir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, st->st_mode & 07777);
+    if (tmp < 0 && (o->named_temp || errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        tmp = openat(dstdir, tname, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                     st->st_mode & 0700);
+        *named = tmp >= 0;
+    }
     if (tmp < 0)
         return -1;
     off_t done = 0;
@@ -187,6 +201,9 @@ static int copy_to_tmpfile(int src, const struct stat *st, int dstdir, const str
 fail : {
     int e = errno;
     close(tmp);
+    if (*named)
+        unlinkat(dstdir, tname, 0);
+    *named = 0;
     errno = e;
     return -1;
 }
@@ -198,6 +215,38 @@ static int link_tmpfile(int tmp, int dir, const char *name)
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", tmp);
     return linkat(AT_FDCWD, proc, dir, name, AT_SYMLINK_FOLLOW);
+}
+
+/*
+ * Put the finished copy tmp (unnamed, or named tname) in dir under target:
+ * never replacing a file there (EEXIST), or, with replace, replacing it
+ * atomically. A named temporary is gone once this succeeds.
+ */
+static int place_copy(int tmp, int named, int dir, const char *tname, const char *target,
+                      int replace)
+{
+    if (named) {
+        if (replace)
+            return renameat(dir, tname, dir, target);
+        if (renameat2(dir, tname, dir, target, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno != EINVAL && errno != ENOSYS)
+            return -1;
+        /* No RENAME_NOREPLACE here (NFS): link, which never replaces, then unlink. */
+        if (linkat(dir, tname, dir, target, 0) < 0)
+            return -1;
+        unlinkat(dir, tname, 0);
+        return 0;
+    }
+    if (!replace)
+        return link_tmpfile(tmp, dir, target);
+    /* Link under the temporary name, then rename over the old file. */
+    if (link_tmpfile(tmp, dir, tname) == 0 && renameat(dir, tname, dir, target) == 0)
+        return 0;
+    int e = errno;
+    unlinkat(dir, tname, 0);
+    errno = e;
+    return -1;
 }
 
 /* ---- group commit ---- */
@@ -330,7 +379,12 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     char dir[MSG_PATH_MAX + 1], name[NAME_MAX + 32];
     const char *base = split(m->path, dir, sizeof dir);
     enum fileop_result r;
-    int sdir = -1, ddir = -1, src = -1, tmp = -1, e;
+    int sdir = -1, ddir = -1, src = -1, tmp = -1, named = 0, e;
+    /* This message's temporary name in the destination directory: only a
+     * crash between its creation and its rename can leave it behind, and
+     * the redelivery removes it, holding the source's lock. */
+    char tname[MSG_ID_LEN + 32];
+    snprintf(tname, sizeof tname, ".scanmove-%s.tmp", m->id);
     struct stat st, dst, now;
     /* Device numbers are local to a host (an NFS mount gets its own on
      * each): from another host's scan, the inode is the identity. */
@@ -401,6 +455,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         r = FILEOP_TRANSIENT;
         goto out;
     }
+    unlinkat(ddir, tname, 0);
     if (fstatat(sdir, base, &now, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
             goto gone;
@@ -415,6 +470,10 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         r = FILEOP_PERMANENT;
         goto out;
     }
+    /* Across filesystems rename says EXDEV before it looks at the target:
+     * a name taken at DEST is a conflict (or a finished copy) all the same. */
+    if (e == EXDEV && fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0)
+        e = EEXIST;
     if (e == EEXIST) {
         /* Same bytes already there (a copy that crashed before the source
          * was removed): finish that move. */
@@ -472,7 +531,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     /* Cross-device: copy into an unnamed file, make it durable, give it its
      * name, then remove the source. A crash leaves the source, or both
      * whole copies (finished on redelivery), never a partial file. */
-    tmp = copy_to_tmpfile(src, &st, ddir, o);
+    tmp = copy_to_tmpfile(src, &st, ddir, tname, &named, o);
     if (tmp < 0) {
         r = classify(errno, reason);
         snprintf(err, errlen, "cannot copy: %s", strerror(errno));
@@ -490,33 +549,24 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             conflict_name(base, n, name, sizeof name);
             target = name;
         }
-        if (o->conflict == FILEOP_OVERWRITE && n == 0 &&
-            fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0) {
-            /* Link under a temporary name, then rename over the old file. */
-            char tname[NAME_MAX + 32];
-            snprintf(tname, sizeof tname, ".scanmove-%ld.tmp", (long)getpid());
-            unlinkat(ddir, tname, 0);
-            if (link_tmpfile(tmp, ddir, tname) == 0 && renameat(ddir, tname, ddir, base) == 0)
-                break;
-            e = errno;
-            unlinkat(ddir, tname, 0);
-            r = classify(e, reason);
-            snprintf(err, errlen, "cannot replace: %s", strerror(e));
-            goto out;
-        }
-        if (link_tmpfile(tmp, ddir, target) == 0)
+        int replace = o->conflict == FILEOP_OVERWRITE && n == 0 &&
+                      fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0;
+        if (place_copy(tmp, named, ddir, tname, target, replace) == 0) {
+            named = 0;
             break;
-        if (errno != EEXIST || o->conflict != FILEOP_RENAME || n > 100000) {
-            e = errno;
-            if (e == EEXIST) {
-                *reason = "exists";
-                r = FILEOP_PERMANENT;
-            } else {
-                r = classify(e, reason);
-            }
-            snprintf(err, errlen, "cannot link the copy: %s", strerror(e));
-            goto out;
         }
+        e = errno;
+        if (e == EEXIST && o->conflict == FILEOP_RENAME && n <= 100000)
+            continue;
+        if (e == EEXIST && o->conflict != FILEOP_OVERWRITE) {
+            *reason = "exists";
+            r = FILEOP_PERMANENT;
+        } else {
+            r = classify(e, reason);
+        }
+        snprintf(err, errlen, "cannot %s the copy: %s", replace ? "replace with" : "link",
+                 strerror(e));
+        goto out;
     }
     if (target != base)
         join_path(final_path, dir, target);
@@ -562,6 +612,8 @@ durable:
 out:
     if (tmp >= 0)
         close(tmp);
+    if (named) /* a named copy that did not reach its place */
+        unlinkat(ddir, tname, 0);
     if (src >= 0)
         close(src);
     if (sdir >= 0)

@@ -72,6 +72,9 @@ struct fileop_opts {
     /* the message comes from a scan on another host, whose device numbers
      * mean nothing here: the source's identity is its inode alone */
     int other_host;
+    /* copy through a named temporary (.scanmove-ID.tmp) even where the
+     * filesystem has O_TMPFILE, as where it has none (for tests) */
+    int named_temp;
 };
 
 /*

@@ -339,6 +339,9 @@ int main(int argc, char **argv)
     co.roots = roots;
     co.n_roots = n_from;
     co.stop = &stop_signal;
+    /* Testing aid: copy as on filesystems without O_TMPFILE (NFS, CIFS). */
+    const char *nt = getenv("SCANMOVE_TEST_NAMED_TEMP");
+    co.fileop.named_temp = nt != NULL && strcmp(nt, "1") == 0;
     progress_on = verbosity > LOG_LEVEL_QUIET && isatty(STDERR_FILENO);
     if (progress_on) {
         co.progress = progress;

@@ -122,9 +122,25 @@ expect_eq "$(count "$q.dead")" 0 "overlap: the dead-letter queue is empty"
 topo lock
 q_lock=$q
 ex_lock=$ex
+topo conflicts
+q_conf=$q
+ex_conf=$ex
 topo timeout
 X=$WORK/xdev
-mkdir -p "$X/lroot" "$X/ldest" "$X/troot" "$X/tdest"
+mkdir -p "$X/lroot" "$X/ldest" "$X/troot" "$X/tdest" "$X/croot" "$X/cdest"
+# Conflicts across filesystems, copying through a named temporary (as on
+# NFS): a copy finished before a crash (same bytes at DEST, the source
+# still there), a name DEST holds with other bytes (--on-conflict skip),
+# and a plain file whose earlier copy died half-way, leaving its temporary.
+head -c 300000 /dev/urandom >"$X/croot/copied.bin"
+echo "the incoming taken.txt" >"$X/croot/taken.txt"
+head -c 300000 /dev/urandom >"$X/croot/plain.bin"
+touch -d @1500000000.5 "$X/croot/copied.bin" "$X/croot/plain.bin"
+cp -a "$X/croot" "$X/croot.orig"
+env AMQP_URL="$url" "$SCAN" --queue "$q_conf" --exchange "$ex_conf" --no-mime -q "$X/croot" ||
+    fail "conflicts: scan"
+plain_id=$("$PY3" "$PY" msg - "$X/croot" plain.bin "$X/croot/plain.bin" |
+    "$PY3" -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 head -c 2000000 /dev/urandom >"$X/lroot/locked.bin"
 head -c 2000000 /dev/urandom >"$X/troot/slow.bin"
 cp -a "$X/lroot" "$X/lroot.orig"
@@ -149,10 +165,23 @@ restore_timeout="$(restore consumer_timeout "$old_timeout"), $(restore channel_t
 cat >"$X/inner.sh" <<'EOF'
 # In a private mount namespace: DEST directories on a tmpfs.
 set -u
-X=$1 url=$2 MOVE=$3 PY3=$4 PY=$5 ql=$6 exl=$7 qt=$8 ext=$9 BROKER_SH=${10}
+X=$1 url=$2 MOVE=$3 PY3=$4 PY=$5 ql=$6 exl=$7 qt=$8 ext=$9 BROKER_SH=${10} qc=${11} exc=${12}
+plain_id=${13}
 mount -t tmpfs tmpfs "$X/ldest" || exit 90
 mount -t tmpfs tmpfs "$X/tdest" || exit 91
+mount -t tmpfs tmpfs "$X/cdest" || exit 94
 [ "$(stat -c %d "$X/ldest")" != "$(stat -c %d "$X/lroot")" ] || exit 92
+
+# Conflicts, through named temporaries.
+cp -a "$X/croot/copied.bin" "$X/cdest/copied.bin"
+echo "an older taken.txt" >"$X/cdest/taken.txt"
+head -c 1000 /dev/urandom >"$X/cdest/.scanmove-$plain_id.tmp"
+cp -a "$X/cdest" "$X/cdest.before"
+env AMQP_URL="$url" SCANMOVE_TEST_NAMED_TEMP=1 timeout 60 "$MOVE" --queue "$qc" --exchange "$exc" \
+    --from "$X/croot" --to "$X/cdest" --idle-exit 1s --on-conflict skip --json \
+    >"$X/cout" 2>"$X/cerr"
+echo $? >"$X/crc"
+"$PY3" "$PY" manifest "$X/cdest" >"$X/cafter"
 
 # Lock: held for 3 s by another process.
 "$PY3" "$PY" hold "$X/lroot/locked.bin" 3 "$X/held" &
@@ -186,12 +215,29 @@ EOF
 if unshare -m sh -c 'mount -t tmpfs tmpfs "$1"' sh "$X/ldest" 2>/dev/null; then
     set +e
     unshare -m bash "$X/inner.sh" "$X" "$url" "$MOVE" "$PY3" "$PY" "$q_lock" "$ex_lock" "$q" \
-        "$ex" "$BROKER_SH"
+        "$ex" "$BROKER_SH" "$q_conf" "$ex_conf" "$plain_id"
     rc=$?
     set -e
     expect_rc 0 "cross-device: the namespace script"
     "$BROKER_SH" ctl eval "$restore_timeout" >/dev/null 2>&1 || fail "cannot restore the broker's consumer timeout"
     restore_timeout=
+
+    expect_eq "$(cat "$X/crc")" 0 "conflicts: move exits 0"
+    pycheck "conflicts: --json summary" jcheck "$X/cout" moved=1 duplicates=1 skipped=1 \
+        dead_lettered=0 requeued=0
+    # DEST: copied.bin as it was, the older taken.txt, plain.bin moved, and
+    # no temporary file.
+    mkdir -p "$X/cwant"
+    cp -a "$X/croot.orig/copied.bin" "$X/croot.orig/plain.bin" "$X/cwant/"
+    echo "an older taken.txt" >"$X/cwant/taken.txt"
+    touch -r "$X/cdest.before/taken.txt" "$X/cwant/taken.txt"
+    chmod --reference="$X/cdest.before/taken.txt" "$X/cwant/taken.txt"
+    "$PY3" "$PY" manifest "$X/cwant" >"$X/cwant.m"
+    expect_eq "$(cat "$X/cafter")" "$(cat "$X/cwant.m")" \
+        "conflicts: DEST holds each file once, the older taken.txt, no temporary"
+    expect_eq "$(cd "$X/croot" && find . -type f | sort | tr '\n' ' ')" "./taken.txt " \
+        "conflicts: only the skipped file stays at the source"
+    expect_eq "$(count "$q_conf")" 0 "conflicts: the queue is empty"
 
     expect_eq "$(cat "$X/lrc")" 0 "lock: move exits 0"
     pycheck "lock: --json summary" jcheck "$X/lout" moved=1 duplicates=0 dead_lettered=0 requeued=0
