@@ -192,6 +192,15 @@ enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, ch
 enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,
                                 char *err, size_t errlen);
 
+/*
+ * mq_get - take the next message of queue, if any, with a manual ack
+ * (basic.get): *got is 1 with d filled, 0 when the queue is empty. Do not
+ * mix with unconfirmed publishes on the same channel. Returns MQ_OK or the
+ * failure with its sentence.
+ */
+enum mq_status mq_get(struct mq *m, const char *queue, struct mq_delivery *d, int *got, char *err,
+                      size_t errlen);
+
 /* mq_ack - acknowledge tag (and all before it when multiple). */
 enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen);
 

@@ -75,6 +75,49 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
     return mq_priv_reply_error(m, r, "consuming", err, errlen) == MQ_OK ? MQ_OK : MQ_ERR_CLOSED;
 }
 
+enum mq_status mq_get(struct mq *m, const char *queue, struct mq_delivery *d, int *got, char *err,
+                      size_t errlen)
+{
+    *got = 0;
+    if (m->have_env) {
+        amqp_destroy_envelope(&m->env);
+        m->have_env = 0;
+    }
+    if (!m->channel_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    amqp_maybe_release_buffers(m->conn);
+    char doing[320];
+    snprintf(doing, sizeof doing, "getting a message from queue '%s'", queue);
+    amqp_rpc_reply_t r = amqp_basic_get(m->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), 0);
+    enum mq_status s = mq_priv_reply_error(m, r, doing, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD)
+        return MQ_OK;
+    const amqp_basic_get_ok_t *ok = r.reply.decoded;
+    uint64_t tag = ok->delivery_tag;
+    int redelivered = ok->redelivered;
+    memset(&m->env, 0, sizeof m->env);
+    r = amqp_read_message(m->conn, MQ_CHANNEL, &m->env.message, 0);
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
+        return mq_priv_lost(m, r.library_error, doing, err, errlen);
+    if ((s = mq_priv_reply_error(m, r, doing, err, errlen)) != MQ_OK)
+        return s;
+    m->have_env = 1;
+    memset(d, 0, sizeof *d);
+    d->tag = tag;
+    d->redelivered = redelivered;
+    d->body = m->env.message.body.bytes;
+    d->len = m->env.message.body.len;
+    if (m->env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+        mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
+                             sizeof d->message_id);
+    *got = 1;
+    return MQ_OK;
+}
+
 enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen)
 {
     int rc = amqp_basic_ack(m->conn, MQ_CHANNEL, tag, multiple);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mq.h"
 #include "opts.h"
+#include "requeue.h"
 #include "tool.h"
 #include "version.h"
 
@@ -33,6 +34,7 @@
 static const char usage_text[] =
     "Usage: move [OPTIONS] --from ROOT [--from ROOT...] --to DEST\n"
     "       move [OPTIONS] --check\n"
+    "       move [OPTIONS] --requeue-dead [--count N]\n"
     "Consume the scanmove queue and move each file it names from a --from root\n"
     "to the --to directory, keeping its relative path; run as many as you like.\n"
     "A message is acknowledged only once its file is in place.\n"
@@ -51,6 +53,8 @@ static const char usage_text[] =
     "                            after this long (default: keep trying)\n"
     "      --json                print the summary as JSON on standard output\n"
     "      --check               connect, declare the queues, report their counts\n"
+    "      --requeue-dead        put the dead letters back on the queue (after\n"
+    "                            fixing what failed them), then exit\n"
     "  -q, --quiet               print errors only\n"
     "  -v, --verbose             print one line per file handled\n"
     "  -h, --help                show this help and exit\n"
@@ -72,7 +76,8 @@ enum {
     OPT_COUNT,
     OPT_IDLE_EXIT,
     OPT_RECONNECT_TIMEOUT,
-    OPT_JSON
+    OPT_JSON,
+    OPT_REQUEUE_DEAD
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -206,6 +211,7 @@ int main(int argc, char **argv)
         {"prefetch", required_argument, NULL, OPT_PREFETCH},
         {"quiet", no_argument, NULL, 'q'},
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
+        {"requeue-dead", no_argument, NULL, OPT_REQUEUE_DEAD},
         {"to", required_argument, NULL, OPT_TO},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -216,7 +222,7 @@ int main(int argc, char **argv)
     const char *from[64], *to = NULL;
     unsigned n_from = 0;
     char err[1024];
-    int check = 0, json = 0, verbosity = LOG_LEVEL_WARN;
+    int check = 0, json = 0, requeue = 0, verbosity = LOG_LEVEL_WARN;
 
     log_init("move", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
@@ -275,6 +281,9 @@ int main(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
+        case OPT_REQUEUE_DEAD:
+            requeue = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return finish_stdout(EXITCODE_OK);
@@ -300,7 +309,11 @@ int main(int argc, char **argv)
         usage_error("--url and --url-file cannot be used together");
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    if (!check && (n_from == 0 || to == NULL))
+    if (check && requeue)
+        usage_error("--check and --requeue-dead cannot be used together");
+    if ((check || requeue) && (n_from > 0 || to != NULL))
+        usage_error("--%s takes no --from or --to", check ? "check" : "requeue-dead");
+    if (!check && !requeue && (n_from == 0 || to == NULL))
         usage_error("%s", n_from == 0 ? "no --from root given" : "no --to directory given");
     if (cfg_from_env(&c, err, sizeof err) < 0) {
         log_error("%s", err);
@@ -323,6 +336,26 @@ int main(int argc, char **argv)
             return finish_stdout(mq_exitcode(s));
         }
         printf("%s\n", report);
+        return finish_stdout(EXITCODE_OK);
+    }
+
+    if (requeue) {
+        struct sigaction rsa;
+        memset(&rsa, 0, sizeof rsa);
+        rsa.sa_handler = on_signal;
+        sigaction(SIGINT, &rsa, NULL);
+        sigaction(SIGTERM, &rsa, NULL);
+        uint64_t n = 0;
+        enum mq_status s = requeue_dead(&c, name, co.count, &stop_signal, &n, err, sizeof err);
+        if (verbosity > LOG_LEVEL_QUIET)
+            log_error("requeued %llu dead letters from '%s.dead' to exchange '%s'",
+                      (unsigned long long)n, c.queue, c.exchange);
+        if (json)
+            printf("{\"requeued_dead\":%llu}\n", (unsigned long long)n);
+        if (s != MQ_OK) {
+            log_error("%s", err);
+            return finish_stdout(mq_exitcode(s));
+        }
         return finish_stdout(EXITCODE_OK);
     }
 
