@@ -78,8 +78,8 @@ static const char *split(const char *path, char *dir, size_t dirlen)
     return slash + 1;
 }
 
-/* Open (creating as needed) the directory dir beneath root, one component
- * at a time, never through a symlink. */
+/* Open (creating as needed, each new one made durable) the directory dir
+ * beneath root, one component at a time, never through a symlink. */
 static int open_dest_dir(int root, const char *dir)
 {
     if (dir[0] == '\0')
@@ -96,13 +96,19 @@ static int open_dest_dir(int root, const char *dir)
             p++;
         if (n == 0 || strcmp(part, ".") == 0)
             continue;
-        if (mkdirat(fd, part, 0755) < 0 && errno != EEXIST) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
         int next = open_beneath(fd, part, O_RDONLY | O_DIRECTORY, 0);
+        if (next < 0 && errno == ENOENT) {
+            /* A new directory's entry must reach the disk before any file
+             * moved into it is acknowledged: flush its parent now (rare:
+             * once per directory). */
+            if ((mkdirat(fd, part, 0755) < 0 && errno != EEXIST) || fsync(fd) < 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+            }
+            next = open_beneath(fd, part, O_RDONLY | O_DIRECTORY, 0);
+        }
         int e = errno;
         close(fd);
         errno = e;
@@ -178,8 +184,13 @@ static int copy_to_tmpfile(int src, const struct stat *st, int dstdir, const cha
         if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS)) {
             static char buf[COPY_CHUNK];
             n = read(src, buf, sizeof buf);
-            if (n > 0 && write(tmp, buf, (size_t)n) != n)
-                n = -1;
+            for (ssize_t w = 0, k; n > 0 && w < n; w += k) {
+                k = write(tmp, buf + w, (size_t)(n - w));
+                if (k < 0) { /* errno says why: ENOSPC, EIO, ... */
+                    n = -1;
+                    break;
+                }
+            }
         }
         if (n < 0) {
             if (errno == EINTR)
@@ -302,6 +313,15 @@ static int make_durable(const struct fileop_opts *o, int dir)
     return fsync(dir);
 }
 
+/* The same, with or without --fsync (a copy's source removal): in the group
+ * when there is one, else now. */
+static int must_be_durable(const struct fileop_opts *o, int dir)
+{
+    if (o->sync != NULL && fileop_sync_add(o->sync, dir) == 0)
+        return 0;
+    return fsync(dir);
+}
+
 /* ---- the move ---- */
 
 /*
@@ -348,7 +368,9 @@ static int lock_source(int src, const struct fileop_opts *o, const char *path)
 {
     if (flock(src, LOCK_EX | LOCK_NB) == 0)
         return 0;
-    if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
+    /* No locks here (EBADF: NFS emulates flock with byte-range locks, which
+     * a read-only descriptor cannot take): go on unlocked. */
+    if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF)
         return 0;
     if (errno != EWOULDBLOCK)
         return -1;
@@ -365,6 +387,38 @@ static int lock_source(int src, const struct fileop_opts *o, const char *path)
         if (errno != EWOULDBLOCK && errno != EINTR)
             return -1;
     }
+}
+
+/*
+ * Does dir hold a finished copy of the open source src, under base or,
+ * with conflict names, base.N.ext (a copy whose source a crash kept)? On
+ * yes, the copy is flushed to disk, its name put in out, and 1 returned.
+ */
+static int find_copy(int dir, const char *base, const struct msg *m, int src, int conflict_names,
+                     char *out, size_t outlen)
+{
+    struct stat st;
+    for (unsigned n = 0; n <= (conflict_names ? 1000u : 0u); n++) {
+        size_t len = strlen(base);
+        if (len >= outlen)
+            return 0;
+        if (n == 0)
+            memcpy(out, base, len + 1);
+        else
+            conflict_name(base, n, out, outlen);
+        int d = openat(dir, out, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (d < 0) {
+            if (errno == ENOENT && n > 0)
+                return 0; /* conflict names are taken in order */
+            continue;
+        }
+        int same = fstat(d, &st) == 0 && same_as_msg(&st, m, SAME_CONTENT) &&
+                   same_bytes(src, d) == 1 && fsync(d) == 0;
+        close(d);
+        if (same)
+            return 1;
+    }
+    return 0;
 }
 
 static void join_path(char *out, const char *dir, const char *name)
@@ -439,7 +493,9 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
 
     /* The slow paths: hold the source's lock, so that two movers never
      * work on one file at once, and check it again once held. */
-    src = openat(sdir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO put in its place must not hang the mover (the
+     * identity check below refuses it; regular files ignore the flag). */
+    src = openat(sdir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (src < 0 && errno == ENOENT)
         goto gone;
     if (src < 0) {
@@ -475,21 +531,20 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     if (e == EXDEV && fstatat(ddir, base, &dst, AT_SYMLINK_NOFOLLOW) == 0)
         e = EEXIST;
     if (e == EEXIST) {
-        /* Same bytes already there (a copy that crashed before the source
-         * was removed): finish that move. */
-        int d = openat(ddir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (d >= 0 && fstat(d, &dst) == 0 && same_as_msg(&dst, m, SAME_CONTENT) && same_bytes(src, d) == 1) {
-            close(d);
-            if (unlinkat(sdir, base, 0) < 0) {
+        /* The same bytes already there, under the name or a conflict name:
+         * a copy whose source a crash kept. Make it durable, then finish
+         * that move. */
+        if (find_copy(ddir, base, m, src, o->conflict == FILEOP_RENAME, name, sizeof name)) {
+            join_path(final_path, dir, name);
+            if (fsync(ddir) < 0 || (unlinkat(sdir, base, 0) < 0 && errno != ENOENT) ||
+                must_be_durable(o, sdir) < 0) {
                 r = classify(errno, reason);
-                snprintf(err, errlen, "cannot remove the source: %s", strerror(errno));
+                snprintf(err, errlen, "cannot finish an earlier copy: %s", strerror(errno));
                 goto out;
             }
             r = FILEOP_DUPLICATE;
-            goto durable;
+            goto out;
         }
-        if (d >= 0)
-            close(d);
         if (o->conflict == FILEOP_SKIP) {
             r = FILEOP_SKIPPED;
             goto out;
@@ -504,6 +559,8 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             if (renameat(sdir, base, ddir, base) == 0)
                 goto moved;
             e = errno;
+            if (e == ENOENT)
+                goto gone;
             if (e != EXDEV) {
                 r = classify(e, reason);
                 snprintf(err, errlen, "cannot replace: %s", strerror(e));
@@ -519,6 +576,8 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
                 }
                 if (errno == EXDEV)
                     break;
+                if (errno == ENOENT)
+                    goto gone;
                 if (errno != EEXIST || n > 100000) {
                     r = classify(errno, reason);
                     snprintf(err, errlen, "cannot rename: %s", strerror(errno));
@@ -580,12 +639,23 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     }
     if (fstatat(sdir, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
         now.st_ino == st.st_ino && unlinkat(sdir, base, 0) < 0 && errno != ENOENT) {
-        r = classify(errno, reason);
-        snprintf(err, errlen, "cannot remove the source after copying it: %s", strerror(errno));
+        /* The source stays (read-only directory, sticky bit, ...): take the
+         * copy back, so that the file is not in both places, nor copied
+         * again under another name by the next try. */
+        e = errno;
+        struct stat mine, placed;
+        if (fstat(tmp, &mine) == 0 && fstatat(ddir, target, &placed, AT_SYMLINK_NOFOLLOW) == 0 &&
+            mine.st_dev == placed.st_dev && mine.st_ino == placed.st_ino)
+            unlinkat(ddir, target, 0);
+        r = classify(e, reason);
+        snprintf(err, errlen, "cannot remove the source after copying it: %s", strerror(e));
+        snprintf(final_path, MSG_PATH_MAX + 32, "%s", m->path);
         goto out;
     }
+    /* The source's removal reaches the disk before the ack, or a crash
+     * could bring it back beside its copy. */
     r = FILEOP_MOVED;
-    if (make_durable(o, sdir) < 0) {
+    if (must_be_durable(o, sdir) < 0) {
         r = classify(errno, reason);
         snprintf(err, errlen, "cannot make the removal of the source durable: %s",
                  strerror(errno));

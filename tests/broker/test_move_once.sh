@@ -125,6 +125,9 @@ ex_lock=$ex
 topo conflicts
 q_conf=$q
 ex_conf=$ex
+topo renamed
+q_ren=$q
+ex_ren=$ex
 topo timeout
 X=$WORK/xdev
 mkdir -p "$X/lroot" "$X/ldest" "$X/troot" "$X/tdest" "$X/croot" "$X/cdest"
@@ -139,6 +142,13 @@ touch -d @1500000000.5 "$X/croot/copied.bin" "$X/croot/plain.bin"
 cp -a "$X/croot" "$X/croot.orig"
 env AMQP_URL="$url" "$SCAN" --queue "$q_conf" --exchange "$ex_conf" --no-mime -q "$X/croot" ||
     fail "conflicts: scan"
+# Under --on-conflict rename, a copy finished as name.1.ext before a crash
+# kept its source is found there, not copied again as name.2.ext.
+mkdir -p "$X/rroot" "$X/rdest"
+echo "the incoming report" >"$X/rroot/report.txt"
+cp -a "$X/rroot" "$X/rroot.orig"
+env AMQP_URL="$url" "$SCAN" --queue "$q_ren" --exchange "$ex_ren" --no-mime -q "$X/rroot" ||
+    fail "renamed: scan"
 plain_id=$("$PY3" "$PY" msg - "$X/croot" plain.bin "$X/croot/plain.bin" |
     "$PY3" -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 head -c 2000000 /dev/urandom >"$X/lroot/locked.bin"
@@ -166,8 +176,15 @@ cat >"$X/inner.sh" <<'EOF'
 # In a private mount namespace: DEST directories on a tmpfs.
 set -u
 X=$1 url=$2 MOVE=$3 PY3=$4 PY=$5 ql=$6 exl=$7 qt=$8 ext=$9 BROKER_SH=${10} qc=${11} exc=${12}
-plain_id=${13}
+plain_id=${13} qr=${14} exr=${15}
 mount -t tmpfs tmpfs "$X/ldest" || exit 90
+mount -t tmpfs tmpfs "$X/rdest" || exit 95
+echo "an older report" >"$X/rdest/report.txt"
+cp -a "$X/rroot/report.txt" "$X/rdest/report.1.txt"
+env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$qr" --exchange "$exr" --from "$X/rroot" \
+    --to "$X/rdest" --idle-exit 1s --json >"$X/rout" 2>"$X/rerr"
+echo $? >"$X/rrc"
+(cd "$X/rdest" && ls -A | sort | tr '\n' ' ') >"$X/rafter"
 mount -t tmpfs tmpfs "$X/tdest" || exit 91
 mount -t tmpfs tmpfs "$X/cdest" || exit 94
 [ "$(stat -c %d "$X/ldest")" != "$(stat -c %d "$X/lroot")" ] || exit 92
@@ -215,12 +232,19 @@ EOF
 if unshare -m sh -c 'mount -t tmpfs tmpfs "$1"' sh "$X/ldest" 2>/dev/null; then
     set +e
     unshare -m bash "$X/inner.sh" "$X" "$url" "$MOVE" "$PY3" "$PY" "$q_lock" "$ex_lock" "$q" \
-        "$ex" "$BROKER_SH" "$q_conf" "$ex_conf" "$plain_id"
+        "$ex" "$BROKER_SH" "$q_conf" "$ex_conf" "$plain_id" "$q_ren" "$ex_ren"
     rc=$?
     set -e
     expect_rc 0 "cross-device: the namespace script"
     "$BROKER_SH" ctl eval "$restore_timeout" >/dev/null 2>&1 || fail "cannot restore the broker's consumer timeout"
     restore_timeout=
+
+    expect_eq "$(cat "$X/rrc")" 0 "renamed: move exits 0"
+    pycheck "renamed: --json summary" jcheck "$X/rout" moved=0 duplicates=1 dead_lettered=0
+    expect_eq "$(cat "$X/rafter")" "report.1.txt report.txt " \
+        "renamed: the copy finished as report.1.txt is the one, no report.2.txt"
+    expect_eq "$(find "$X/rroot" -type f | wc -l)" 0 "renamed: the source is removed"
+    expect_eq "$(count "$q_ren")" 0 "renamed: the queue is empty"
 
     expect_eq "$(cat "$X/crc")" 0 "conflicts: move exits 0"
     pycheck "conflicts: --json summary" jcheck "$X/cout" moved=1 duplicates=1 skipped=1 \
