@@ -421,6 +421,35 @@ static int find_copy(int dir, const char *base, const struct msg *m, int src, in
     return 0;
 }
 
+/*
+ * Remove the copied source base of dir, the inode st and no other: it is
+ * first renamed to the private dname, where nobody replaces it, checked,
+ * and only then unlinked (a file put in its place meanwhile is renamed
+ * back). Returns 0 (also when it is gone already), or -1 with errno.
+ */
+static int remove_source(int dir, const char *base, const struct stat *st, const char *dname)
+{
+    struct stat now;
+    if (renameat2(dir, base, dir, dname, RENAME_NOREPLACE) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        if (errno != EINVAL && errno != ENOSYS)
+            return -1;
+        /* No RENAME_NOREPLACE (NFS): check by name, then unlink. */
+        if (fstatat(dir, base, &now, AT_SYMLINK_NOFOLLOW) < 0)
+            return errno == ENOENT ? 0 : -1;
+        if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+            return 0;
+        return unlinkat(dir, base, 0) < 0 && errno != ENOENT ? -1 : 0;
+    }
+    if (fstatat(dir, dname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (now.st_dev != st->st_dev || now.st_ino != st->st_ino)) {
+        renameat2(dir, dname, dir, base, RENAME_NOREPLACE);
+        return 0; /* the copied inode is no longer there to remove */
+    }
+    return unlinkat(dir, dname, 0) < 0 && errno != ENOENT ? -1 : 0;
+}
+
 static void join_path(char *out, const char *dir, const char *name)
 {
     snprintf(out, MSG_PATH_MAX + 32, "%s%s%s", dir, dir[0] ? "/" : "", name);
@@ -434,11 +463,13 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     const char *base = split(m->path, dir, sizeof dir);
     enum fileop_result r;
     int sdir = -1, ddir = -1, src = -1, tmp = -1, named = 0, e;
+    const char *placed = NULL; /* the name a rename gave the file in ddir */
     /* This message's temporary name in the destination directory: only a
      * crash between its creation and its rename can leave it behind, and
      * the redelivery removes it, holding the source's lock. */
-    char tname[MSG_ID_LEN + 32];
+    char tname[MSG_ID_LEN + 32], dname[MSG_ID_LEN + 32];
     snprintf(tname, sizeof tname, ".scanmove-%s.tmp", m->id);
+    snprintf(dname, sizeof dname, ".scanmove-%s.del", m->id);
     struct stat st, dst, now;
     /* Device numbers are local to a host (an NFS mount gets its own on
      * each): from another host's scan, the inode is the identity. */
@@ -480,8 +511,10 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         goto gone;
 
     /* Same file system: one atomic rename that never replaces. */
-    if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0)
+    if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0) {
+        placed = base;
         goto moved;
+    }
     e = errno;
     if (e == ENOENT)
         goto gone; /* another mover took it a moment ago */
@@ -556,8 +589,10 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             goto out;
         }
         if (o->conflict == FILEOP_OVERWRITE) {
-            if (renameat(sdir, base, ddir, base) == 0)
+            if (renameat(sdir, base, ddir, base) == 0) {
+                placed = base;
                 goto moved;
+            }
             e = errno;
             if (e == ENOENT)
                 goto gone;
@@ -572,6 +607,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
                 conflict_name(base, n, name, sizeof name);
                 if (renameat2(sdir, base, ddir, name, RENAME_NOREPLACE) == 0) {
                     join_path(final_path, dir, name);
+                    placed = name;
                     goto moved;
                 }
                 if (errno == EXDEV)
@@ -637,15 +673,14 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         snprintf(err, errlen, "cannot make the copy durable: %s", strerror(errno));
         goto out;
     }
-    if (fstatat(sdir, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
-        now.st_ino == st.st_ino && unlinkat(sdir, base, 0) < 0 && errno != ENOENT) {
+    if (remove_source(sdir, base, &st, dname) < 0) {
         /* The source stays (read-only directory, sticky bit, ...): take the
          * copy back, so that the file is not in both places, nor copied
          * again under another name by the next try. */
         e = errno;
-        struct stat mine, placed;
-        if (fstat(tmp, &mine) == 0 && fstatat(ddir, target, &placed, AT_SYMLINK_NOFOLLOW) == 0 &&
-            mine.st_dev == placed.st_dev && mine.st_ino == placed.st_ino)
+        struct stat mine, at;
+        if (fstat(tmp, &mine) == 0 && fstatat(ddir, target, &at, AT_SYMLINK_NOFOLLOW) == 0 &&
+            mine.st_dev == at.st_dev && mine.st_ino == at.st_ino)
             unlinkat(ddir, target, 0);
         r = classify(e, reason);
         snprintf(err, errlen, "cannot remove the source after copying it: %s", strerror(e));
@@ -663,8 +698,13 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     goto out;
 
 gone:
-    /* Gone from the source: done before (a redelivery), or vanished. */
+    /* Gone from the source: done before (a redelivery), or vanished. A
+     * crash in remove_source may have left the source under its private
+     * name: once the copy is known done, remove it. */
     if (already_done(srcroot, ddir, base, m)) {
+        if (sdir >= 0 && fstatat(sdir, dname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+            same_as_msg(&now, m, ident))
+            unlinkat(sdir, dname, 0);
         r = FILEOP_DUPLICATE;
         goto durable;
     }
@@ -673,6 +713,22 @@ gone:
     r = FILEOP_PERMANENT;
     goto out;
 moved:
+    /* The name was checked, then renamed: if another file took the name in
+     * between, that one moved. Put it back; the scanned one is not there. */
+    if (fstatat(ddir, placed, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (now.st_dev != st.st_dev || now.st_ino != st.st_ino)) {
+        *reason = "changed";
+        r = FILEOP_PERMANENT;
+        if (renameat2(ddir, placed, sdir, base, RENAME_NOREPLACE) == 0)
+            snprintf(err, errlen, "the source was replaced while being moved; put back");
+        else
+            snprintf(err, errlen,
+                     "the source was replaced while being moved, and the new file could not "
+                     "be put back (%s): it is at the destination",
+                     strerror(errno));
+        snprintf(final_path, MSG_PATH_MAX + 32, "%s", m->path);
+        goto out;
+    }
     r = FILEOP_MOVED;
 durable:
     if (make_durable(o, ddir) < 0 || (sdir >= 0 && make_durable(o, sdir) < 0)) {
