@@ -91,7 +91,7 @@ gencheck "one log line per dead letter, with the message id" logcheck "$WORK/err
 
 # The good files are at DEST, and nothing else.
 checks=$((checks + 1))
-sort "$WORK/want" >"$WORK/want.sorted"
+LC_ALL=C sort "$WORK/want" >"$WORK/want.sorted"
 "$PY3" "$GEN" files "$D" >"$WORK/dest.after"
 cmp -s "$WORK/want.sorted" "$WORK/dest.after" ||
     fail "DEST does not hold exactly the good files: $(diff "$WORK/want.sorted" "$WORK/dest.after" |
@@ -99,7 +99,7 @@ cmp -s "$WORK/want.sorted" "$WORK/dest.after" ||
 # ROOT keeps the rest: links, the FIFO, the socket, the changed file.
 checks=$((checks + 1))
 "$PY3" "$GEN" files "$R" >"$WORK/root.after"
-comm -23 "$WORK/root.before" "$WORK/want.sorted" >"$WORK/root.want"
+LC_ALL=C comm -23 "$WORK/root.before" "$WORK/want.sorted" >"$WORK/root.want"
 cmp -s "$WORK/root.want" "$WORK/root.after" ||
     fail "ROOT lost or gained entries: $(diff "$WORK/root.want" "$WORK/root.after" | head -6 | tr '\n' ' ')"
 expect_eq "$(readlink "$R/link")" "$C" "ROOT/link still points where it did"

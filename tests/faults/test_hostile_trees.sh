@@ -144,7 +144,7 @@ cmp -s "$WORK/published" "$WORK/dest.after" ||
         "$WORK/dest.after" | head -6 | cut -c1-200 | tr '\n' ' ')"
 checks=$((checks + 1))
 "$PY3" "$TREE" files "$R" >"$WORK/root.after"
-comm -23 "$WORK/root.before" "$WORK/published" >"$WORK/root.want"
+LC_ALL=C comm -23 "$WORK/root.before" "$WORK/published" >"$WORK/root.want"
 cmp -s "$WORK/root.want" "$WORK/root.after" ||
     fail "ROOT does not keep exactly the entries not published: $(diff "$WORK/root.want" \
         "$WORK/root.after" | head -6 | cut -c1-200 | tr '\n' ' ')"
