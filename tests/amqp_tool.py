@@ -9,6 +9,16 @@ publisher confirm, and amqp-get shows neither headers nor properties.
        "content_type", "delivery_mode", "message_id", "headers" (a decoded
        table: strings, numbers, booleans, nested tables and arrays), ...}
       Prints how many.
+  amqp_tool.py peek URL QUEUE MAX OUT
+      like get, but leaves the queue as it was: up to MAX of the messages
+      ready are received without acknowledging them (by a consumer: see
+      Conn.peek for why not basic.get), written to OUT the same way, and
+      the connection is closed, so that the broker requeues them all. For a
+      quorum queue each peek counts as one delivery of each message read:
+      the return counts toward its x-delivery-limit, and the broker
+      dead-letters a message (x-death reason delivery_limit) once its
+      returns exceed the limit (RabbitMQ 3.10: limit 2, the third peek).
+      Prints how many. Used by tests/audit.py.
   amqp_tool.py drain URL QUEUE MAX BODIES PROPS
       basic.get (no-ack) up to MAX messages: each body as one line of
       BODIES, its "exchange", "routing_key", "redelivered" and properties
@@ -40,6 +50,8 @@ class Conn:
         u = urlsplit(url)
         self.s = socket.create_connection((u.hostname, u.port or 5672), timeout=30)
         self.buf = b""
+        self.pos = 0
+        self.broken = False
         self.s.sendall(b"AMQP\x00\x00\x09\x01")
         self.expect(0, 10, 10)                                      # connection.start
         auth = (b"\0" + unquote(u.username or "guest").encode() + b"\0"
@@ -62,12 +74,16 @@ class Conn:
         self.frame(1, ch, struct.pack(">HH", cls, mth) + args)
 
     def read(self, n):
-        while len(self.buf) < n:
+        # self.buf[self.pos:] is unread; compacted only when refilled, so
+        # that many small frames in one big read are not copied each time.
+        while len(self.buf) - self.pos < n:
             chunk = self.s.recv(65536)
             if not chunk:
                 raise Closed("the broker closed the connection")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
+            self.buf = self.buf[self.pos:] + chunk
+            self.pos = 0
+        out = self.buf[self.pos:self.pos + n]
+        self.pos += n
         return out
 
     def next_frame(self):
@@ -91,8 +107,69 @@ class Conn:
         return p[4:]
 
     def get(self, queue):
-        """(info, properties, body) of the next message, or None when empty."""
+        """(info, properties, body) of the next message, or None when empty;
+        no-ack: the message is gone from the queue."""
         self.method(1, 60, 70, b"\0\0" + ss(queue.encode()) + b"\x01")
+        return self.read_get()
+
+    def peek(self, queue, most, idle=15):
+        """Yield (info, properties, body) of up to most of the messages ready
+        in queue, consumed without acknowledgement. They stay unacknowledged,
+        so none comes twice, until the connection closes: then the broker
+        requeues them all. For a quorum queue that return counts as one
+        delivery toward its x-delivery-limit, as for a mover that is killed.
+
+        Not basic.get: on RabbitMQ 3.10 quorum queues each basic.get costs
+        time proportional to the messages already got and not acknowledged
+        (measured: 10,000 messages 4 s, 20,000 10 s, 150,000 14 min). A
+        consumer is fast (20,000 in 0.3 s), but has no "empty" answer and at
+        most 65535 unacknowledged messages: so the ready count is taken
+        first, one consumer is opened per 65535 messages of it, and the
+        deliveries are read until that many came, or none for idle seconds
+        (another consumer took some meanwhile)."""
+        ready, _ = self.count(queue)
+        target = min(ready, most)
+        left, i = target, 0
+        while left > 0:
+            k = min(left, 65535)
+            self.method(1, 60, 10, struct.pack(">IHB", 0, k, 0))          # basic.qos
+            self.method(1, 60, 20, b"\0\0" + ss(queue.encode()) + ss(b"peek-%d" % i)
+                        + b"\0" + b"\0\0\0\0")                         # basic.consume
+            left -= k
+            i += 1
+        n = 0
+        old = self.s.gettimeout()
+        self.s.settimeout(idle)
+        try:
+            while n < target:
+                try:
+                    ftype, _, p = self.next_frame()
+                except socket.timeout:
+                    self.broken = True           # maybe mid-frame: no clean close
+                    return
+                if ftype != 1:
+                    raise Closed("unexpected frame type %d while peeking" % ftype)
+                cls_mth = struct.unpack(">HH", p[:4])
+                if cls_mth in ((60, 11), (60, 21)):                     # qos-ok, consume-ok
+                    continue
+                if cls_mth != (60, 60):
+                    raise Closed("unexpected method %r while peeking" % (cls_mth,))
+                args = p[4:]
+                _, off = shortstr(args, 0)                              # consumer tag
+                off += 8                                                # delivery tag
+                redelivered = bool(args[off] & 1)
+                exchange, off = shortstr(args, off + 1)
+                rkey, off = shortstr(args, off)
+                props, body = self.read_content()
+                n += 1
+                yield {"exchange": exchange, "routing_key": rkey,
+                       "redelivered": redelivered}, props, body
+        finally:
+            if not self.broken:
+                self.s.settimeout(old)
+
+    def read_get(self):
+        """The reply to one basic.get: (info, properties, body), or None."""
         _, _, p = self.next_frame()
         cls_mth = struct.unpack(">HH", p[:4])
         if cls_mth == (60, 72):
@@ -105,6 +182,12 @@ class Conn:
         off += 1
         exchange, off = shortstr(args, off)
         rkey, off = shortstr(args, off)
+        props, body = self.read_content()
+        info = {"exchange": exchange, "routing_key": rkey, "redelivered": redelivered}
+        return info, props, body
+
+    def read_content(self):
+        """The content header and body frames of a message: (properties, body)."""
         _, _, h = self.next_frame()
         _, _, size, flags = struct.unpack(">HHQH", h[:14])
         props, off = {}, 14
@@ -121,12 +204,12 @@ class Conn:
             else:
                 props[name], = struct.unpack(">Q", h[off:off + 8])
                 off += 8
-        body = b""
-        while len(body) < size:
+        parts, got = [], 0
+        while got < size:
             _, _, part = self.next_frame()
-            body += part
-        info = {"exchange": exchange, "routing_key": rkey, "redelivered": redelivered}
-        return info, props, body
+            parts.append(part)
+            got += len(part)
+        return props, b"".join(parts)
 
     def confirm_select(self):
         self.method(1, 85, 10, b"\0")
@@ -165,8 +248,14 @@ class Conn:
         return struct.unpack(">II", args[off:off + 8])
 
     def close(self):
+        if self.broken:
+            self.s.close()
+            return
         self.method(0, 10, 50, struct.pack(">H", 200) + ss(b"bye") + b"\0\0\0\0")
-        self.expect(0, 10, 51)
+        while True:                  # deliveries of a peek may still arrive
+            ftype, ch, p = self.next_frame()
+            if (ftype, ch) == (1, 0) and struct.unpack(">HH", p[:4]) == (10, 51):
+                break
         self.s.close()
 
 
@@ -238,6 +327,17 @@ def table(b, off):
     return out, end
 
 
+def json_line(m):
+    """One message of get/peek as a JSON line."""
+    info, props, body = m
+    o = dict(info, **props)
+    o["body_b64"] = base64.b64encode(body).decode()
+    t = text(body)
+    if isinstance(t, str):
+        o["body"] = t
+    return json.dumps(o, sort_keys=True) + "\n"
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
@@ -250,13 +350,15 @@ def main():
                     m = c.get(queue)
                     if m is None:
                         break
-                    info, props, body = m
-                    o = dict(info, **props)
-                    o["body_b64"] = base64.b64encode(body).decode()
-                    t = text(body)
-                    if isinstance(t, str):
-                        o["body"] = t
-                    f.write(json.dumps(o, sort_keys=True) + "\n")
+                    f.write(json_line(m))
+                    n += 1
+            print(n)
+        elif cmd == "peek":
+            queue, most, out = args[1], int(args[2]), args[3]
+            n = 0
+            with open(out, "w") as f:
+                for m in c.peek(queue, most):
+                    f.write(json_line(m))
                     n += 1
             print(n)
         elif cmd == "drain":
