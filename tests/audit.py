@@ -38,6 +38,50 @@ def usage(msg):
     sys.exit(2)
 
 
+# A path this long is opened a few components at a time: the kernel takes at
+# most PATH_MAX (4096) bytes in one call, and trees may be deeper than that.
+LONG = 4000
+
+
+def split_long(path):
+    """(dir_fd, name) to reach path with *at calls: (None, path) for a
+    short one; else an fd of its directory (the caller closes it), opened
+    component by component past the first LONG bytes."""
+    if len(path) < LONG:
+        return None, path
+    head, name = os.path.split(path)
+    cut = head.rfind(b"/", 0, LONG)
+    fd = os.open(head[:cut] or b"/", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for comp in head[cut + 1:].split(b"/"):
+            if comp:
+                nfd = os.open(comp, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+    except OSError:
+        os.close(fd)
+        raise
+    return fd, name
+
+
+def open_long(path, flags):
+    fd, name = split_long(path)
+    try:
+        return os.open(name, flags, dir_fd=fd)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def readlink_long(path):
+    fd, name = split_long(path)
+    try:
+        return os.readlink(name, dir_fd=fd)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def walk(top):
     """(relative path bytes, lstat) of every entry below top, directories
     included; symlinks are not followed. A directory that cannot be read is
@@ -46,18 +90,24 @@ def walk(top):
     stack = [b""]
     while stack:
         rel = stack.pop()
-        with os.scandir(os.path.join(top, rel) if rel else top) as it:
-            for e in it:
-                r = os.path.join(rel, e.name) if rel else e.name
-                st = e.stat(follow_symlinks=False)
-                yield r, st
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(r)
+        # By an fd: an entry's stat is then relative to it, however deep.
+        fd = open_long(os.path.join(top, rel) if rel else top, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(fd) as it:
+                for e in it:
+                    name = os.fsencode(e.name)
+                    r = os.path.join(rel, name) if rel else name
+                    st = e.stat(follow_symlinks=False)
+                    yield r, st
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(r)
+        finally:
+            os.close(fd)
 
 
 def sha256(path):
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open(open_long(path, os.O_RDONLY), "rb") as f:
         while True:
             b = f.read(1 << 20)
             if not b:
@@ -73,7 +123,7 @@ def describe(path, st):
         return "file %s\tsize %d\tmode %o\tmtime %d" % (sha256(path), st.st_size,
                                                          stat.S_IMODE(m), st.st_mtime_ns)
     if stat.S_ISLNK(m):
-        return "link %r" % os.readlink(path)
+        return "link %r" % readlink_long(path)
     if stat.S_ISDIR(m):
         return "dir\tmode %o" % stat.S_IMODE(m)
     return "type %o\tmode %o" % (stat.S_IFMT(m), stat.S_IMODE(m))
@@ -332,10 +382,14 @@ def check(argv):
         realpaths = {}
 
         def rel_of(body):
+            # Bodies may be hostile (tests/faults/test_hostile_messages.sh):
+            # nested too deep, lone surrogates, NUL bytes: those name no file.
             try:
-                m = json.loads(body)
-            except ValueError:
+                return rel_of_msg(json.loads(body))
+            except (ValueError, RecursionError):
                 return None
+
+        def rel_of_msg(m):
             if not isinstance(m, dict):
                 return None
             rb, pb = name_field(m, "root"), name_field(m, "path")

@@ -124,7 +124,7 @@ def msg(out, root, path, statfile, overrides):
 def body_path(body):
     try:
         o = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):         # RecursionError: nested too deep
         return None
     if not isinstance(o, dict):
         return None
@@ -138,7 +138,7 @@ def body_path(body):
 def body_id(body):
     try:
         o = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(o, dict) and isinstance(o.get("id"), str):
         return o["id"]
@@ -184,7 +184,8 @@ def checkdead(dead, expect, dlx):
         if m.get("exchange") != dlx or m.get("routing_key") != "files":
             problems.append("%s: published to %r with key %r, expected %r, 'files'"
                             % (label, m.get("exchange"), m.get("routing_key"), dlx))
-        if m.get("message_id") != body_id(m["raw"]):
+        # An empty message_id is none at all (move keeps "" for an absent one).
+        if (m.get("message_id") or None) != (body_id(m["raw"]) or None):
             problems.append("%s: message_id %r not kept (expected %r)"
                             % (label, m.get("message_id"), body_id(m["raw"])))
     for m in msgs:
