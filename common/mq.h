@@ -108,7 +108,7 @@ const char *mq_server_version(const struct mq *m);
 void mq_close(struct mq *m);
 
 /* ---- Publishing with confirms (mq_publish.c) ---- */
-#define MQ_MESSAGE_ID_MAX 127
+#define MQ_MESSAGE_ID_MAX 255 /* an AMQP short string */
 
 /* What the broker says about earlier publishes. */
 enum mq_event_kind {

@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 /* -Wpedantic rejects __int128 in ISO C; __extension__ says we know. */
@@ -487,6 +488,163 @@ static int has_nul_escape(const unsigned char *p, size_t n)
     return 0;
 }
 
+/*
+ * cJSON accepts more than RFC 8259: a byte order mark, raw control
+ * characters in strings, numbers such as 0100644 (read as 100644) or "0.".
+ * A body that is not strictly JSON is refused before cJSON sees it.
+ */
+#define JSON_MAX_DEPTH 512
+#define JSON_FAIL ((size_t)-1)
+
+static size_t json_ws(const unsigned char *p, size_t n, size_t i)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
+static int json_digit(const unsigned char *p, size_t n, size_t i)
+{
+    return i < n && p[i] >= '0' && p[i] <= '9';
+}
+
+/* The string opening at p[i]: the index after it, or JSON_FAIL. */
+static size_t json_string(const unsigned char *p, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (p[i] == '"')
+            return i + 1;
+        if (p[i] < 0x20)
+            return JSON_FAIL;
+        if (p[i] != '\\')
+            continue;
+        if (++i >= n)
+            return JSON_FAIL;
+        if (p[i] == 'u') {
+            for (int k = 1; k <= 4; k++)
+                if (i + k >= n || !isxdigit(p[i + k]))
+                    return JSON_FAIL;
+            i += 4;
+        } else if (strchr("\"\\/bfnrt", p[i]) == NULL) {
+            return JSON_FAIL;
+        }
+    }
+    return JSON_FAIL;
+}
+
+/* The number starting at p[i]: the index after it, or JSON_FAIL. */
+static size_t json_number(const unsigned char *p, size_t n, size_t i)
+{
+    if (i < n && p[i] == '-')
+        i++;
+    if (!json_digit(p, n, i))
+        return JSON_FAIL;
+    if (p[i] == '0')
+        i++;
+    else
+        while (json_digit(p, n, i))
+            i++;
+    if (i < n && p[i] == '.') {
+        if (!json_digit(p, n, ++i))
+            return JSON_FAIL;
+        while (json_digit(p, n, i))
+            i++;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (!json_digit(p, n, i))
+            return JSON_FAIL;
+        while (json_digit(p, n, i))
+            i++;
+    }
+    return i;
+}
+
+/*
+ * json_strict - is p[0..n) exactly one JSON text by RFC 8259, nested at
+ * most JSON_MAX_DEPTH deep? (Bytes of strings are not checked for UTF-8
+ * here.) On no, *at is the offset of the defect.
+ */
+static int json_strict(const unsigned char *p, size_t n, size_t *at)
+{
+    enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } state = VALUE;
+    char stack[JSON_MAX_DEPTH];
+    int depth = 0;
+    size_t i = json_ws(p, n, 0);
+
+    for (;;) {
+        i = json_ws(p, n, i);
+        *at = i;
+        if (state == AFTER) {
+            if (depth == 0)
+                return i == n;
+            if (i >= n)
+                return 0;
+            if (p[i] == ',') {
+                state = stack[depth - 1] == '{' ? KEY : VALUE;
+                i++;
+            } else if (p[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+                depth--;
+                i++;
+            } else {
+                return 0;
+            }
+            continue;
+        }
+        if (i >= n)
+            return 0;
+        if (state == KEY || state == KEY_OR_CLOSE) {
+            if (state == KEY_OR_CLOSE && p[i] == '}') {
+                depth--;
+                i++;
+                state = AFTER;
+                continue;
+            }
+            if (p[i] != '"' || (i = json_string(p, n, i)) == JSON_FAIL)
+                return 0;
+            i = json_ws(p, n, i);
+            *at = i;
+            if (i >= n || p[i] != ':')
+                return 0;
+            i++;
+            state = VALUE;
+            continue;
+        }
+        /* VALUE or VALUE_OR_CLOSE */
+        if (state == VALUE_OR_CLOSE && p[i] == ']') {
+            depth--;
+            i++;
+            state = AFTER;
+            continue;
+        }
+        if (p[i] == '{' || p[i] == '[') {
+            if (depth == JSON_MAX_DEPTH)
+                return 0;
+            stack[depth++] = (char)p[i];
+            state = p[i] == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+            i++;
+            continue;
+        }
+        if (p[i] == '"')
+            i = json_string(p, n, i);
+        else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9'))
+            i = json_number(p, n, i);
+        else if (n - i >= 4 && memcmp(p + i, "true", 4) == 0)
+            i += 4;
+        else if (n - i >= 5 && memcmp(p + i, "false", 5) == 0)
+            i += 5;
+        else if (n - i >= 4 && memcmp(p + i, "null", 4) == 0)
+            i += 4;
+        else
+            return 0;
+        if (i == JSON_FAIL)
+            return 0;
+        state = AFTER;
+    }
+}
+
 static int key_index(const char *name)
 {
     int k;
@@ -711,6 +869,12 @@ enum msg_err msg_decode(const void *body, size_t len, struct msg *m, char *err, 
         return fail(err, errlen, MSG_ERR_PATH_NUL, "body contains a NUL byte");
     if (has_nul_escape(body, len))
         return fail(err, errlen, MSG_ERR_PATH_NUL, "a string contains the escape \\u0000");
+
+    size_t bad;
+    if (!json_strict(body, len, &bad))
+        return fail(err, errlen, MSG_ERR_JSON, "body is not valid JSON (error near byte %zu)", bad);
+    if (!utf8_valid(body, len))
+        return fail(err, errlen, MSG_ERR_VALUE, "body is not valid UTF-8");
 
     /* cJSON wants a terminated string; the body need not be one. */
     if ((text = malloc(len + 1)) == NULL)

@@ -126,6 +126,18 @@ static void keepalive(void *arg)
     mq_keepalive(c->mq, err, sizeof err);
 }
 
+/* Can a sender's message id go into a log line as it is? Only when it is
+ * printable ASCII without spaces: no forged lines, no terminal escapes. */
+static int printable(const char *id)
+{
+    if (id[0] == '\0')
+        return 0;
+    for (const char *c = id; *c != '\0'; c++)
+        if (*c < '!' || *c > '~')
+            return 0;
+    return 1;
+}
+
 /* Publish the delivery to the dead-letter exchange with its reason, then ack it. */
 static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *d, const char *id,
                                   const char *reason, const char *why, char *err, size_t errlen)
@@ -147,7 +159,7 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
         c->dead = NULL;
         return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
     }
-    log_error("dead-lettered %s (%s): %s", id[0] ? id : "-", reason, why);
+    log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", reason, why);
     c->st->dead++;
     for (int i = 0; i < CONSUME_REASONS; i++) {
         if (c->st->reason[i] == NULL || strcmp(c->st->reason[i], reason) == 0) {

@@ -78,9 +78,10 @@ static const char *split(const char *path, char *dir, size_t dirlen)
     return slash + 1;
 }
 
-/* Open (creating as needed, each new one made durable) the directory dir
+/* Open the directory dir (with create, making what is missing, each new one
+ * flushed into its parent)
  * beneath root, one component at a time, never through a symlink. */
-static int open_dest_dir(int root, const char *dir)
+static int open_dest_dir(int root, const char *dir, int create)
 {
     if (dir[0] == '\0')
         return fcntl(root, F_DUPFD_CLOEXEC, 0);
@@ -97,7 +98,7 @@ static int open_dest_dir(int root, const char *dir)
         if (n == 0 || strcmp(part, ".") == 0)
             continue;
         int next = open_beneath(fd, part, O_RDONLY | O_DIRECTORY, 0);
-        if (next < 0 && errno == ENOENT) {
+        if (next < 0 && errno == ENOENT && create) {
             /* A new directory's entry must reach the disk before any file
              * moved into it is acknowledged: flush its parent now (rare:
              * once per directory). */
@@ -501,7 +502,15 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         r = FILEOP_PERMANENT;
         goto out;
     }
-    ddir = open_dest_dir(dstroot, dir);
+    /* A source that is gone creates nothing at DEST: its directory is only
+     * looked into, for a finished move. */
+    ddir = open_dest_dir(dstroot, dir, have_src);
+    if (ddir < 0 && !have_src && errno == ENOENT) {
+        *reason = "vanished";
+        snprintf(err, errlen, "the source is gone and the destination does not hold it");
+        r = FILEOP_PERMANENT;
+        goto out;
+    }
     if (ddir < 0) {
         r = classify(errno, reason);
         snprintf(err, errlen, "cannot create the destination directory: %s", strerror(errno));

@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,6 +609,14 @@ int main(int argc, char **argv)
 
     log_init("scan", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
+    /* The walk holds one descriptor per directory level (up to 2047 for a
+     * 4095-byte path): take the whole hard limit, as the soft one is often
+     * 1024 (systemd services, login shells). */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     cfg_defaults(&o.cfg);
     parse_options(argc, argv, &o);
     log_set_level((enum log_level)o.verbosity);

@@ -96,7 +96,7 @@ expect_eq "$(grep -c '"reason":"symlink"' "$WORK/rej")" 1 "the link to it is rej
 # With the usual soft limit of 1024 open files (systemd's default for services).
 "$PY3" "$TREE" lock "$R"
 start=$SECONDS
-run env AMQP_URL="$url" timeout 300 "${PFX[@]}" bash -c 'ulimit -n 1024 && exec "$@"' - "$SCAN" \
+run env AMQP_URL="$url" timeout 300 "${PFX[@]}" bash -c 'ulimit -S -n 1024 && exec "$@"' - "$SCAN" \
     --queue "$q" --exchange "$ex" --readable --json --rejects "$WORK/rej" "$R"
 "$PY3" "$TREE" unlock "$R"
 echo "scan: $((SECONDS - start)) s: $(tail -n 1 "$WORK/err")" >&2
