@@ -30,8 +30,10 @@ publisher confirm, and amqp-get shows neither headers nor properties.
       if any message is returned (unroutable) or nacked.
   amqp_tool.py count URL QUEUE
       passive queue.declare: prints "MESSAGES CONSUMERS" (ready messages).
+  amqp_tool.py unbind URL QUEUE EXCHANGE ROUTING_KEY
+      queue.unbind: remove one binding (rabbitmqctl has no command for it).
 
-Used by tests/broker/test_scan.sh and tests/broker/test_move.sh.
+Used by tests/broker/test_scan.sh, tests/broker/test_move.sh and tests/faults/.
 """
 import base64
 import json
@@ -247,6 +249,11 @@ class Conn:
         _, off = shortstr(args, 0)
         return struct.unpack(">II", args[off:off + 8])
 
+    def unbind(self, queue, exchange, rkey):
+        self.method(1, 50, 50, b"\0\0" + ss(queue.encode()) + ss(exchange.encode())
+                    + ss(rkey.encode()) + b"\0\0\0\0")
+        self.expect(1, 50, 51)
+
     def close(self):
         if self.broken:
             self.s.close()
@@ -396,6 +403,8 @@ def main():
                 sys.exit(1)
         elif cmd == "count":
             print("%d %d" % c.count(args[1]))
+        elif cmd == "unbind":
+            c.unbind(args[1], args[2], args[3])
         else:
             sys.exit("amqp_tool.py: unknown command " + cmd)
         c.close()
