@@ -122,8 +122,10 @@ static void usage_error(const char *fmt, ...)
  * not pass silently. */
 static int finish_stdout(int code)
 {
-    if (fclose(stdout) != 0 && code == EXITCODE_OK) {
-        log_error("cannot write to standard output: %s", strerror(errno));
+    int lost = ferror(stdout);
+    if ((fclose(stdout) != 0 || lost) && (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)) {
+        log_error("cannot write to standard output%s%s", lost ? "" : ": ",
+                  lost ? "" : strerror(errno));
         return EXITCODE_IOERR;
     }
     return code;
@@ -506,7 +508,7 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
         tool_conn_name("scan", name, sizeof name);
         struct publish_opts po = {
             &o->cfg, name,   (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
-            &s,      on_tick};
+            &s,      on_tick, &stop_signal};
         st = publish_open(&po, &s.pub, err, sizeof err);
         if (st != MQ_OK) {
             log_error("%s", err);
@@ -587,6 +589,13 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
         code = EXITCODE_SOME_FAILED;
     if (o->json)
         report_json(&s.report, stdout);
+    if (s.report.rejects == stdout && s.report.rejects_error) {
+        /* report.c stopped writing after the first error; say it here,
+         * since the final fclose(stdout) may well succeed. */
+        log_error("cannot write to standard output: %s", strerror(s.report.rejects_error));
+        if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
+            code = EXITCODE_IOERR;
+    }
     if (s.report.rejects != NULL && s.report.rejects != stdout &&
         (fclose(s.report.rejects) != 0 || s.report.rejects_error)) {
         log_error("cannot write %s: %s", o->rejects,

@@ -217,6 +217,11 @@ static enum mq_status wait_unblocked(struct publisher *p, char *err, size_t errl
     log_warn("broker blocked publishing: %s; waiting up to %.0f s", why,
              (double)p->o.blocked_timeout_ms / 1000.0);
     while (mq_blocked(p->mq, &why)) {
+        if (p->o.stop != NULL && *p->o.stop > 0) {
+            snprintf(err, errlen, "stopped while the broker blocked publishing: %s", why);
+            abandon(p);
+            return MQ_ERR_BLOCKED;
+        }
         if (now_s() >= deadline) {
             snprintf(err, errlen, "broker blocked publishing for longer than %.0f s: %s",
                      (double)p->o.blocked_timeout_ms / 1000.0, why);
@@ -294,6 +299,10 @@ enum mq_status publish_flush(struct publisher *p, char *err, size_t errlen)
     while (p->count > 0) {
         enum mq_status s = pump(p, 1000, err, errlen);
         if (s != MQ_OK)
+            return s;
+        /* Blocked with confirms outstanding: they will not come until the
+         * broker unblocks, so wait for that as publish_send does. */
+        if (p->mq != NULL && (s = wait_unblocked(p, err, errlen)) != MQ_OK)
             return s;
         if (p->o.tick != NULL)
             p->o.tick(p->o.arg);

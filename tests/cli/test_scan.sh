@@ -544,4 +544,21 @@ expect_in err "SCANMOVE_JOBS" "bad SCANMOVE_JOBS is named"
 run env SCANMOVE_JOBS=0 "$SCAN" --dry-run -j 2 "$WORK/t1"
 expect_rc 0 "-j overrides a bad SCANMOVE_JOBS"
 
+# Standard output that cannot be written (a full disk) is an error, 74,
+# whether it carries the dry run's messages or the rejects (--rejects -).
+mkdir -p "$WORK/full"
+touch "$WORK/full/a.skip" "$WORK/full/b"
+set +e
+"$SCAN" --dry-run "$WORK/full" >/dev/full 2>"$WORK/err"
+rc=$?
+set -e
+expect_rc 74 "--dry-run to a full standard output"
+expect_in err "cannot write to standard output" "--dry-run to a full standard output"
+set +e
+"$SCAN" --dry-run --exclude '*.skip' --rejects - "$WORK/full" >/dev/full 2>"$WORK/err"
+rc=$?
+set -e
+expect_rc 74 "--rejects - to a full standard output"
+expect_in err "cannot write to standard output" "--rejects - to a full standard output"
+
 finish
