@@ -22,6 +22,7 @@ import stat
 import sys
 import time
 
+sys.dont_write_bytecode = True          # no tests/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from amqp_tool import Closed, Conn  # noqa: E402
 
