@@ -156,6 +156,15 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
                              size_t errlen);
 
 /*
+ * mq_wait_confirm - wait for the broker's confirm of publish seq, alone on
+ * its channel (no other publish outstanding that matters). MQ_OK when it
+ * was acked and routed; MQ_ERR_PROTOCOL when returned (unroutable) or
+ * nacked, err saying so of what ("the dead letter"); else the failure.
+ */
+enum mq_status mq_wait_confirm(struct mq *m, uint64_t seq, const char *what, char *err,
+                               size_t errlen);
+
+/*
  * mq_cork - with on = 1, hold back small writes so that the publishes that
  * follow leave as few large TCP segments (TCP_CORK), which costs the broker
  * far less than one segment per message; on = 0 sends what is held. Cork

@@ -175,22 +175,5 @@ enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *r
                                 amqp_cstring_bytes(routing_key), 1, 0, &p, b);
     if (rc != AMQP_STATUS_OK)
         return mq_priv_lost(m, rc, "dead-lettering", err, errlen);
-    uint64_t seq = m->next_seq++;
-    int returned = 0;
-    for (;;) {
-        struct mq_event ev;
-        enum mq_status s = mq_next_event(m, 1000, &ev, err, errlen);
-        if (s != MQ_OK)
-            return s;
-        if (ev.kind == MQ_EVENT_RETURN)
-            returned = 1;
-        if ((ev.kind == MQ_EVENT_ACK || ev.kind == MQ_EVENT_NACK) &&
-            (ev.tag == seq || (ev.multiple && ev.tag >= seq))) {
-            if (ev.kind == MQ_EVENT_ACK && !returned)
-                return MQ_OK;
-            snprintf(err, errlen, "the broker %s the dead letter",
-                     returned ? "could not route" : "refused");
-            return MQ_ERR_PROTOCOL;
-        }
-    }
+    return mq_wait_confirm(m, m->next_seq++, "the dead letter", err, errlen);
 }

@@ -141,3 +141,25 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
         }
     }
 }
+
+enum mq_status mq_wait_confirm(struct mq *m, uint64_t seq, const char *what, char *err,
+                               size_t errlen)
+{
+    int returned = 0;
+    for (;;) {
+        struct mq_event ev;
+        enum mq_status s = mq_next_event(m, 1000, &ev, err, errlen);
+        if (s != MQ_OK)
+            return s;
+        if (ev.kind == MQ_EVENT_RETURN)
+            returned = 1;
+        if ((ev.kind == MQ_EVENT_ACK || ev.kind == MQ_EVENT_NACK) &&
+            (ev.tag == seq || (ev.multiple && ev.tag >= seq))) {
+            if (ev.kind == MQ_EVENT_ACK && !returned)
+                return MQ_OK;
+            snprintf(err, errlen, "the broker %s %s", returned ? "could not route" : "refused",
+                     what);
+            return MQ_ERR_PROTOCOL;
+        }
+    }
+}

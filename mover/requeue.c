@@ -5,28 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Wait for the confirm of publish seq: MQ_OK when acked and routed. */
-static enum mq_status wait_confirm(struct mq *m, uint64_t seq, char *err, size_t errlen)
-{
-    int returned = 0;
-    for (;;) {
-        struct mq_event ev;
-        enum mq_status s = mq_next_event(m, 1000, &ev, err, errlen);
-        if (s != MQ_OK)
-            return s;
-        if (ev.kind == MQ_EVENT_RETURN)
-            returned = 1;
-        if ((ev.kind == MQ_EVENT_ACK || ev.kind == MQ_EVENT_NACK) &&
-            (ev.tag == seq || (ev.multiple && ev.tag >= seq))) {
-            if (ev.kind == MQ_EVENT_ACK && !returned)
-                return MQ_OK;
-            snprintf(err, errlen, "the broker %s the requeued message",
-                     returned ? "could not route (is the queue bound?)" : "refused");
-            return MQ_ERR_PROTOCOL;
-        }
-    }
-}
-
 enum mq_status requeue_dead(const struct cfg *c, const char *conn_name, uint64_t limit,
                             volatile sig_atomic_t *stop, uint64_t *done, char *err, size_t errlen)
 {
@@ -52,7 +30,7 @@ enum mq_status requeue_dead(const struct cfg *c, const char *conn_name, uint64_t
         s = mq_publish(m, c->exchange, c->routing_key, d.body, d.len, d.message_id, NULL,
                        (uint64_t)time(NULL), &seq, err, errlen);
         if (s == MQ_OK)
-            s = wait_confirm(m, seq, err, errlen);
+            s = mq_wait_confirm(m, seq, "the requeued message (is the queue bound?)", err, errlen);
         if (s == MQ_OK)
             s = mq_ack(m, d.tag, 0, err, errlen);
         if (s != MQ_OK)

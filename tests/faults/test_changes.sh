@@ -9,20 +9,14 @@
 # changes.
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 AUDIT=$TESTS_DIR/audit.sh
-PY=$TESTS_DIR/move_util.py
 umask 022
 
-url=$("$BROKER_SH" url)
-q=faults-changes-$$
-ex=faults-changes-ex-$$
-cleanup() {
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$TESTS_DIR/faults/faults.sh"
+PY=$TESTS_DIR/move_util.py # for pycheck and jnum
+q=faults-changes-$tag
+ex=faults-changes-ex-$tag
+declared+=("$q")
 
 R=$WORK/root
 D=$WORK/dest

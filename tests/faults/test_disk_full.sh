@@ -10,20 +10,14 @@
 # mover finishes the batch (the audit again, everything at DEST).
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 AUDIT=$TESTS_DIR/audit.sh
-PY=$TESTS_DIR/move_util.py
 umask 022
 
-url=$("$BROKER_SH" url)
-q=faults-full-$$
-ex=faults-full-ex-$$
-cleanup() {
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$TESTS_DIR/faults/faults.sh"
+PY=$TESTS_DIR/move_util.py # for pycheck and jnum
+q=faults-full-$tag
+ex=faults-full-ex-$tag
+declared+=("$q")
 
 R=$WORK/root
 D=$WORK/dest

@@ -8,23 +8,17 @@
 # vanishing under it (moved meanwhile), which it reports as failed.
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 AUDIT=$TESTS_DIR/audit.sh
-PY=$TESTS_DIR/move_util.py
 umask 022
 
-url=$("$BROKER_SH" url)
-q=faults-overlap-$$
-ex=faults-overlap-ex-$$
+. "$TESTS_DIR/faults/faults.sh"
+PY=$TESTS_DIR/move_util.py # for pycheck and jnum
+q=faults-overlap-$tag
+ex=faults-overlap-ex-$tag
+declared+=("$q")
 pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck disable=SC2016 # expanded by faults_cleanup
+extra_cleanup='for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done'
 
 N=5000
 R=$WORK/root

@@ -11,18 +11,13 @@
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
 AUDIT=$TESTS_DIR/audit.sh
-PY=$TESTS_DIR/move_util.py
 umask 022
 
-url=$("$BROKER_SH" url)
-q=faults-stall-$$
-ex=faults-stall-ex-$$
-cleanup() {
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$TESTS_DIR/faults/faults.sh"
+PY=$TESTS_DIR/move_util.py # for pycheck and jnum
+q=faults-stall-$tag
+ex=faults-stall-ex-$tag
+declared+=("$q")
 
 R=$WORK/root
 D=$WORK/dest
