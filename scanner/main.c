@@ -503,8 +503,10 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
     o->rules.young_after = ts_minus_ms(start, o->min_age_ms);
     o->rules.old_before = ts_minus_ms(start, o->max_age_ms);
 
+    /* The publisher keeps this name for its reconnections: it must live as
+     * long as the run, not just this block. */
+    static char name[300];
     if (!o->dry_run) {
-        char name[300];
         tool_conn_name("scan", name, sizeof name);
         struct publish_opts po = {
             &o->cfg, name,   (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,

@@ -29,7 +29,7 @@ typedef void (*publish_done_fn)(void *arg, void *cookie, int ok, const char *rea
 
 struct publish_opts {
     const struct cfg *cfg;
-    const char *conn_name;
+    const char *conn_name;         /* kept, for reconnections: must outlive the publisher */
     unsigned window;               /* most unconfirmed messages at once */
     uint64_t reconnect_timeout_ms; /* 0: a lost connection is final */
     uint64_t blocked_timeout_ms;   /* longest wait while the broker blocks us */
