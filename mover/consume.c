@@ -1,14 +1,17 @@
 /* consume.c - the mover's delivery loop; see consume.h. */
 #include "consume.h"
 
+#include "exitcode.h"
 #include "log.h"
 #include "msg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct consumer {
@@ -25,6 +28,8 @@ struct consumer {
     unsigned ack_pending, ack_batch;
     struct fileop_sync sync;
     char host[256]; /* this host's name, as scan writes it into messages */
+    int dest_fd;    /* DEST: o->dest_fd, or DEST opened again after it was deleted */
+    int local_stop; /* a local failure ends the run (st->local_exit) */
 };
 
 static double now_s(void)
@@ -171,6 +176,44 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
     return mq_ack(c->mq, d->tag, 0, err, errlen);
 }
 
+/*
+ * Is DEST still there? A directory deleted under the mover (rm -rf DEST;
+ * mkdir DEST) keeps its open descriptor but takes nothing (every mkdirat
+ * and rename in it says ENOENT): open DEST again by its path, as a new
+ * mover would, unless that is now one of the roots. Returns 0 when DEST is
+ * usable, or -1 with a sentence in why when it is gone.
+ */
+static int check_dest(struct consumer *c, char *why, size_t whylen)
+{
+    struct stat st, r;
+    if (fstat(c->dest_fd, &st) == 0 && st.st_nlink > 0)
+        return 0;
+    int fd = open(c->o->dest_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(why, whylen, "the destination directory %s was deleted while the mover ran",
+                 c->o->dest_path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (unsigned i = 0; i < c->o->n_roots; i++) {
+        if (fstat(c->o->roots[i].fd, &r) == 0 && r.st_dev == st.st_dev && r.st_ino == st.st_ino) {
+            snprintf(why, whylen,
+                     "the destination directory %s was deleted while the mover ran, and that "
+                     "path is now a --from root",
+                     c->o->dest_path);
+            close(fd);
+            return -1;
+        }
+    }
+    log_warn("the destination directory %s was deleted and made again; moving into the new one",
+             c->o->dest_path);
+    if (c->dest_fd != c->o->dest_fd)
+        close(c->dest_fd);
+    c->dest_fd = fd;
+    return 0;
+}
+
 /* Handle one delivery to its end: ack, dead-letter or requeue. */
 static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, char *err,
                              size_t errlen)
@@ -178,6 +221,18 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     static struct msg m;
     char why[512], final_path[MSG_PATH_MAX + 32];
     const char *reason = NULL;
+    if (check_dest(c, why, sizeof why) < 0) {
+        /* Nothing can be moved any more: keep this delivery for another
+         * mover, acknowledge the finished ones, and stop. */
+        snprintf(err, errlen, "%s", why);
+        c->st->local_exit = EXITCODE_NOINPUT;
+        c->local_stop = 1;
+        char ignored[256];
+        enum mq_status s = flush_acks(c, ignored, sizeof ignored);
+        if (s == MQ_OK)
+            s = mq_requeue(c->mq, d->tag, 0, ignored, sizeof ignored);
+        return s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE ? MQ_OK : s;
+    }
     enum msg_err me = msg_decode(d->body, d->len, &m, why, sizeof why);
     if (me != MSG_OK)
         return dead_letter(c, d, d->message_id, msg_err_name(me), why, err, errlen);
@@ -196,7 +251,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     fo.sync = c->o->fsync ? &c->sync : NULL;
     fo.other_host = strcmp(m.host, c->host) != 0;
     enum fileop_result r =
-        fileop_move(root->fd, c->o->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
+        fileop_move(root->fd, c->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
     case FILEOP_MOVED:
         c->st->moved++;
@@ -234,6 +289,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     memset(&c, 0, sizeof c);
     c.o = o;
     c.st = st;
+    c.dest_fd = o->dest_fd;
     snprintf(c.dlx, sizeof c.dlx, "%s.dlx", o->cfg->exchange);
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
@@ -250,7 +306,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         return s;
     double last = now_s();
     uint64_t handled = 0;
-    while (!*o->stop && (o->count == 0 || handled < o->count)) {
+    while (!*o->stop && !c.local_stop && (o->count == 0 || handled < o->count)) {
         struct mq_delivery d;
         int got = 0;
         /* With acknowledgements pending, only look: when nothing is
@@ -293,6 +349,8 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         fileop_sync_flush(&c.sync);
     mq_close(c.dead);
     mq_close(c.mq);
+    if (c.dest_fd != o->dest_fd)
+        close(c.dest_fd);
     if (o->progress != NULL)
         o->progress(st, 1);
     return s;

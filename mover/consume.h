@@ -25,6 +25,9 @@ struct consume_stats {
     uint64_t moved, skipped, duplicates, dead, requeued;
     const char *reason[CONSUME_REASONS]; /* dead letters by reason (static strings) */
     uint64_t by_reason[CONSUME_REASONS];
+    /* a local failure that ended the run (its sentence in consume_run's
+     * err): the exit status to use, 0 when none */
+    int local_exit;
 };
 
 struct consume_opts {
@@ -33,6 +36,9 @@ struct consume_opts {
     struct consume_root *roots;
     unsigned n_roots;
     int dest_fd;
+    /* realpath of --to: DEST deleted and made again under a running mover
+     * is opened again by it */
+    const char *dest_path;
     struct fileop_opts fileop; /* conflict policy; consume sets the rest */
     int fsync;                 /* --fsync: group commit before each ack */
     unsigned prefetch;
@@ -48,7 +54,9 @@ struct consume_opts {
 
 /*
  * consume_run - consume until --count, --idle-exit or *stop. Returns MQ_OK,
- * or the broker failure (with its sentence in err) that ended the run.
+ * or the broker failure (with its sentence in err) that ended the run. A
+ * local failure that ends it (DEST deleted and not made again) returns
+ * MQ_OK with st->local_exit set and its sentence in err.
  */
 enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *st, char *err,
                            size_t errlen);

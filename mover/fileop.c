@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +83,9 @@ static const char *split(const char *path, char *dir, size_t dirlen)
 /* Open the directory dir (with create, making what is missing, each new one
  * flushed into its parent)
  * beneath root, one component at a time, never through a symlink. */
-static int open_dest_dir(int root, const char *dir, int create)
+static int fsync_ticking(int fd, const struct fileop_opts *o);
+
+static int open_dest_dir(int root, const char *dir, int create, const struct fileop_opts *o)
 {
     if (dir[0] == '\0')
         return fcntl(root, F_DUPFD_CLOEXEC, 0);
@@ -102,7 +106,7 @@ static int open_dest_dir(int root, const char *dir, int create)
             /* A new directory's entry must reach the disk before any file
              * moved into it is acknowledged: flush its parent now (rare:
              * once per directory). */
-            if ((mkdirat(fd, part, 0755) < 0 && errno != EEXIST) || fsync(fd) < 0) {
+            if ((mkdirat(fd, part, 0755) < 0 && errno != EEXIST) || fsync_ticking(fd, o) < 0) {
                 int e = errno;
                 close(fd);
                 errno = e;
@@ -131,22 +135,93 @@ static int same_as_msg(const struct stat *st, const struct msg *m, enum same how
            (how != SAME_DEVICE_INODE || st->st_dev == m->dev);
 }
 
-/* Next free name for a conflict: "name.N.ext" before the last extension. */
+/*
+ * Next free name for a conflict: "name.N.ext" before the last extension.
+ * A name too long for ".N" loses the end of its stem (never half of a UTF-8
+ * character), keeping the extension, so that the result is at most NAME_MAX
+ * bytes: a 255-byte name still gets its conflict names. An "extension" that
+ * leaves no room is treated as part of the stem.
+ */
 static void conflict_name(const char *base, unsigned n, char *out, size_t outlen)
 {
+    char num[16];
+    int numlen = snprintf(num, sizeof num, ".%u", n);
+    size_t len = strlen(base);
     const char *dot = strrchr(base, '.');
-    if (dot == NULL || dot == base)
-        snprintf(out, outlen, "%s.%u", base, n);
-    else
-        snprintf(out, outlen, "%.*s.%u%s", (int)(dot - base), base, n, dot);
+    size_t stem = dot == NULL || dot == base ? len : (size_t)(dot - base);
+    size_t ext = len - stem;
+    if (ext + (size_t)numlen + 1 > NAME_MAX) { /* no room to keep it */
+        stem = len;
+        ext = 0;
+    }
+    if (stem + ext + (size_t)numlen > NAME_MAX) {
+        stem = NAME_MAX - ext - (size_t)numlen;
+        /* Cut before a UTF-8 lead byte, not inside its character. */
+        while (stem > 1 && ((unsigned char)base[stem] & 0xC0) == 0x80)
+            stem--;
+    }
+    snprintf(out, outlen, "%.*s%s%.*s", (int)stem, base, num, (int)ext, base + len - ext);
 }
 
-/* Do two open files hold the same bytes? 1 yes, 0 no, -1 error. */
-static int same_bytes(int a, int b)
+/*
+ * What modification time a copy of m gets in dir. Filesystems store times
+ * at their own granularity (ext3 and small-inode ext4: 1 s, FAT: 2 s,
+ * exFAT: 10 ms, NTFS over SMB: 100 ns), and futimens() truncates silently,
+ * so a finished copy is recognised by the time the destination actually
+ * stores for m's mtime: set on a probe file there (unnamed where the
+ * filesystem has O_TMPFILE, else pname, removed at once) and read back.
+ */
+struct stored_time {
+    int state; /* 0 not probed yet, 1 known (mtime), -1 the probe failed */
+    struct timespec mtime;
+};
+
+static void probe_stored_mtime(int dir, const struct msg *m, const char *pname,
+                               struct stored_time *t)
+{
+    struct timespec times[2] = {{0, UTIME_OMIT}, {(time_t)m->mtime_sec, (long)m->mtime_nsec}};
+    struct stat st;
+    int named = 0;
+    t->state = -1;
+    int fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        unlinkat(dir, pname, 0); /* left by a crash */
+        fd = openat(dir, pname, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        named = fd >= 0;
+    }
+    if (fd < 0)
+        return;
+    if (futimens(fd, times) == 0 && fstat(fd, &st) == 0) {
+        t->mtime = st.st_mtim;
+        t->state = 1;
+    }
+    close(fd);
+    if (named)
+        unlinkat(dir, pname, 0);
+}
+
+/* Is st, in dir, a copy of m: a regular file of its size, and its mtime
+ * as dir stores it (probed once per *t, only when not equal outright)? */
+static int copy_of_msg(int dir, const struct stat *st, const struct msg *m, const char *pname,
+                       struct stored_time *t)
+{
+    if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size != m->size)
+        return 0;
+    if (same_as_msg(st, m, SAME_CONTENT))
+        return 1;
+    if (t->state == 0)
+        probe_stored_mtime(dir, m, pname, t);
+    return t->state == 1 && st->st_mtim.tv_sec == t->mtime.tv_sec &&
+           st->st_mtim.tv_nsec == t->mtime.tv_nsec;
+}
+
+/* Do two open files hold the same bytes? 1 yes, 0 no, -1 error. Reading
+ * a big file on a slow disk takes long: o->tick runs every 4 MiB. */
+static int same_bytes(int a, int b, const struct fileop_opts *o)
 {
     static char ba[65536], bb[65536];
     off_t off = 0;
-    for (;;) {
+    for (unsigned i = 1;; i++) {
         ssize_t x = pread(a, ba, sizeof ba, off), y = pread(b, bb, sizeof bb, off);
         if (x < 0 || y < 0)
             return -1;
@@ -155,7 +230,63 @@ static int same_bytes(int a, int b)
         if (x == 0)
             return 1;
         off += x;
+        if (i % 64 == 0 && o->tick != NULL)
+            o->tick(o->tick_arg);
     }
+}
+
+/* ---- fsync of a whole file, with heartbeats ---- */
+
+struct bg_fsync {
+    int fd, rc, err;
+    sem_t done;
+};
+
+static void *bg_fsync_run(void *arg)
+{
+    struct bg_fsync *b = arg;
+    b->rc = fsync(b->fd);
+    b->err = errno;
+    sem_post(&b->done);
+    return NULL;
+}
+
+/*
+ * fsync(fd), calling o->tick every 100 ms while it lasts: on a slow disk
+ * the flush of a big copy (or of a directory, behind a busy journal) can
+ * outlast the broker's heartbeat timeout. The flush runs in a thread of
+ * its own (only the calling thread ever talks to the broker); where none
+ * can be started, it runs here.
+ */
+static int fsync_ticking(int fd, const struct fileop_opts *o)
+{
+    if (o->tick == NULL)
+        return fsync(fd);
+    struct bg_fsync b = {.fd = fd, .rc = 0, .err = 0};
+    if (sem_init(&b.done, 0, 0) < 0)
+        return fsync(fd);
+    pthread_t t;
+    if (pthread_create(&t, NULL, bg_fsync_run, &b) != 0) {
+        sem_destroy(&b.done);
+        return fsync(fd);
+    }
+    for (;;) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 100 * 1000 * 1000;
+        if (until.tv_nsec >= 1000 * 1000 * 1000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000 * 1000 * 1000;
+        }
+        if (sem_clockwait(&b.done, CLOCK_MONOTONIC, &until) == 0)
+            break;
+        if (errno == ETIMEDOUT)
+            o->tick(o->tick_arg);
+    }
+    pthread_join(t, NULL);
+    sem_destroy(&b.done);
+    errno = b.err;
+    return b.rc;
 }
 
 /*
@@ -207,7 +338,8 @@ static int copy_to_tmpfile(int src, const struct stat *st, int dstdir, const cha
     if (geteuid() == 0 && fchown(tmp, st->st_uid, st->st_gid) < 0)
         goto fail;
     struct timespec times[2] = {st->st_atim, st->st_mtim};
-    if (fchmod(tmp, st->st_mode & 07777) < 0 || futimens(tmp, times) < 0 || fsync(tmp) < 0)
+    if (fchmod(tmp, st->st_mode & 07777) < 0 || futimens(tmp, times) < 0 ||
+        fsync_ticking(tmp, o) < 0)
         goto fail;
     return tmp;
 fail : {
@@ -311,7 +443,7 @@ static int make_durable(const struct fileop_opts *o, int dir)
 {
     if (o->sync == NULL || fileop_sync_add(o->sync, dir) == 0)
         return 0;
-    return fsync(dir);
+    return fsync_ticking(dir, o);
 }
 
 /* The same, with or without --fsync (a copy's source removal): in the group
@@ -320,7 +452,7 @@ static int must_be_durable(const struct fileop_opts *o, int dir)
 {
     if (o->sync != NULL && fileop_sync_add(o->sync, dir) == 0)
         return 0;
-    return fsync(dir);
+    return fsync_ticking(dir, o);
 }
 
 /* ---- the move ---- */
@@ -332,9 +464,11 @@ static int must_be_durable(const struct fileop_opts *o, int dir)
  * keeps the inode, so the identity must match; a copy has a new inode, so
  * size and mtime must.
  */
-static int already_done(int srcroot, int ddir, const char *base, const struct msg *m)
+static int already_done(int srcroot, int ddir, const char *base, const struct msg *m,
+                        const char *pname)
 {
     struct stat sr, dd;
+    struct stored_time t = {0, {0, 0}};
     enum same how = SAME_CONTENT;
     if (fstat(srcroot, &sr) == 0 && fstat(ddir, &dd) == 0 && sr.st_dev == dd.st_dev)
         how = SAME_INODE;
@@ -351,7 +485,7 @@ static int already_done(int srcroot, int ddir, const char *base, const struct ms
                 continue;
             return 0; /* conflict names are taken in order: the first gap ends them */
         }
-        if (same_as_msg(&st, m, how))
+        if (how == SAME_CONTENT ? copy_of_msg(ddir, &st, m, pname, &t) : same_as_msg(&st, m, how))
             return 1;
     }
     return 0;
@@ -395,10 +529,12 @@ static int lock_source(int src, const struct fileop_opts *o, const char *path)
  * with conflict names, base.N.ext (a copy whose source a crash kept)? On
  * yes, the copy is flushed to disk, its name put in out, and 1 returned.
  */
-static int find_copy(int dir, const char *base, const struct msg *m, int src, int conflict_names,
-                     char *out, size_t outlen)
+static int find_copy(int dir, const char *base, const struct msg *m, int src,
+                     const struct fileop_opts *o, const char *pname, char *out, size_t outlen)
 {
     struct stat st;
+    struct stored_time t = {0, {0, 0}};
+    int conflict_names = o->conflict == FILEOP_RENAME;
     for (unsigned n = 0; n <= (conflict_names ? 1000u : 0u); n++) {
         size_t len = strlen(base);
         if (len >= outlen)
@@ -413,8 +549,8 @@ static int find_copy(int dir, const char *base, const struct msg *m, int src, in
                 return 0; /* conflict names are taken in order */
             continue;
         }
-        int same = fstat(d, &st) == 0 && same_as_msg(&st, m, SAME_CONTENT) &&
-                   same_bytes(src, d) == 1 && fsync(d) == 0;
+        int same = fstat(d, &st) == 0 && copy_of_msg(dir, &st, m, pname, &t) &&
+                   same_bytes(src, d, o) == 1 && fsync_ticking(d, o) == 0;
         close(d);
         if (same)
             return 1;
@@ -451,6 +587,42 @@ static int remove_source(int dir, const char *base, const struct stat *st, const
     return unlinkat(dir, dname, 0) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* Is base in dir still the inode st (the source, after a failed rename)? */
+static int still_there(int dir, const char *base, const struct stat *st)
+{
+    struct stat now;
+    return fstatat(dir, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+           now.st_ino == st->st_ino;
+}
+
+/*
+ * Classify errno e of an operation in a destination directory. ENOENT
+ * there means the directory was removed under the mover (DEST deleted and
+ * made again, a cleanup job deleting empty directories): the file is still
+ * at its source, and a later try makes the directory again.
+ */
+static enum fileop_result classify_dest(int e, const char **reason)
+{
+    if (e == ENOENT) {
+        *reason = "dest-vanished";
+        return FILEOP_TRANSIENT;
+    }
+    return classify(e, reason);
+}
+
+/* Open (making what is missing) the destination directory dir, trying
+ * again when a directory on the way is removed meanwhile. */
+static int open_dest_dir_retry(int root, const char *dir, const struct fileop_opts *o)
+{
+    int fd = -1;
+    for (int tries = 0; tries < 3; tries++) {
+        fd = open_dest_dir(root, dir, 1, o);
+        if (fd >= 0 || errno != ENOENT)
+            break;
+    }
+    return fd;
+}
+
 static void join_path(char *out, const char *dir, const char *name)
 {
     snprintf(out, MSG_PATH_MAX + 32, "%s%s%s", dir, dir[0] ? "/" : "", name);
@@ -468,9 +640,10 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     /* This message's temporary name in the destination directory: only a
      * crash between its creation and its rename can leave it behind, and
      * the redelivery removes it, holding the source's lock. */
-    char tname[MSG_ID_LEN + 32], dname[MSG_ID_LEN + 32];
+    char tname[MSG_ID_LEN + 32], dname[MSG_ID_LEN + 32], pname[MSG_ID_LEN + 32];
     snprintf(tname, sizeof tname, ".scanmove-%s.tmp", m->id);
     snprintf(dname, sizeof dname, ".scanmove-%s.del", m->id);
+    snprintf(pname, sizeof pname, ".scanmove-%s.probe", m->id);
     struct stat st, dst, now;
     /* Device numbers are local to a host (an NFS mount gets its own on
      * each): from another host's scan, the inode is the identity. */
@@ -504,7 +677,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     }
     /* A source that is gone creates nothing at DEST: its directory is only
      * looked into, for a finished move. */
-    ddir = open_dest_dir(dstroot, dir, have_src);
+    ddir = have_src ? open_dest_dir_retry(dstroot, dir, o) : open_dest_dir(dstroot, dir, 0, o);
     if (ddir < 0 && !have_src && errno == ENOENT) {
         *reason = "vanished";
         snprintf(err, errlen, "the source is gone and the destination does not hold it");
@@ -512,21 +685,40 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         goto out;
     }
     if (ddir < 0) {
-        r = classify(errno, reason);
+        r = classify_dest(errno, reason);
         snprintf(err, errlen, "cannot create the destination directory: %s", strerror(errno));
         goto out;
     }
     if (!have_src)
         goto gone;
 
-    /* Same file system: one atomic rename that never replaces. */
-    if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0) {
-        placed = base;
-        goto moved;
+    /* Same file system: one atomic rename that never replaces. ENOENT
+     * says the source is gone (another mover took it a moment ago), or
+     * that the destination directory was removed since it was opened:
+     * then open (make) it again and retry. */
+    for (int tries = 0;; tries++) {
+        if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0) {
+            placed = base;
+            goto moved;
+        }
+        e = errno;
+        if (e != ENOENT || !still_there(sdir, base, &st) || tries == 3)
+            break;
+        close(ddir);
+        ddir = open_dest_dir_retry(dstroot, dir, o);
+        if (ddir < 0) {
+            r = classify_dest(errno, reason);
+            snprintf(err, errlen, "cannot create the destination directory: %s", strerror(errno));
+            goto out;
+        }
     }
-    e = errno;
-    if (e == ENOENT)
-        goto gone; /* another mover took it a moment ago */
+    if (e == ENOENT && !still_there(sdir, base, &st))
+        goto gone;
+    if (e == ENOENT) {
+        r = classify_dest(e, reason);
+        snprintf(err, errlen, "the destination directory was removed while moving into it");
+        goto out;
+    }
     if (e != EEXIST && e != EXDEV) {
         r = classify(e, reason);
         snprintf(err, errlen, "cannot rename: %s", strerror(e));
@@ -554,6 +746,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         goto out;
     }
     unlinkat(ddir, tname, 0);
+    unlinkat(ddir, pname, 0);
     if (fstatat(sdir, base, &now, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
             goto gone;
@@ -576,9 +769,9 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
         /* The same bytes already there, under the name or a conflict name:
          * a copy whose source a crash kept. Make it durable, then finish
          * that move. */
-        if (find_copy(ddir, base, m, src, o->conflict == FILEOP_RENAME, name, sizeof name)) {
+        if (find_copy(ddir, base, m, src, o, pname, name, sizeof name)) {
             join_path(final_path, dir, name);
-            if (fsync(ddir) < 0 || (unlinkat(sdir, base, 0) < 0 && errno != ENOENT) ||
+            if (fsync_ticking(ddir, o) < 0 || (unlinkat(sdir, base, 0) < 0 && errno != ENOENT) ||
                 must_be_durable(o, sdir) < 0) {
                 r = classify(errno, reason);
                 snprintf(err, errlen, "cannot finish an earlier copy: %s", strerror(errno));
@@ -603,10 +796,10 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
                 goto moved;
             }
             e = errno;
-            if (e == ENOENT)
+            if (e == ENOENT && !still_there(sdir, base, &st))
                 goto gone;
             if (e != EXDEV) {
-                r = classify(e, reason);
+                r = classify_dest(e, reason);
                 snprintf(err, errlen, "cannot replace: %s", strerror(e));
                 goto out;
             }
@@ -621,10 +814,10 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
                 }
                 if (errno == EXDEV)
                     break;
-                if (errno == ENOENT)
+                if (errno == ENOENT && !still_there(sdir, base, &st))
                     goto gone;
                 if (errno != EEXIST || n > 100000) {
-                    r = classify(errno, reason);
+                    r = classify_dest(errno, reason);
                     snprintf(err, errlen, "cannot rename: %s", strerror(errno));
                     goto out;
                 }
@@ -637,7 +830,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
      * whole copies (finished on redelivery), never a partial file. */
     tmp = copy_to_tmpfile(src, &st, ddir, tname, &named, o);
     if (tmp < 0) {
-        r = classify(errno, reason);
+        r = classify_dest(errno, reason);
         snprintf(err, errlen, "cannot copy: %s", strerror(errno));
         goto out;
     }
@@ -666,7 +859,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             *reason = "exists";
             r = FILEOP_PERMANENT;
         } else {
-            r = classify(e, reason);
+            r = classify_dest(e, reason);
         }
         snprintf(err, errlen, "cannot %s the copy: %s", replace ? "replace with" : "link",
                  strerror(e));
@@ -677,7 +870,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     /* The copy must be on disk under its name before the source goes; and
      * the name must still be the file copied (not one put in its place
      * meanwhile) when it is removed. */
-    if (fsync(ddir) < 0) {
+    if (fsync_ticking(ddir, o) < 0) {
         r = classify(errno, reason);
         snprintf(err, errlen, "cannot make the copy durable: %s", strerror(errno));
         goto out;
@@ -710,7 +903,7 @@ gone:
     /* Gone from the source: done before (a redelivery), or vanished. A
      * crash in remove_source may have left the source under its private
      * name: once the copy is known done, remove it. */
-    if (already_done(srcroot, ddir, base, m)) {
+    if (already_done(srcroot, ddir, base, m, pname)) {
         if (sdir >= 0 && fstatat(sdir, dname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
             same_as_msg(&now, m, ident))
             unlinkat(sdir, dname, 0);

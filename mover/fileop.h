@@ -84,8 +84,9 @@ struct fileop_opts {
  * only when scanned on this host). On
  * FILEOP_PERMANENT and FILEOP_TRANSIENT, *reason is a stable code
  * ("changed", "vanished", "not-regular", "symlink", "exists",
- * "permission-denied", "path-too-long", "io-error", "no-space", "busy")
- * and err a sentence.
+ * "permission-denied", "path-too-long", "io-error", "no-space", "busy",
+ * "dest-vanished": a destination directory was removed meanwhile, the
+ * source is in place) and err a sentence.
  *
  * Two movers never work on one file at once: a rename is atomic, and a
  * copy (or a conflict) is done holding an exclusive flock(2) on the
@@ -93,7 +94,11 @@ struct fileop_opts {
  * the broker's consumer timeout, or a duplicate message from overlapping
  * scans) waits for the first and then finds the move done
  * (FILEOP_DUPLICATE). A file already at the destination under its name or
- * a conflict name counts as done.
+ * a conflict name counts as done; after a copy, its modification time is
+ * compared as the destination filesystem stores it (a probe file there
+ * says what that is for the scanned time: filesystems with coarser times
+ * truncate it). Directories of dstroot removed meanwhile (a cleanup job)
+ * are made again; dstroot itself must be usable (the caller checks).
  * final_path (MSG_PATH_MAX + 32 bytes) receives the destination path used
  * (it differs under FILEOP_RENAME conflicts).
  */

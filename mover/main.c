@@ -367,6 +367,7 @@ int main(int argc, char **argv)
         if (strcmp(roots[i].real, dest_real) == 0)
             usage_error("--to is the same directory as --from %s", from[i]);
     }
+    co.dest_path = dest_real;
     co.cfg = &c;
     co.conn_name = name;
     co.roots = roots;
@@ -416,6 +417,9 @@ int main(int argc, char **argv)
     if (s != MQ_OK) {
         log_error("%s", err);
         code = mq_exitcode(s);
+    } else if (st.local_exit != 0) {
+        log_error("%s", err);
+        code = st.local_exit;
     }
     for (unsigned i = 0; i < n_from; i++) {
         close(roots[i].fd);

@@ -35,7 +35,8 @@ def usage(msg):
     sys.stderr.write(
         "usage: audit.sh snapshot DIR > MANIFEST\n"
         "       audit.sh check --url URL --queue Q --root ROOT --dest DEST --manifest MANIFEST\n"
-        "                      [--outside DIR=MANIFEST]... [--ignore RELPATH]... [--quiet]\n")
+        "                      [--outside DIR=MANIFEST]... [--ignore RELPATH]... [--quiet]\n"
+        "                      [--mtime-granularity NS]\n")
     sys.exit(2)
 
 
@@ -170,10 +171,12 @@ def type_name(st):
     return "of type %o" % stat.S_IFMT(m)
 
 
-def differences(path, st, want):
+def differences(path, st, want, granularity=0):
     """How the regular file at path (lstat st) differs from the manifest's
     description want ("file SHA\tsize N\tmode M\tmtime T"); [] if it does not.
-    The bytes are hashed only when everything else matches."""
+    With granularity (ns) > 0, an mtime truncated to it (a destination
+    filesystem that stores coarser times) counts as the same. The bytes are
+    hashed only when everything else matches."""
     if not stat.S_ISREG(st.st_mode):
         return ["it is %s" % type_name(st)]
     f = dict(x.split(" ", 1) for x in want.split("\t"))
@@ -182,7 +185,8 @@ def differences(path, st, want):
         out.append("size %d, was %s" % (st.st_size, f["size"]))
     if stat.S_IMODE(st.st_mode) != int(f["mode"], 8):
         out.append("mode %o, was %s" % (stat.S_IMODE(st.st_mode), f["mode"]))
-    if st.st_mtime_ns != int(f["mtime"]):
+    t = int(f["mtime"])
+    if st.st_mtime_ns != t and not (granularity > 0 and t - granularity < st.st_mtime_ns <= t):
         out.append("mtime %d, was %s" % (st.st_mtime_ns, f["mtime"]))
     if not out:
         try:
@@ -252,7 +256,7 @@ class Report:
 
 
 def parse_check_args(argv):
-    opts = {"outside": [], "ignore": [], "quiet": False}
+    opts = {"outside": [], "ignore": [], "quiet": False, "mtime_granularity": 0}
     single = ("--url", "--queue", "--root", "--dest", "--manifest")
     i = 0
     while i < len(argv):
@@ -261,7 +265,7 @@ def parse_check_args(argv):
             opts["quiet"] = True
             i += 1
             continue
-        if a in single + ("--outside", "--ignore"):
+        if a in single + ("--outside", "--ignore", "--mtime-granularity"):
             if i + 1 >= len(argv):
                 usage("%s needs a value" % a)
             v = argv[i + 1]
@@ -276,6 +280,10 @@ def parse_check_args(argv):
             if not sep or not d or not m:
                 usage("--outside wants DIR=MANIFEST, not %r" % v)
             opts["outside"].append((d, m))
+        elif a == "--mtime-granularity":
+            if not v.isdigit():
+                usage("--mtime-granularity wants nanoseconds, not %r" % v)
+            opts["mtime_granularity"] = int(v)
         elif a == "--ignore":
             r = os.fsencode(v).strip(b"/")
             if not r or os.path.isabs(v):
@@ -332,7 +340,7 @@ def check(argv):
             rep.add("both", "%s is at ROOT (%s) and at DEST (%s)"
                     % (show(rel), type_name(r), type_name(d)))
         elif d is not None:
-            diff = differences(os.path.join(dest, rel), d, want)
+            diff = differences(os.path.join(dest, rel), d, want, o["mtime_granularity"])
             if diff:
                 rep.add("changed", "DEST/%s: %s" % (show(rel), "; ".join(diff)))
             else:

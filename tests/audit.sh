@@ -13,7 +13,7 @@
 #
 #   tests/audit.sh check --url URL --queue Q --root ROOT --dest DEST \
 #                        --manifest MANIFEST [--outside DIR=MANIFEST]... \
-#                        [--ignore RELPATH]... [--quiet]
+#                        [--ignore RELPATH]... [--mtime-granularity NS] [--quiet]
 #       MANIFEST is a snapshot of ROOT taken before the scenario. Checks:
 #       1. each regular file of MANIFEST is in exactly one place: at
 #          DEST/<path>, identical (sha256, size, mode, mtime), and then not at
@@ -36,6 +36,9 @@
 #          (a symlink or special file of MANIFEST must still be there, the
 #          same).
 #       5. each --outside DIR matches its MANIFEST snapshot exactly.
+#       --mtime-granularity NS accepts at DEST an mtime truncated to NS
+#       nanoseconds (a destination filesystem that stores coarser times,
+#       such as ext4 with 128-byte inodes: 1000000000).
 #       --ignore RELPATH leaves out RELPATH (and what is below it) from every
 #       check of ROOT, DEST and MANIFEST: for files a scenario changes on
 #       purpose.
