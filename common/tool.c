@@ -1,7 +1,13 @@
 /* tool.c - shared front-end pieces; see tool.h. */
 #include "tool.h"
 
+#include "exitcode.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 enum mq_status tool_check(const struct cfg *c, const char *conn_name, char *out, size_t outlen,
@@ -31,4 +37,35 @@ void tool_conn_name(const char *prog, char *out, size_t outlen)
         snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     snprintf(out, outlen, "%s@%s[%ld]", prog, host, (long)getpid());
+}
+
+/* Permission has its own status: "does not exist" would send an operator
+ * looking for a typo, not at the mode or the user. */
+static int open_dir_fail(const char *path, int e, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", path, e == ENOTDIR ? "not a directory" : strerror(e));
+    return e == EACCES || e == EPERM ? EXITCODE_NOPERM : EXITCODE_NOINPUT;
+}
+
+int tool_open_dir(const char *path, int *fd, char **real, char *err, size_t errlen)
+{
+    int e;
+    *real = NULL;
+    *fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*fd < 0)
+        return open_dir_fail(path, errno, err, errlen);
+    /* Looking up "." needs search permission, as every name beneath does. */
+    int probe = openat(*fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (probe < 0)
+        goto fail;
+    close(probe);
+    *real = realpath(path, NULL);
+    if (*real == NULL)
+        goto fail;
+    return 0;
+fail:
+    e = errno;
+    close(*fd);
+    *fd = -1;
+    return open_dir_fail(path, e, err, errlen);
 }

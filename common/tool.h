@@ -29,4 +29,16 @@ enum mq_status tool_check(const struct cfg *c, const char *conn_name, char *out,
  */
 void tool_conn_name(const char *prog, char *out, size_t outlen);
 
+/*
+ * tool_open_dir - open a directory named on the command line: *fd
+ * (O_RDONLY | O_DIRECTORY, close-on-exec) and *real, its realpath(3),
+ * malloc'ed for the caller to free. A directory that may be read but not
+ * searched is refused too, since no name beneath it could be opened.
+ * Returns 0; or, with nothing left open and a sentence in err such as
+ * "DIR: Permission denied", EXITCODE_NOPERM when access is refused and
+ * EXITCODE_NOINPUT when path does not exist, is not a directory, or fails
+ * otherwise.
+ */
+int tool_open_dir(const char *path, int *fd, char **real, char *err, size_t errlen);
+
 #endif

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,8 +63,8 @@ static const char usage_text[] =
     "\n" CFG_HELP "\n"
     "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
     "64 usage, 66 no such root or destination, 69 broker unreachable or lost\n"
-    "for longer than --reconnect-timeout,\n"
-    "70 internal error, 77 authentication or access refused, 78 configuration\n"
+    "for longer than --reconnect-timeout, 70 internal error, 77 authentication\n"
+    "or access refused (broker, or a root or the destination), 78 configuration\n"
     "or topology mismatch. See move(1).\n";
 
 enum {
@@ -179,19 +180,15 @@ static uint64_t parse_duration(const char *opt, const char *arg)
     return v;
 }
 
-/* Open a directory given on the command line; exit 66 when it is not one. */
+/* Open a directory given on the command line; exit 66 when it does not
+ * exist or is not one, 77 when it may not be read or searched. */
 static int open_dir(const char *path, char **real)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        log_error("%s: %s", path, e == ENOTDIR ? "not a directory" : strerror(e));
-        exit(EXITCODE_NOINPUT);
-    }
-    *real = realpath(path, NULL);
-    if (*real == NULL) {
-        log_error("%s: %s", path, strerror(errno));
-        exit(EXITCODE_NOINPUT);
+    char err[PATH_MAX + 256];
+    int fd, code = tool_open_dir(path, &fd, real, err, sizeof err);
+    if (code != 0) {
+        log_error("%s", err);
+        exit(code);
     }
     return fd;
 }

@@ -71,8 +71,9 @@ static const char usage_text[] =
     "\n" CFG_HELP "\n"
     "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage,\n"
     "66 no such directory, 69 broker unreachable or lost, 70 internal error,\n"
-    "75 broker blocked publishing, 77 authentication or access refused,\n"
-    "78 configuration or topology mismatch, 130/143 interrupted. See scan(1).\n";
+    "75 broker blocked publishing, 77 authentication or access refused (broker,\n"
+    "or a DIR), 78 configuration or topology mismatch, 130/143 interrupted.\n"
+    "See scan(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -341,26 +342,23 @@ static void parse_options(int argc, char **argv, struct options *o)
     o->rules.mime = o->mime.v;
 }
 
-/* Open each DIR and find its canonical path; exit 66 for a bad one. */
+/* Open each DIR and find its canonical path; exit 66 for a missing one, 77
+ * for one that may not be read. All before connecting: a mistake costs no
+ * broker round trip. */
 static struct scan_root *open_roots(char **dirs, unsigned n)
 {
     struct scan_root *roots = calloc(n, sizeof *roots);
+    char err[PATH_MAX + 256];
     if (roots == NULL) {
         log_error("out of memory");
         exit(EXITCODE_SOFTWARE);
     }
     for (unsigned i = 0; i < n; i++) {
         roots[i].arg = dirs[i];
-        roots[i].fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (roots[i].fd < 0) {
-            int e = errno;
-            log_error("%s: %s", dirs[i], e == ENOTDIR ? "not a directory" : strerror(e));
-            exit(EXITCODE_NOINPUT);
-        }
-        roots[i].real = realpath(dirs[i], NULL);
-        if (roots[i].real == NULL) {
-            log_error("%s: %s", dirs[i], strerror(errno));
-            exit(EXITCODE_NOINPUT);
+        int code = tool_open_dir(dirs[i], &roots[i].fd, &roots[i].real, err, sizeof err);
+        if (code != 0) {
+            log_error("%s", err);
+            exit(code);
         }
         roots[i].real_len = strlen(roots[i].real);
         if (roots[i].real_len > MSG_PATH_MAX) {
