@@ -40,7 +40,8 @@ static const char usage_text[] =
     "to the --to directory, keeping its relative path; run as many as you like.\n"
     "A message is acknowledged only once its file is in place.\n"
     "\n"
-    "      --from ROOT           a root files may be taken from (repeatable)\n"
+    "      --from ROOT           a root files may be taken from (repeatable; no\n"
+    "                            root may lie inside another)\n"
     "      --to DEST             the destination directory\n"
     "      --on-conflict POLICY  when DEST already has another file of that name:\n"
     "                            rename (default: keep both, the new one as\n"
@@ -62,10 +63,11 @@ static const char usage_text[] =
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
     "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
-    "64 usage, 66 no such root or destination, 69 broker unreachable or lost\n"
-    "for longer than --reconnect-timeout, 70 internal error, 77 authentication\n"
-    "or access refused (broker, or a root or the destination), 78 configuration\n"
-    "or topology mismatch. See move(1).\n";
+    "64 usage (also a root given twice or inside another), 66 no such root or\n"
+    "destination, 69 broker unreachable or lost for longer than\n"
+    "--reconnect-timeout, 70 internal error, 77 authentication or access refused\n"
+    "(broker, or a root or the destination), 78 configuration or topology\n"
+    "mismatch. See move(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -363,6 +365,28 @@ int main(int argc, char **argv)
         roots[i].fd = open_dir(from[i], &roots[i].real);
         if (strcmp(roots[i].real, dest_real) == 0)
             usage_error("--to is the same directory as --from %s", from[i]);
+    }
+    /* A root inside another would make one file reachable under two roots:
+     * which message moves it, and where it lands, would depend on their
+     * order. */
+    int from_fds[64];
+    char *from_reals[64];
+    for (unsigned i = 0; i < n_from; i++) {
+        from_fds[i] = roots[i].fd;
+        from_reals[i] = roots[i].real;
+    }
+    unsigned inner = 0, outer = 0;
+    switch (tool_dirs_nested(from_fds, from_reals, n_from, &inner, &outer, err, sizeof err)) {
+    case TOOL_NEST_NONE:
+        break;
+    case TOOL_NEST_INSIDE:
+        usage_error("--from %s is inside --from %s: give each root once", from[inner], from[outer]);
+    case TOOL_NEST_SAME:
+        usage_error("--from %s and --from %s are the same directory: give each root once",
+                    from[outer], from[inner]);
+    case TOOL_NEST_ERROR:
+        log_error("%s", err);
+        return EXITCODE_NOINPUT;
     }
     co.cfg = &c;
     co.conn_name = name;
