@@ -1,7 +1,14 @@
 /* tool.c - shared front-end pieces; see tool.h. */
 #include "tool.h"
 
+#include "exitcode.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum mq_status tool_check(const struct cfg *c, const char *conn_name, char *out, size_t outlen,
@@ -31,4 +38,144 @@ void tool_conn_name(const char *prog, char *out, size_t outlen)
         snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
     snprintf(out, outlen, "%s@%s[%ld]", prog, host, (long)getpid());
+}
+
+/* Permission has its own status: "does not exist" would send an operator
+ * looking for a typo, not at the mode or the user. */
+static int open_dir_fail(const char *path, int e, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s", path, e == ENOTDIR ? "not a directory" : strerror(e));
+    return e == EACCES || e == EPERM ? EXITCODE_NOPERM : EXITCODE_NOINPUT;
+}
+
+int tool_open_dir(const char *path, int *fd, char **real, char *err, size_t errlen)
+{
+    int e;
+    *real = NULL;
+    *fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*fd < 0)
+        return open_dir_fail(path, errno, err, errlen);
+    /* Looking up "." needs search permission, as every name beneath does. */
+    int probe = openat(*fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (probe < 0)
+        goto fail;
+    close(probe);
+    *real = realpath(path, NULL);
+    if (*real == NULL)
+        goto fail;
+    return 0;
+fail:
+    e = errno;
+    close(*fd);
+    *fd = -1;
+    return open_dir_fail(path, e, err, errlen);
+}
+
+/* A directory's identity, and which command-line argument named it. */
+struct dir_id {
+    dev_t dev;
+    ino_t ino;
+    unsigned idx;
+};
+
+/* By identity only: the order bsearch needs. */
+static int dir_id_key_cmp(const void *a, const void *b)
+{
+    const struct dir_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return 0;
+}
+
+/* By identity, then by argument: the same directory's names sort in
+ * command-line order. */
+static int dir_id_cmp(const void *a, const void *b)
+{
+    const struct dir_id *x = a, *y = b;
+    int c = dir_id_key_cmp(a, b);
+    if (c != 0)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+enum tool_nest tool_dirs_nested(const int *fds, char *const *reals, unsigned n, unsigned *inner,
+                                unsigned *outer, char *err, size_t errlen)
+{
+    enum tool_nest found = TOOL_NEST_NONE;
+    struct stat st;
+    char *path = NULL;
+    if (n == 0)
+        return TOOL_NEST_NONE;
+    /* Sorted identities make the check O(n log n) per ancestor level,
+     * since xargs may hand scan thousands of directories. */
+    struct dir_id *ids = calloc(n, sizeof *ids);
+    if (ids == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return TOOL_NEST_ERROR;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (fstat(fds[i], &st) < 0) {
+            snprintf(err, errlen, "%s: %s", reals[i], strerror(errno));
+            found = TOOL_NEST_ERROR;
+            goto out;
+        }
+        ids[i].dev = st.st_dev;
+        ids[i].ino = st.st_ino;
+        ids[i].idx = i;
+    }
+    qsort(ids, n, sizeof *ids, dir_id_cmp);
+    /* The same directory twice: report the pair whose later name comes
+     * first on the command line. */
+    for (unsigned k = 1; k < n; k++) {
+        if (dir_id_key_cmp(&ids[k - 1], &ids[k]) == 0 &&
+            (found == TOOL_NEST_NONE || ids[k].idx < *inner)) {
+            *outer = ids[k - 1].idx;
+            *inner = ids[k].idx;
+            found = TOOL_NEST_SAME;
+        }
+    }
+    if (found != TOOL_NEST_NONE)
+        goto out;
+    /* One inside another: the identities are unique now, so one lookup per
+     * ancestor, nearest first. */
+    for (unsigned i = 0; i < n && found == TOOL_NEST_NONE; i++) {
+        size_t len = strlen(reals[i]);
+        char *p = realloc(path, len + 1);
+        if (p == NULL) {
+            snprintf(err, errlen, "out of memory");
+            found = TOOL_NEST_ERROR;
+            break;
+        }
+        path = p;
+        memcpy(path, reals[i], len + 1);
+        while (len > 1) {
+            char *slash = strrchr(path, '/');
+            if (slash == NULL)
+                break; /* not absolute: no ancestors to compare */
+            len = slash == path ? 1 : (size_t)(slash - path);
+            path[len] = '\0';
+            if (lstat(path, &st) < 0) {
+                snprintf(err, errlen, "cannot examine %s, above %s: %s", path, reals[i],
+                         strerror(errno));
+                found = TOOL_NEST_ERROR;
+                break;
+            }
+            struct dir_id key = {st.st_dev, st.st_ino, 0};
+            const struct dir_id *hit = bsearch(&key, ids, n, sizeof *ids, dir_id_key_cmp);
+            /* Its own identity above it: a bind mount of an ancestor onto
+             * it, which is no second argument. */
+            if (hit != NULL && hit->idx != i) {
+                *inner = i;
+                *outer = hit->idx;
+                found = TOOL_NEST_INSIDE;
+                break;
+            }
+        }
+    }
+out:
+    free(path);
+    free(ids);
+    return found;
 }

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@ static const char usage_text[] =
     "to the --to directory, keeping its relative path; run as many as you like.\n"
     "A message is acknowledged only once its file is in place.\n"
     "\n"
-    "      --from ROOT           a root files may be taken from (repeatable)\n"
+    "      --from ROOT           a root files may be taken from (repeatable; no\n"
+    "                            root may lie inside another)\n"
     "      --to DEST             the destination directory\n"
     "      --on-conflict POLICY  when DEST already has another file of that name:\n"
     "                            rename (default: keep both, the new one as\n"
@@ -61,10 +63,11 @@ static const char usage_text[] =
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
     "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
-    "64 usage, 66 no such root or destination, 69 broker unreachable or lost\n"
-    "for longer than --reconnect-timeout,\n"
-    "70 internal error, 77 authentication or access refused, 78 configuration\n"
-    "or topology mismatch. See move(1).\n";
+    "64 usage (also a root given twice or inside another), 66 no such root or\n"
+    "destination, 69 broker unreachable or lost for longer than\n"
+    "--reconnect-timeout, 70 internal error, 77 authentication or access refused\n"
+    "(broker, or a root or the destination), 78 configuration or topology\n"
+    "mismatch. See move(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -179,19 +182,15 @@ static uint64_t parse_duration(const char *opt, const char *arg)
     return v;
 }
 
-/* Open a directory given on the command line; exit 66 when it is not one. */
+/* Open a directory given on the command line; exit 66 when it does not
+ * exist or is not one, 77 when it may not be read or searched. */
 static int open_dir(const char *path, char **real)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        log_error("%s: %s", path, e == ENOTDIR ? "not a directory" : strerror(e));
-        exit(EXITCODE_NOINPUT);
-    }
-    *real = realpath(path, NULL);
-    if (*real == NULL) {
-        log_error("%s: %s", path, strerror(errno));
-        exit(EXITCODE_NOINPUT);
+    char err[PATH_MAX + 256];
+    int fd, code = tool_open_dir(path, &fd, real, err, sizeof err);
+    if (code != 0) {
+        log_error("%s", err);
+        exit(code);
     }
     return fd;
 }
@@ -366,6 +365,28 @@ int main(int argc, char **argv)
         roots[i].fd = open_dir(from[i], &roots[i].real);
         if (strcmp(roots[i].real, dest_real) == 0)
             usage_error("--to is the same directory as --from %s", from[i]);
+    }
+    /* A root inside another would make one file reachable under two roots:
+     * which message moves it, and where it lands, would depend on their
+     * order. */
+    int from_fds[64];
+    char *from_reals[64];
+    for (unsigned i = 0; i < n_from; i++) {
+        from_fds[i] = roots[i].fd;
+        from_reals[i] = roots[i].real;
+    }
+    unsigned inner = 0, outer = 0;
+    switch (tool_dirs_nested(from_fds, from_reals, n_from, &inner, &outer, err, sizeof err)) {
+    case TOOL_NEST_NONE:
+        break;
+    case TOOL_NEST_INSIDE:
+        usage_error("--from %s is inside --from %s: give each root once", from[inner], from[outer]);
+    case TOOL_NEST_SAME:
+        usage_error("--from %s and --from %s are the same directory: give each root once",
+                    from[outer], from[inner]);
+    case TOOL_NEST_ERROR:
+        log_error("%s", err);
+        return EXITCODE_NOINPUT;
     }
     co.dest_path = dest_real;
     co.cfg = &c;

@@ -34,8 +34,9 @@
 static const char usage_text[] =
     "Usage: scan [OPTIONS] DIR...\n"
     "       scan [OPTIONS] --check\n"
-    "Walk directories, inspect every file and publish one persistent message per\n"
-    "accepted file to RabbitMQ, for 'move' workers to relocate.\n"
+    "Walk directories (each named once, none inside another), inspect every file\n"
+    "and publish one persistent message per accepted file to RabbitMQ, for 'move'\n"
+    "workers to relocate.\n"
     "\n"
     "Selection:\n"
     "      --max-depth N         descend at most N levels (1: only DIR's entries)\n"
@@ -69,10 +70,11 @@ static const char usage_text[] =
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
-    "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage,\n"
-    "66 no such directory, 69 broker unreachable or lost, 70 internal error,\n"
-    "75 broker blocked publishing, 77 authentication or access refused,\n"
-    "78 configuration or topology mismatch, 130/143 interrupted. See scan(1).\n";
+    "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage\n"
+    "(also a DIR given twice or inside another), 66 no such directory, 69 broker\n"
+    "unreachable or lost, 70 internal error, 75 broker blocked publishing,\n"
+    "77 authentication or access refused (broker, or a DIR), 78 configuration or\n"
+    "topology mismatch, 130/143 interrupted. See scan(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -341,33 +343,52 @@ static void parse_options(int argc, char **argv, struct options *o)
     o->rules.mime = o->mime.v;
 }
 
-/* Open each DIR and find its canonical path; exit 66 for a bad one. */
+/* Open each DIR and find its canonical path; exit 66 for a missing one, 77
+ * for one that may not be read, 64 for one given twice or inside another.
+ * All before connecting: a mistake costs no broker round trip. */
 static struct scan_root *open_roots(char **dirs, unsigned n)
 {
     struct scan_root *roots = calloc(n, sizeof *roots);
-    if (roots == NULL) {
+    int *fds = calloc(n, sizeof *fds);
+    char **reals = calloc(n, sizeof *reals);
+    char err[PATH_MAX + 256];
+    if (roots == NULL || fds == NULL || reals == NULL) {
         log_error("out of memory");
         exit(EXITCODE_SOFTWARE);
     }
     for (unsigned i = 0; i < n; i++) {
         roots[i].arg = dirs[i];
-        roots[i].fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (roots[i].fd < 0) {
-            int e = errno;
-            log_error("%s: %s", dirs[i], e == ENOTDIR ? "not a directory" : strerror(e));
-            exit(EXITCODE_NOINPUT);
-        }
-        roots[i].real = realpath(dirs[i], NULL);
-        if (roots[i].real == NULL) {
-            log_error("%s: %s", dirs[i], strerror(errno));
-            exit(EXITCODE_NOINPUT);
+        int code = tool_open_dir(dirs[i], &roots[i].fd, &roots[i].real, err, sizeof err);
+        if (code != 0) {
+            log_error("%s", err);
+            exit(code);
         }
         roots[i].real_len = strlen(roots[i].real);
         if (roots[i].real_len > MSG_PATH_MAX) {
             log_error("%s: the path is longer than %d bytes", dirs[i], MSG_PATH_MAX);
             exit(EXITCODE_NOINPUT);
         }
+        fds[i] = roots[i].fd;
+        reals[i] = roots[i].real;
     }
+    /* A DIR inside another would be walked twice, and each of its files
+     * published twice under two roots: two messages with different ids,
+     * of which the mover can honour only the first. */
+    unsigned inner = 0, outer = 0;
+    switch (tool_dirs_nested(fds, reals, n, &inner, &outer, err, sizeof err)) {
+    case TOOL_NEST_NONE:
+        break;
+    case TOOL_NEST_INSIDE:
+        usage_error("%s is inside %s: give each directory once", dirs[inner], dirs[outer]);
+    case TOOL_NEST_SAME:
+        usage_error("%s and %s are the same directory: give each directory once", dirs[outer],
+                    dirs[inner]);
+    case TOOL_NEST_ERROR:
+        log_error("%s", err);
+        exit(EXITCODE_NOINPUT);
+    }
+    free(fds);
+    free(reals);
     return roots;
 }
 
