@@ -64,7 +64,8 @@ static const char usage_text[] =
     "\n" CFG_HELP "\n"
     "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
     "64 usage (also a root given twice or inside another), 66 no such root or\n"
-    "destination, 69 broker unreachable or lost for longer than\n"
+    "destination (also DEST deleted while running), 69 broker unreachable or\n"
+    "lost for longer than\n"
     "--reconnect-timeout, 70 internal error, 77 authentication or access refused\n"
     "(broker, or a root or the destination), 78 configuration or topology\n"
     "mismatch. See move(1).\n";
