@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
-#include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,58 +235,81 @@ static int same_bytes(int a, int b, const struct fileop_opts *o)
     }
 }
 
-/* ---- fsync of a whole file, with heartbeats ---- */
+/* ---- fsync with heartbeats ---- */
 
-struct bg_fsync {
-    int fd, rc, err;
-    sem_t done;
-};
+/*
+ * On a slow disk the flush of a big copy (or of a directory, behind a busy
+ * journal) can outlast the broker's heartbeat timeout. A watchdog thread,
+ * started once, calls the tick of an fsync that has lasted 100 ms, every
+ * 100 ms, while the main thread is blocked in it: the main thread takes
+ * the lock again before it goes on, so the two never use the broker
+ * connection at once. An fsync costs two uncontended locks more, not a
+ * thread of its own.
+ */
+static struct {
+    pthread_mutex_t mu;
+    int armed;                    /* the main thread is in fsync since ... */
+    struct timespec since;
+    const struct fileop_opts *o;  /* ... with these options */
+    int running;                  /* the watchdog has started */
+} wd = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static void *bg_fsync_run(void *arg)
+static double since_s(const struct timespec *t)
 {
-    struct bg_fsync *b = arg;
-    b->rc = fsync(b->fd);
-    b->err = errno;
-    sem_post(&b->done);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    const struct timespec pause = {0, 100 * 1000 * 1000};
+    for (;;) {
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&wd.mu);
+        if (wd.armed && since_s(&wd.since) >= 0.1)
+            wd.o->tick(wd.o->tick_arg);
+        pthread_mutex_unlock(&wd.mu);
+    }
     return NULL;
 }
 
-/*
- * fsync(fd), calling o->tick every 100 ms while it lasts: on a slow disk
- * the flush of a big copy (or of a directory, behind a busy journal) can
- * outlast the broker's heartbeat timeout. The flush runs in a thread of
- * its own (only the calling thread ever talks to the broker); where none
- * can be started, it runs here.
- */
+static void start_watchdog(void)
+{
+    pthread_t t;
+    pthread_attr_t a;
+    if (pthread_attr_init(&a) != 0)
+        return;
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    /* Signals belong to the main thread (SIGINT, SIGTERM set its flag). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    wd.running = pthread_create(&t, &a, watchdog, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&a);
+}
+
+/* fsync(fd), with o->tick called every 100 ms while it lasts (when there
+ * is a tick and the watchdog could be started). */
 static int fsync_ticking(int fd, const struct fileop_opts *o)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (o->tick == NULL)
         return fsync(fd);
-    struct bg_fsync b = {.fd = fd, .rc = 0, .err = 0};
-    if (sem_init(&b.done, 0, 0) < 0)
-        return fsync(fd);
-    pthread_t t;
-    if (pthread_create(&t, NULL, bg_fsync_run, &b) != 0) {
-        sem_destroy(&b.done);
-        return fsync(fd);
-    }
-    for (;;) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += 100 * 1000 * 1000;
-        if (until.tv_nsec >= 1000 * 1000 * 1000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000 * 1000 * 1000;
-        }
-        if (sem_clockwait(&b.done, CLOCK_MONOTONIC, &until) == 0)
-            break;
-        if (errno == ETIMEDOUT)
-            o->tick(o->tick_arg);
-    }
-    pthread_join(t, NULL);
-    sem_destroy(&b.done);
-    errno = b.err;
-    return b.rc;
+    pthread_once(&once, start_watchdog);
+    pthread_mutex_lock(&wd.mu);
+    wd.armed = wd.running;
+    wd.o = o;
+    clock_gettime(CLOCK_MONOTONIC, &wd.since);
+    pthread_mutex_unlock(&wd.mu);
+    int rc = fsync(fd), e = errno;
+    pthread_mutex_lock(&wd.mu);
+    wd.armed = 0;
+    pthread_mutex_unlock(&wd.mu);
+    errno = e;
+    return rc;
 }
 
 /*
