@@ -1,6 +1,7 @@
 /* consume.c - the mover's delivery loop; see consume.h. */
 #include "consume.h"
 
+#include "backoff.h"
 #include "exitcode.h"
 #include "log.h"
 #include "msg.h"
@@ -27,9 +28,10 @@ struct consumer {
     uint64_t ack_tag;
     unsigned ack_pending, ack_batch;
     struct fileop_sync sync;
-    char host[256]; /* this host's name, as scan writes it into messages */
-    int dest_fd;    /* DEST: o->dest_fd, or DEST opened again after it was deleted */
-    int local_stop; /* a local failure ends the run (st->local_exit) */
+    char host[256];         /* this host's name, as scan writes it into messages */
+    int dest_fd;            /* DEST: o->dest_fd, or DEST opened again after it was deleted */
+    int local_stop;         /* a local failure ends the run (st->local_exit) */
+    struct backoff backoff; /* waits between reconnection attempts */
 };
 
 static double now_s(void)
@@ -58,18 +60,22 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     return s;
 }
 
-/* (Re)connect with backoff (1 s doubling to 30 s) within --reconnect-timeout;
- * MQ_OK with c->mq NULL when *stop was set meanwhile. */
+/* (Re)connect with backoff (backoff.h: 1 s doubling to 5 s, jittered)
+ * within --reconnect-timeout, the last attempt at its deadline and none
+ * after; MQ_OK with c->mq NULL when *stop was set meanwhile. */
 static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t errlen)
 {
     mq_close(c->mq);
     c->mq = NULL;
     mq_close(c->dead);
     c->dead = NULL;
-    double deadline = now_s() + (double)c->o->reconnect_timeout_ms / 1000.0, wait = 1.0;
+    int limited = c->o->reconnect_timeout_ms > 0;
+    double deadline = now_s() + (double)c->o->reconnect_timeout_ms / 1000.0;
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
+    backoff_reset(&c->backoff);
     for (;;) {
+        double wait = backoff_next(&c->backoff, limited ? deadline - now_s() : -1);
         log_warn("%s; %s in %.0f s", why, first ? "trying again" : "reconnecting", wait);
         nap(wait);
         if (*c->o->stop)
@@ -83,11 +89,10 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
             snprintf(err, errlen, "%s", why);
             return s;
         }
-        if (c->o->reconnect_timeout_ms > 0 && now_s() >= deadline) {
+        if (limited && now_s() >= deadline) {
             snprintf(err, errlen, "%s", why);
             return MQ_ERR_UNREACHABLE;
         }
-        wait = wait * 2 > 30 ? 30 : wait * 2;
     }
 }
 
@@ -294,6 +299,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
     fileop_sync_init(&c.sync);
+    backoff_init(&c.backoff, backoff_seed());
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';

@@ -1,6 +1,7 @@
 /* publish.c - confirm window and reconnection for scan; see publish.h. */
 #include "publish.h"
 
+#include "backoff.h"
 #include "log.h"
 #include "msg.h"
 
@@ -29,6 +30,7 @@ struct publisher {
     int dead;                /* lost for good: send nothing more */
     int corked;              /* in a burst, writes held back (mq_cork) */
     int blocked_said;
+    struct backoff backoff; /* waits between reconnection attempts */
 };
 
 static double now_s(void)
@@ -66,6 +68,7 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
         return MQ_ERR_PROTOCOL;
     }
     p->o = *o;
+    backoff_init(&p->backoff, backoff_seed());
     p->cap = o->window ? o->window : 1;
     p->ring = calloc(p->cap, sizeof *p->ring);
     if (p->ring == NULL) {
@@ -137,23 +140,22 @@ static void abandon(struct publisher *p)
     p->dead = 1;
 }
 
-/* The connection is gone: reconnect within the timeout and publish the
- * whole window again, or give up. */
+/* The connection is gone: reconnect within the timeout (with the waits of
+ * backoff.h, the last attempt at the deadline) and publish the whole window
+ * again, or give up. */
 static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
 {
     mq_close(p->mq);
     p->mq = NULL;
     double deadline = now_s() + (double)p->o.reconnect_timeout_ms / 1000.0;
-    double wait = 1.0;
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
+    backoff_reset(&p->backoff);
     while (p->o.reconnect_timeout_ms > 0 && now_s() < deadline) {
         log_warn("%s; reconnecting", why);
-        double left = deadline - now_s();
-        double nap = wait < left ? wait : left;
+        double nap = backoff_next(&p->backoff, deadline - now_s());
         struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
         nanosleep(&ts, NULL);
-        wait = wait * 2 > 30 ? 30 : wait * 2;
         if (connect_all(p, why, sizeof why) != MQ_OK)
             continue;
         /* Publish everything unconfirmed again, in order, with new tags. */
