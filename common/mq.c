@@ -10,15 +10,9 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define MQ_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
@@ -31,6 +25,8 @@ int mq_exitcode(enum mq_status s)
     case MQ_ERR_TOPOLOGY:
         return EXITCODE_CONFIG;
     case MQ_ERR_UNREACHABLE:
+    case MQ_ERR_TLS:
+    case MQ_ERR_NOT_AMQP:
     case MQ_ERR_CLOSED:
         return EXITCODE_UNAVAILABLE;
     case MQ_ERR_AUTH:
@@ -44,65 +40,17 @@ int mq_exitcode(enum mq_status s)
     return EXITCODE_SOFTWARE;
 }
 
+int mq_transient(enum mq_status s)
+{
+    return s == MQ_ERR_UNREACHABLE || s == MQ_ERR_CLOSED;
+}
+
 void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
 {
     size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
     if (n > 0)
         memcpy(out, b.bytes, n);
     out[n] = '\0';
-}
-
-/*
- * Find out why a TCP connection to host:port fails, with our own resolver
- * and connect(2), because rabbitmq-c reports every socket failure as one
- * generic "socket error". Only runs after the library has failed.
- */
-static void diagnose_tcp(const char *host, int port, int timeout_ms, char *why, size_t whylen)
-{
-    struct addrinfo hints, *res = NULL;
-    char portstr[16];
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    snprintf(portstr, sizeof portstr, "%d", port);
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0) {
-        if (gai == EAI_NONAME || gai == EAI_NODATA || gai == EAI_FAIL)
-            snprintf(why, whylen, "host not found");
-        else
-            snprintf(why, whylen, "cannot resolve the host name: %s", gai_strerror(gai));
-        return;
-    }
-    snprintf(why, whylen, "cannot connect");
-    for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        int e = 0;
-        if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
-            e = errno;
-            if (e == EINPROGRESS) {
-                struct pollfd p = {.fd = fd, .events = POLLOUT};
-                int r = poll(&p, 1, timeout_ms);
-                socklen_t len = sizeof e;
-                if (r == 0)
-                    e = ETIMEDOUT;
-                else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
-                    e = errno;
-            }
-        }
-        close(fd);
-        if (e == 0) {
-            snprintf(why, whylen,
-                     "the connection was dropped during the AMQP handshake "
-                     "(is this an AMQP port, and TLS where expected?)");
-            break;
-        }
-        snprintf(why, whylen, "%s", e == ETIMEDOUT ? "timed out" : strerror(e));
-        if (e == ECONNREFUSED)
-            snprintf(why, whylen, "connection refused");
-    }
-    freeaddrinfo(res);
 }
 
 void mq_priv_lower_first(char *s)
@@ -259,17 +207,39 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
         return MQ_OK;
 
     char why[256];
+    enum mq_status s = MQ_ERR_UNREACHABLE;
+    int probe_ms = (int)(c->connect_timeout_ms > 3000 ? 3000 : c->connect_timeout_ms);
     switch (rc) {
+    /* A certificate that cannot be verified stays so until a person acts:
+     * MQ_ERR_TLS is not retried. */
     case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED:
         snprintf(why, sizeof why, "the TLS certificate does not match the host name");
+        s = MQ_ERR_TLS;
         break;
     case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
         snprintf(why, sizeof why, "the TLS certificate cannot be verified (see --cacert)");
+        s = MQ_ERR_TLS;
         break;
     case AMQP_STATUS_SSL_CONNECTION_FAILED:
-    case AMQP_STATUS_SSL_ERROR:
-        snprintf(why, sizeof why, "the TLS handshake failed");
+    case AMQP_STATUS_SSL_ERROR: {
+        /* The usual reason: amqps:// to the plain AMQP port, which answers
+         * a ClientHello with its protocol header and hangs up. */
+        struct mq_peer p;
+        mq_priv_probe(u->host, u->port, probe_ms, &p);
+        if (p.kind == MQ_PEER_AMQP || p.kind == MQ_PEER_AMQP_OTHER) {
+            snprintf(why, sizeof why,
+                     "the port speaks plain AMQP, not TLS (use amqp://, or the broker's TLS "
+                     "port)");
+            s = MQ_ERR_NOT_AMQP;
+        } else if (p.kind == MQ_PEER_HTTP) {
+            snprintf(why, sizeof why,
+                     "an HTTP server answered, not TLS (is this the broker's AMQPS port?)");
+            s = MQ_ERR_NOT_AMQP;
+        } else {
+            snprintf(why, sizeof why, "the TLS handshake failed");
+        }
         break;
+    }
     case AMQP_STATUS_TIMEOUT:
         snprintf(why, sizeof why, "timed out");
         break;
@@ -277,13 +247,68 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
         snprintf(why, sizeof why, "host not found");
         break;
     default:
-        diagnose_tcp(u->host, u->port,
-                     (int)(c->connect_timeout_ms > 5000 ? 5000 : c->connect_timeout_ms), why,
-                     sizeof why);
+        mq_priv_diagnose_tcp(u->host, u->port,
+                             (int)(c->connect_timeout_ms > 5000 ? 5000 : c->connect_timeout_ms),
+                             why, sizeof why);
         break;
     }
     snprintf(err, errlen, "cannot connect to %s: %s", m->display_url, why);
-    return MQ_ERR_UNREACHABLE;
+    return s;
+}
+
+/*
+ * The login failed before the broker's connection.start arrived (see
+ * start_arrived): whatever is on the port has not asked for credentials,
+ * so this is never a wrong password. Say what is there instead: over TLS
+ * from the library's status alone, in plain from a probe of our own.
+ */
+static enum mq_status handshake_failed(struct mq *m, const struct cfg *c, const struct mq_url *u,
+                                       amqp_rpc_reply_t r, char *err, size_t errlen)
+{
+    char why[256];
+    enum mq_status s = MQ_ERR_UNREACHABLE;
+    int rc = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error : 0;
+    if (rc == AMQP_STATUS_INCOMPATIBLE_AMQP_VERSION) {
+        snprintf(why, sizeof why,
+                 "the server speaks another version of AMQP (scanmove speaks 0-9-1)");
+        s = MQ_ERR_NOT_AMQP;
+    } else if (u->tls) {
+        if (rc == AMQP_STATUS_TIMEOUT) {
+            snprintf(why, sizeof why,
+                     "the server accepted the TLS connection but never answered "
+                     "(is this the broker's AMQPS port?)");
+        } else if (rc == AMQP_STATUS_CONNECTION_CLOSED || rc == AMQP_STATUS_SOCKET_ERROR ||
+                   rc == AMQP_STATUS_SOCKET_CLOSED || rc == AMQP_STATUS_SSL_ERROR ||
+                   rc == AMQP_STATUS_TCP_ERROR) {
+            snprintf(why, sizeof why,
+                     "the connection was dropped during the AMQP handshake "
+                     "(is this the broker's AMQPS port?)");
+        } else {
+            snprintf(why, sizeof why,
+                     "the server answered over TLS, but not in AMQP "
+                     "(is this the broker's AMQPS port?)");
+            s = MQ_ERR_NOT_AMQP;
+        }
+    } else {
+        struct mq_peer p;
+        mq_priv_probe(u->host, u->port,
+                      (int)(c->connect_timeout_ms > 3000 ? 3000 : c->connect_timeout_ms), &p);
+        s = mq_priv_peer_why(&p, why, sizeof why);
+    }
+    snprintf(err, errlen, "cannot connect to %s: %s", m->display_url, why);
+    return s;
+}
+
+/*
+ * Did the broker's connection.start arrive? rabbitmq-c 0.11 copies its
+ * server properties (amqp_get_server_properties) as soon as it has checked
+ * the version, before it answers, and the table is empty until then;
+ * RabbitMQ always sends some (product, version, capabilities).
+ */
+static int start_arrived(struct mq *m)
+{
+    const amqp_table_t *t = amqp_get_server_properties(m->conn);
+    return t != NULL && t->num_entries > 0;
 }
 
 /* The client properties: who we are, and the capabilities we handle. */
@@ -356,6 +381,10 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
     amqp_rpc_reply_t r =
         amqp_login_with_properties(m->conn, u.vhost, 0, MQ_FRAME_MAX, (int)c->heartbeat_s, &t,
                                    AMQP_SASL_METHOD_PLAIN, u.user, u.password);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL && !start_arrived(m)) {
+        s = handshake_failed(m, c, &u, r, err, errlen);
+        goto fail;
+    }
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         char doing[320];
         snprintf(doing, sizeof doing, "logging in as '%s'", u.user);
@@ -373,6 +402,14 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
             snprintf(vh, sizeof vh, "%s", u.vhost);
             snprintf(err, errlen, "access to vhost '%s' refused for user '%s' at %s", vh, u.user,
                      m->display_url);
+        } else if (s == MQ_ERR_CLOSED && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                   r.library_error == AMQP_STATUS_TIMEOUT) {
+            /* A slow broker (or its authentication backend), not a refusal. */
+            snprintf(err, errlen,
+                     "cannot connect to %s: the broker did not finish the login in time "
+                     "(see --connect-timeout)",
+                     m->display_url);
+            s = MQ_ERR_UNREACHABLE;
         } else if (s == MQ_ERR_CLOSED) {
             /* Brokers that ignore authentication_failure_close just hang up. */
             snprintf(err, errlen,

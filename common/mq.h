@@ -28,6 +28,11 @@
  *   (mq_blocked) instead of silently stalling publishers.
  * - TLS is 1.2 or later, and the peer is verified against --cacert or the
  *   system bundle (/etc/ssl/certs/ca-certificates.crt).
+ * - It reports whatever goes wrong before the broker's connection.start
+ *   as a lost connection, a timeout or bad data. mq_connect then looks at
+ *   the port with a socket of its own (mq_probe.c) and says what answers
+ *   there (an HTTP server, a TLS server, another AMQP version, silence),
+ *   so that a wrong port is not taken for a wrong password.
  */
 #ifndef SCANMOVE_MQ_H
 #define SCANMOVE_MQ_H
@@ -41,6 +46,8 @@ enum mq_status {
     MQ_OK = 0,
     MQ_ERR_CONFIG,      /* bad URL, unreadable CA file: fix the configuration */
     MQ_ERR_UNREACHABLE, /* refused, host not found, timed out, TLS handshake failed */
+    MQ_ERR_TLS,         /* the broker's TLS certificate or host name cannot be verified */
+    MQ_ERR_NOT_AMQP,    /* something else answers on the port: HTTP, TLS, another AMQP */
     MQ_ERR_AUTH,        /* user name or password refused */
     MQ_ERR_ACCESS,      /* vhost or resource access refused */
     MQ_ERR_TOPOLOGY,    /* exchange or queue exists with other settings, or is missing */
@@ -59,11 +66,20 @@ struct mq_queue_info {
 };
 
 /*
- * mq_exitcode - the exit status for s: 0 for MQ_OK, 69 unreachable or
- * closed, 75 blocked, 77 authentication or access, 78 configuration or
- * topology, 70 protocol.
+ * mq_exitcode - the exit status for s: 0 for MQ_OK, 69 unreachable,
+ * closed, TLS verification failed or not an AMQP 0-9-1 port, 75 blocked,
+ * 77 authentication or access, 78 configuration or topology, 70 protocol.
  */
 int mq_exitcode(enum mq_status s);
+
+/*
+ * mq_transient - 1 when s may go away by itself (MQ_ERR_UNREACHABLE,
+ * MQ_ERR_CLOSED: the broker is down, restarting or was lost), so that
+ * connecting again later makes sense; 0 for MQ_OK and for every failure
+ * that a person must fix (authentication, access, TLS verification, a
+ * port that does not speak AMQP 0-9-1, configuration, topology).
+ */
+int mq_transient(enum mq_status s);
 
 /*
  * mq_connect - connect to the broker of c->url (cfg_finish must have run),

@@ -1,6 +1,8 @@
 /*
  * mq_priv.h - what the files of the mq module share (mq.c: connection and
- * topology; mq_publish.c: publisher confirms). Not for use outside mq_*.c.
+ * topology; mq_publish.c: publisher confirms; mq_consume.c: consuming;
+ * mq_probe.c: what answers on a port when the AMQP handshake fails). Not
+ * for use outside mq_*.c (and their unit tests).
  */
 #ifndef SCANMOVE_MQ_PRIV_H
 #define SCANMOVE_MQ_PRIV_H
@@ -52,5 +54,53 @@ enum mq_status mq_priv_reply_error(struct mq *m, amqp_rpc_reply_t r, const char 
  * sentence when the broker closed the connection or channel.
  */
 enum mq_status mq_priv_handle_frame(struct mq *m, const amqp_frame_t *f, char *err, size_t errlen);
+
+/*
+ * Find out why a TCP connection to host:port fails, with our own resolver
+ * and connect(2), because rabbitmq-c reports every socket failure as one
+ * generic "socket error": a sentence such as "connection refused" in why.
+ * Only runs after the library has failed.
+ */
+void mq_priv_diagnose_tcp(const char *host, int port, int timeout_ms, char *why, size_t whylen);
+
+/* What answered on a port, from the first bytes it sent (mq_priv_probe). */
+enum mq_peer_kind {
+    MQ_PEER_NONE,       /* no connection */
+    MQ_PEER_SILENT,     /* accepted, and nothing came within the timeout */
+    MQ_PEER_CLOSED,     /* hung up (or reset) without sending a byte */
+    MQ_PEER_AMQP,       /* an AMQP 0-9-1 frame: a broker */
+    MQ_PEER_AMQP_OTHER, /* an AMQP protocol header ("AMQP" and 4 version bytes) */
+    MQ_PEER_HTTP,       /* "HTTP/" */
+    MQ_PEER_TLS,        /* a TLS alert or handshake record */
+    MQ_PEER_OTHER       /* anything else */
+};
+
+struct mq_peer {
+    enum mq_peer_kind kind;
+    unsigned char head[8]; /* the first n bytes it sent */
+    size_t n;
+};
+
+/*
+ * mq_priv_probe - connect to host:port (timeout_ms for the connection and
+ * again for the answer), send the AMQP 0-9-1 protocol header followed by
+ * an empty line (which makes an HTTP server answer), and classify what
+ * comes back into *p. When the server hangs up without a word, a second
+ * connection sends a TLS ClientHello: a TLS server answers that. Call it
+ * only after a handshake has failed: it sends bytes a broker must refuse.
+ */
+void mq_priv_probe(const char *host, int port, int timeout_ms, struct mq_peer *p);
+
+/* mq_priv_classify - set p->kind from the p->n > 0 bytes in p->head. */
+void mq_priv_classify(struct mq_peer *p);
+
+/*
+ * mq_priv_peer_why - say what p found, as the end of "cannot connect to
+ * URL: ...", in why (e.g. "an HTTP server answered (is this the broker's
+ * AMQP port?)"). Returns MQ_ERR_NOT_AMQP when something other than an AMQP
+ * 0-9-1 broker answers (final: retrying cannot help), MQ_ERR_UNREACHABLE
+ * when the port was silent or hung up (it may be a broker in trouble).
+ */
+enum mq_status mq_priv_peer_why(const struct mq_peer *p, char *why, size_t whylen);
 
 #endif

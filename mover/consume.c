@@ -85,7 +85,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
             log_warn("reconnected to %s", mq_display_url(c->mq));
             return MQ_OK;
         }
-        if (s != MQ_ERR_UNREACHABLE && s != MQ_ERR_CLOSED) {
+        if (!mq_transient(s)) { /* refused, or a wrong port or certificate: final */
             snprintf(err, errlen, "%s", why);
             return s;
         }
@@ -306,7 +306,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     /* A broker that is down (or restarting) at start is waited for as one
      * lost later is: movers are often started before it, by systemd. */
     enum mq_status s = connect_consumer(&c, err, errlen);
-    if (s == MQ_ERR_UNREACHABLE || s == MQ_ERR_CLOSED)
+    if (mq_transient(s))
         s = reconnect(&c, 1, err, errlen);
     if (s != MQ_OK)
         return s;
@@ -335,7 +335,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         }
         if (o->progress != NULL)
             o->progress(st, 0);
-        if (s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE) {
+        if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. */
             c.ack_pending = 0;

@@ -150,13 +150,17 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
     double deadline = now_s() + (double)p->o.reconnect_timeout_ms / 1000.0;
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
+    enum mq_status s = MQ_ERR_CLOSED;
     backoff_reset(&p->backoff);
     while (p->o.reconnect_timeout_ms > 0 && now_s() < deadline) {
         log_warn("%s; reconnecting", why);
         double nap = backoff_next(&p->backoff, deadline - now_s());
         struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
         nanosleep(&ts, NULL);
-        if (connect_all(p, why, sizeof why) != MQ_OK)
+        s = connect_all(p, why, sizeof why);
+        if (!mq_transient(s) && s != MQ_OK)
+            break; /* refused, or a wrong port or certificate: final */
+        if (s != MQ_OK)
             continue;
         /* Publish everything unconfirmed again, in order, with new tags. */
         int ok = 1;
@@ -177,7 +181,7 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
     }
     snprintf(err, errlen, "%s", why);
     abandon(p);
-    return MQ_ERR_CLOSED;
+    return mq_transient(s) || s == MQ_OK ? MQ_ERR_CLOSED : s;
 }
 
 /* Wait up to timeout_ms for events and apply them all; handle loss and

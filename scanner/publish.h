@@ -51,8 +51,9 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
  * cookie is handed back through done, which may run for earlier messages
  * during this call). Waits while the window is full or the broker blocks
  * publishing. Returns MQ_OK; or MQ_ERR_CLOSED when the broker was lost
- * and not regained in time, MQ_ERR_BLOCKED when blocked too long, with
- * why in err: then
+ * and not regained in time, MQ_ERR_BLOCKED when blocked too long, the
+ * failure that retrying cannot mend when reconnecting met one (e.g.
+ * MQ_ERR_TLS, MQ_ERR_AUTH: no more attempts then), with why in err: then
  * every message still unconfirmed (this one included) has been reported
  * "unconfirmed", and nothing more can be sent.
  */
