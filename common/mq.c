@@ -596,6 +596,11 @@ enum mq_status mq_priv_handle_frame(struct mq *m, const amqp_frame_t *f, char *e
         mq_priv_bytes_to_str(d->reply_text, text, sizeof text);
         amqp_send_method(m->conn, f->channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
         m->channel_open = 0;
+        if (d->reply_code == AMQP_ACCESS_REFUSED) {
+            /* Permissions do not change by reconnecting: not MQ_ERR_CLOSED. */
+            snprintf(err, errlen, "access refused by %s: %s", m->display_url, text);
+            return MQ_ERR_ACCESS;
+        }
         if (strstr(text, "acknowledgement") != NULL && strstr(text, "timed out") != NULL)
             snprintf(err, errlen,
                      "the broker took back deliveries held longer than its consumer_timeout "

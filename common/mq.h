@@ -166,7 +166,8 @@ enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routin
  * publisher event and store it in *ev (kind MQ_EVENT_NONE when none came).
  * Services heartbeats and notes connection.blocked/unblocked (mq_blocked)
  * on the way. Returns MQ_OK, or MQ_ERR_CLOSED (connection lost or closed
- * by the broker) with its sentence.
+ * by the broker), MQ_ERR_ACCESS (the broker refused a publish: 403 on the
+ * channel) or MQ_ERR_PROTOCOL (another channel error) with its sentence.
  */
 enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, char *err,
                              size_t errlen);
@@ -179,6 +180,18 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
  */
 enum mq_status mq_wait_confirm(struct mq *m, uint64_t seq, const char *what, char *err,
                                size_t errlen);
+
+/*
+ * mq_check_publish - find out whether the broker lets this user publish
+ * to exchange (m in confirm mode and used for nothing else): publish an
+ * empty, transient, non-mandatory message with a routing key no scanmove
+ * queue is bound by (so it goes nowhere) and wait for its confirm. Returns
+ * MQ_OK when confirmed; MQ_ERR_ACCESS when the broker refused it (err
+ * quotes the broker, which names the exchange and the user); else the
+ * failure. Permissions are checked when a message is published, not when
+ * a connection opens: this finds a refusal before anything depends on it.
+ */
+enum mq_status mq_check_publish(struct mq *m, const char *exchange, char *err, size_t errlen);
 
 /*
  * mq_cork - with on = 1, hold back small writes so that the publishes that
@@ -212,7 +225,8 @@ enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, ch
  * mq_next_delivery - wait up to timeout_ms for the next delivery. *got is 1
  * with d filled, 0 on timeout. Heartbeats, blocked notices and closes are
  * handled on the way. Returns MQ_OK, or MQ_ERR_CLOSED (lost, or the broker
- * cancelled the consumer) with its sentence.
+ * cancelled the consumer or closed the channel) or MQ_ERR_ACCESS (the
+ * broker closed the channel with 403) with its sentence.
  */
 enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,
                                 char *err, size_t errlen);
@@ -226,7 +240,10 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
 enum mq_status mq_get(struct mq *m, const char *queue, struct mq_delivery *d, int *got, char *err,
                       size_t errlen);
 
-/* mq_ack - acknowledge tag (and all before it when multiple). */
+/*
+ * mq_ack - acknowledge tag (and all before it when multiple). MQ_ERR_CLOSED
+ * without sending anything when the channel the tag belongs to is gone.
+ */
 enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen);
 
 /*
@@ -247,7 +264,8 @@ enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen);
  * message_id and the headers x-scanmove-reason and x-scanmove-error, and
  * wait for the broker's confirm (m must be in confirm mode and used for
  * nothing else). Returns MQ_OK once confirmed; MQ_ERR_PROTOCOL when nacked
- * or returned; MQ_ERR_CLOSED when the connection is lost.
+ * or returned; MQ_ERR_ACCESS when the broker refuses the publish (closing
+ * the channel with 403); MQ_ERR_CLOSED when the connection is lost.
  */
 enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
                                const void *body, size_t len, const char *message_id,

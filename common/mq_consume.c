@@ -64,9 +64,10 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
             snprintf(err, errlen, "the broker cancelled the consumer (queue deleted?)");
             return MQ_ERR_CLOSED;
         }
-        if (mq_priv_handle_frame(m, &f, err, errlen) != MQ_OK) {
+        enum mq_status s = mq_priv_handle_frame(m, &f, err, errlen);
+        if (s != MQ_OK) {
             m->conn_open = m->conn_open && m->channel_open; /* no channel: start over */
-            return MQ_ERR_CLOSED;
+            return s == MQ_ERR_ACCESS ? s : MQ_ERR_CLOSED;
         }
         return MQ_OK;
     }
@@ -118,14 +119,26 @@ enum mq_status mq_get(struct mq *m, const char *queue, struct mq_delivery *d, in
     return MQ_OK;
 }
 
+/* A delivery tag belongs to its channel: after the channel is gone, acks
+ * and nacks must not be sent (the broker would close the connection). */
+static enum mq_status channel_gone(struct mq *m, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+    return MQ_ERR_CLOSED;
+}
+
 enum mq_status mq_ack(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen)
 {
+    if (!m->channel_open)
+        return channel_gone(m, err, errlen);
     int rc = amqp_basic_ack(m->conn, MQ_CHANNEL, tag, multiple);
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "acknowledging", err, errlen);
 }
 
 enum mq_status mq_requeue(struct mq *m, uint64_t tag, int multiple, char *err, size_t errlen)
 {
+    if (!m->channel_open)
+        return channel_gone(m, err, errlen);
     int rc = amqp_basic_nack(m->conn, MQ_CHANNEL, tag, multiple, 1);
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "requeueing", err, errlen);
 }

@@ -163,3 +163,25 @@ enum mq_status mq_wait_confirm(struct mq *m, uint64_t seq, const char *what, cha
         }
     }
 }
+
+enum mq_status mq_check_publish(struct mq *m, const char *exchange, char *err, size_t errlen)
+{
+    if (!m->channel_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    amqp_basic_properties_t p;
+    memset(&p, 0, sizeof p);
+    p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG;
+    p.delivery_mode = AMQP_DELIVERY_NONPERSISTENT;
+    p.type = amqp_cstring_bytes("scanmove.publish-check");
+    p.app_id = amqp_cstring_bytes("scanmove");
+    /* The empty routing key: scanmove never binds by it (cfg refuses an
+     * empty --routing-key), and not mandatory, so the broker drops the
+     * message and confirms it, unless it refuses the publish itself. */
+    int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange), amqp_empty_bytes,
+                                0, 0, &p, amqp_empty_bytes);
+    if (rc != AMQP_STATUS_OK)
+        return mq_priv_lost(m, rc, "checking that we may publish", err, errlen);
+    return mq_wait_confirm(m, m->next_seq++, "the publish check", err, errlen);
+}

@@ -47,16 +47,55 @@ static void nap(double s)
     nanosleep(&ts, NULL);
 }
 
+/* Open the dead-letter publishing connection, in confirm mode, and make
+ * sure the broker lets us publish to the dead-letter exchange. */
+static enum mq_status connect_dead(struct consumer *c, char *err, size_t errlen)
+{
+    enum mq_status s = mq_connect(c->o->cfg, c->o->conn_name, &c->dead, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    if ((s = mq_confirm_select(c->dead, err, errlen)) != MQ_OK) {
+        mq_close(c->dead);
+        c->dead = NULL;
+    }
+    return s;
+}
+
+/*
+ * Connect both connections and start consuming. Whether this user may
+ * publish to the dead-letter exchange is checked first, before a message
+ * is taken: the broker refuses such a publish only when it happens, and a
+ * mover that found out then would have moved files whose group
+ * acknowledgement is pending, and would give back every delivery it holds.
+ */
 static enum mq_status connect_consumer(struct consumer *c, char *err, size_t errlen)
 {
     enum mq_status s = mq_connect(c->o->cfg, c->o->conn_name, &c->mq, err, errlen);
     if (s != MQ_OK)
         return s;
-    if ((s = mq_declare_topology(c->mq, c->o->cfg, NULL, err, errlen)) != MQ_OK ||
-        (s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK) {
-        mq_close(c->mq);
-        c->mq = NULL;
+    if ((s = mq_declare_topology(c->mq, c->o->cfg, NULL, err, errlen)) != MQ_OK)
+        goto fail;
+    if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
+        goto fail;
+    if ((s = mq_check_publish(c->dead, c->dlx, err, errlen)) != MQ_OK) {
+        char why[768];
+        snprintf(why, sizeof why, "%s", err);
+        if (s == MQ_ERR_ACCESS)
+            snprintf(err, errlen, "may not publish to the dead-letter exchange '%s': %s", c->dlx,
+                     why);
+        else
+            snprintf(err, errlen, "cannot publish to the dead-letter exchange '%s': %s", c->dlx,
+                     why);
+        goto fail;
     }
+    if ((s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK)
+        goto fail;
+    return MQ_OK;
+fail:
+    mq_close(c->dead);
+    c->dead = NULL;
+    mq_close(c->mq);
+    c->mq = NULL;
     return s;
 }
 
@@ -153,20 +192,20 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
                                   const char *reason, const char *why, char *err, size_t errlen)
 {
     enum mq_status s;
-    if (c->dead == NULL) {
-        s = mq_connect(c->o->cfg, c->o->conn_name, &c->dead, err, errlen);
-        if (s == MQ_OK && (s = mq_confirm_select(c->dead, err, errlen)) != MQ_OK) {
-            mq_close(c->dead);
-            c->dead = NULL;
-        }
-        if (s != MQ_OK)
-            return s;
-    }
+    if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
+        return s;
     s = mq_publish_dead(c->dead, c->dlx, c->o->cfg->routing_key, d->body, d->len, d->message_id,
                         reason, why, err, errlen);
     if (s != MQ_OK) {
         mq_close(c->dead);
         c->dead = NULL;
+        if (s == MQ_ERR_ACCESS) { /* a refusal stays: exit, do not reconnect */
+            char broker[768];
+            snprintf(broker, sizeof broker, "%s", err);
+            snprintf(err, errlen, "may not publish to the dead-letter exchange '%s': %s", c->dlx,
+                     broker);
+        }
+        /* Nacked or returned (<queue>.dead gone?): try again on a new connection. */
         return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
     }
     log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", reason, why);
@@ -337,7 +376,13 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             o->progress(st, 0);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
-             * recognised and acked as a duplicate. */
+             * recognised and acked as a duplicate. When only the
+             * dead-letter connection failed, the finished deliveries can
+             * still be acknowledged on the consuming one (mq_ack refuses
+             * quietly when that is gone too). */
+            char ignored[256];
+            if (c.mq != NULL)
+                flush_acks(&c, ignored, sizeof ignored);
             c.ack_pending = 0;
             if ((s = reconnect(&c, 0, err, errlen)) != MQ_OK)
                 break;
@@ -349,8 +394,15 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (!got && o->idle_exit_ms > 0 && (now_s() - last) * 1000.0 >= (double)o->idle_exit_ms)
             break;
     }
-    if (s == MQ_OK && c.mq != NULL)
+    if (s == MQ_OK && c.mq != NULL) {
         s = flush_acks(&c, err, errlen);
+    } else if (c.mq != NULL && c.ack_pending > 0) {
+        /* Ending on a failure that is not the consuming connection's (a
+         * refused dead letter): the files already moved keep their
+         * acknowledgements, so that they are not delivered again. */
+        char ignored[256];
+        flush_acks(&c, ignored, sizeof ignored);
+    }
     if (c.sync.n > 0) /* acknowledgements lost with the connection */
         fileop_sync_flush(&c.sync);
     mq_close(c.dead);
