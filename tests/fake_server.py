@@ -20,7 +20,8 @@ serves every connection the same way until killed:
       a plain TCP relay to 127.0.0.1:TARGET_PORT (the real broker)
   fake_server.py PORTFILE tlsforward TARGET_PORT CERT KEY
       a TLS terminator relaying to 127.0.0.1:TARGET_PORT: amqps:// in front
-      of the plain broker
+      of the plain broker; says "relaying a TLS connection" on stderr for
+      each client whose handshake succeeded
 
 --port N before PORTFILE listens on N instead of a port the kernel picks.
 """
@@ -135,6 +136,7 @@ def main():
         elif mode == "tlsforward":
             t = tls_accept(ctx, c)
             if t is not None:
+                print("relaying a TLS connection", file=sys.stderr, flush=True)
                 forward(t, int(rest[0]))
         else:
             sys.exit("fake_server.py: unknown mode " + mode)
