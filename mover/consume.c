@@ -32,6 +32,7 @@ struct consumer {
     int dest_fd;            /* DEST: o->dest_fd, or DEST opened again after it was deleted */
     int local_stop;         /* a local failure ends the run (st->local_exit) */
     struct backoff backoff; /* waits between reconnection attempts */
+    double dead_serviced;   /* when keep_dead_alive last read c->dead */
 };
 
 static double now_s(void)
@@ -164,6 +165,31 @@ static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t e
 /* Called during long copies and waits: keep the connection alive and do
  * not sit on finished acknowledgements. Failures surface at the next
  * broker call (the connection is then marked lost). */
+/*
+ * The dead-letter connection sits idle between dead letters, and the
+ * broker closes a connection that sends nothing for two heartbeats: read
+ * what it sent (its heartbeats) and send ours when due, at most once a
+ * second. A connection found lost is dropped; the next dead letter opens
+ * another.
+ */
+static void keep_dead_alive(struct consumer *c)
+{
+    if (c->dead == NULL)
+        return;
+    double now = now_s();
+    if (now - c->dead_serviced < 1.0)
+        return;
+    c->dead_serviced = now;
+    struct mq_event ev;
+    char err[256];
+    if (mq_keepalive(c->dead, err, sizeof err) != MQ_OK ||
+        mq_next_event(c->dead, 0, &ev, err, sizeof err) != MQ_OK) {
+        log_debug("the dead-letter connection was lost (%s); opening another when needed", err);
+        mq_close(c->dead);
+        c->dead = NULL;
+    }
+}
+
 static void keepalive(void *arg)
 {
     struct consumer *c = arg;
@@ -173,6 +199,7 @@ static void keepalive(void *arg)
     if (c->ack_pending > 0)
         flush_acks(c, err, sizeof err);
     mq_keepalive(c->mq, err, sizeof err);
+    keep_dead_alive(c);
 }
 
 /* Can a sender's message id go into a log line as it is? Only when it is
@@ -374,6 +401,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         }
         if (o->progress != NULL)
             o->progress(st, 0);
+        keep_dead_alive(&c);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. When only the

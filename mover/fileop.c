@@ -248,10 +248,10 @@ static int same_bytes(int a, int b, const struct fileop_opts *o)
  */
 static struct {
     pthread_mutex_t mu;
-    int armed;                    /* the main thread is in fsync since ... */
+    int armed; /* the main thread is in fsync since ... */
     struct timespec since;
-    const struct fileop_opts *o;  /* ... with these options */
-    int running;                  /* the watchdog has started */
+    const struct fileop_opts *o; /* ... with these options */
+    int running;                 /* the watchdog has started */
 } wd = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static double since_s(const struct timespec *t)
@@ -446,7 +446,8 @@ int fileop_sync_add(struct fileop_sync *g, int dir)
     if (fstat(dir, &st) < 0)
         return -1;
     for (unsigned i = 0; i < g->n; i++)
-        if (g->dev[i] == (unsigned long long)st.st_dev && g->ino[i] == (unsigned long long)st.st_ino)
+        if (g->dev[i] == (unsigned long long)st.st_dev &&
+            g->ino[i] == (unsigned long long)st.st_ino)
             return 0;
     if (g->n == FILEOP_SYNC_MAX && fileop_sync_flush(g) < 0)
         g->error = errno; /* reported by the next flush */
@@ -763,8 +764,8 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     int lk = lock_source(src, o, m->path);
     if (lk != 0) {
         *reason = lk > 0 ? "busy" : "io-error";
-        snprintf(err, errlen, "%s", lk > 0 ? "stopped while another mover held the file"
-                                           : "cannot lock the source");
+        snprintf(err, errlen, "%s",
+                 lk > 0 ? "stopped while another mover held the file" : "cannot lock the source");
         r = FILEOP_TRANSIENT;
         goto out;
     }
@@ -917,8 +918,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     r = FILEOP_MOVED;
     if (must_be_durable(o, sdir) < 0) {
         r = classify(errno, reason);
-        snprintf(err, errlen, "cannot make the removal of the source durable: %s",
-                 strerror(errno));
+        snprintf(err, errlen, "cannot make the removal of the source durable: %s", strerror(errno));
     }
     goto out;
 

@@ -530,7 +530,7 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
     if (!o->dry_run) {
         tool_conn_name("scan", name, sizeof name);
         struct publish_opts po = {
-            &o->cfg, name,   (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
+            &o->cfg, name,    (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
             &s,      on_tick, &stop_signal};
         st = publish_open(&po, &s.pub, err, sizeof err);
         if (st != MQ_OK) {
@@ -603,8 +603,10 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
          * flight when it went and those that never got to it. */
         uint64_t n = report_count(&s.report, "unconfirmed");
         log_error("%s: %s: %llu message%s not confirmed",
-                  st == MQ_ERR_BLOCKED ? "gave up publishing" : "lost the broker", err,
-                  (unsigned long long)n, n == 1 ? " was" : "s were");
+                  st == MQ_ERR_BLOCKED ? "gave up publishing"
+                  : mq_transient(st)   ? "lost the broker"
+                                       : "stopped publishing",
+                  err, (unsigned long long)n, n == 1 ? " was" : "s were");
         code = mq_exitcode(st);
     } else if (stop_signal > 0)
         code = 128 + stop_signal;

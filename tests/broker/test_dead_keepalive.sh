@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Against the private broker: the mover's dead-letter connection lives as
+# long as the mover. With a 1 s heartbeat, a mover that dead-letters a
+# message, sits idle for 6 s, and dead-letters another must do so without
+# losing a connection: the broker closes a connection that sends nothing
+# for two heartbeats, and a dead letter refused that way used to bring the
+# whole mover down to reconnect (every unacknowledged delivery back to the
+# queue).
+. "$(dirname "$0")/../lib.sh"
+unset SCANMOVE_JOBS
+umask 022
+url=$("$BROKER_SH" url)
+AMQP=$TESTS_DIR/amqp_tool.py
+q=deadka-$$
+ex=deadka-ex-$$
+bg=
+cleanup() {
+    [ -z "$bg" ] || kill -KILL "$bg" 2>/dev/null || true
+    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
+    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+R=$WORK/root D=$WORK/dest
+mkdir -p "$R" "$D"
+printf 'not json at all' >"$WORK/bad1"
+printf '{"v":1}' >"$WORK/bad2"
+run env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --check
+expect_rc 0 "scan --check declares the queues"
+
+env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 1s \
+    --from "$R" --to "$D" --idle-exit 9s --json >"$WORK/mout" 2>"$WORK/merr" &
+bg=$!
+sleep 1
+"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad1"
+sleep 6
+"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad2"
+set +e
+wait "$bg"
+rc=$?
+set -e
+bg=
+cp "$WORK/mout" "$WORK/out"
+cp "$WORK/merr" "$WORK/err"
+expect_rc 0 "the mover"
+expect_in out '"dead_lettered":2' "both messages dead-lettered by the mover"
+expect_not_in err "lost the connection" "no connection lost"
+expect_not_in err "reconnect" "no reconnection"
+expect_eq "$("$PY3" "$AMQP" count "$url" "$q.dead" | cut -d' ' -f1)" 2 "two dead letters queued"
+
+finish
