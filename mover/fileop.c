@@ -216,12 +216,13 @@ static int copy_of_msg(int dir, const struct stat *st, const struct msg *m, cons
 }
 
 /* Do two open files hold the same bytes? 1 yes, 0 no, -1 error. Reading
- * a big file on a slow disk takes long: o->tick runs every 4 MiB. */
+ * a big file on a slow disk takes long: o->tick runs after every block
+ * (it only looks at the clock unless a heartbeat is due). */
 static int same_bytes(int a, int b, const struct fileop_opts *o)
 {
     static char ba[65536], bb[65536];
     off_t off = 0;
-    for (unsigned i = 1;; i++) {
+    for (;;) {
         ssize_t x = pread(a, ba, sizeof ba, off), y = pread(b, bb, sizeof bb, off);
         if (x < 0 || y < 0)
             return -1;
@@ -230,7 +231,7 @@ static int same_bytes(int a, int b, const struct fileop_opts *o)
         if (x == 0)
             return 1;
         off += x;
-        if (i % 64 == 0 && o->tick != NULL)
+        if (o->tick != NULL)
             o->tick(o->tick_arg);
     }
 }

@@ -171,7 +171,7 @@ cp "$WORK/scan.err" "$WORK/err"
 expect_rc 69 "scan, certificate for another host name after a reconnection ($el ms)"
 checks=$((checks + 1))
 [ "$el" -le 20000 ] || fail "scan: exited $el ms after the certificate changed, not at once"
-expect_re err "^scan: lost the broker: cannot connect to amqps://guest@localhost:$tport/: the TLS certificate does not match the host name: [0-9]+ messages? (was|were) not confirmed$" \
+expect_re err "^scan: stopped publishing: cannot connect to amqps://guest@localhost:$tport/: the TLS certificate does not match the host name: [0-9]+ messages? (was|were) not confirmed$" \
     "scan: the last line says why, and what was not confirmed"
 echo "4. scan exit $rc $el ms after the certificate changed"
 

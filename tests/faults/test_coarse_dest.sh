@@ -16,7 +16,9 @@
 #      its unlink (the state made by hand): the next mover removes it;
 #   4. every fsync slowed down to 6 s (strace) with a 2 s heartbeat: the
 #      mover keeps its connection (heartbeats while it waits), so it does
-#      not lose the broker nor get the message back.
+#      not lose the broker nor get the message back;
+#   5. the same for the byte-for-byte comparison of a leftover copy (part
+#      2 with a 4 MiB file, every read slowed to 40 ms, a 1 s heartbeat).
 # Each part ends with the audit, which accepts mtimes truncated to 1 s at
 # DEST (--mtime-granularity). Skipped (exit 77) where no loop device can be
 # mounted or strace is missing.
@@ -155,5 +157,33 @@ pycheck "slow: moved once, not redelivered" jcheck "$WORK/out" moved=1 duplicate
 expect_not_in err "lost the connection" "slow: the connection survives the slow flushes"
 expect_not_in err "reconnect" "slow: no reconnection"
 audit slow "$R4" "$D/4"
+
+# ---- 5. a slow comparison of a leftover copy ---------------------------------
+# As in part 2, a mover killed between linking its copy and removing the
+# source, here of a 4 MiB file; the next mover compares the leftover copy
+# with the source byte for byte, with every read slowed to 40 ms (128
+# reads: 5 s) and a 1 s heartbeat. It must keep its connection meanwhile.
+R5=$WORK/r5
+mkdir -p "$R5"
+head -c 4194304 /dev/urandom >"$R5/big.bin"
+"$AUDIT" snapshot "$R5" >"$WORK/compare.manifest"
+run scan "$R5"
+expect_rc 0 "compare: scan"
+mkdir "$D/5"
+run timeout 120 strace -f -o /dev/null -e trace=renameat2 -e inject=renameat2:error=EIO:signal=KILL:when=2 \
+    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$R5" --to "$D/5" \
+    --idle-exit 2s
+checks=$((checks + 1))
+[ -f "$D/5/big.bin" ] && [ -f "$R5/big.bin" ] ||
+    fail "compare: the killed mover should leave the file at both places (rc $rc): $(ls -R "$D/5" "$R5")"
+run timeout 120 strace -f -o /dev/null -e trace=pread64 -e inject=pread64:delay_enter=40000 \
+    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 1s --from "$R5" \
+    --to "$D/5" --idle-exit 2s --json
+expect_rc 0 "compare: the next mover"
+pycheck "compare: the move is finished as a duplicate" jcheck "$WORK/out" moved=0 duplicates=1 \
+    dead_lettered=0 requeued=0
+expect_not_in err "lost the connection" "compare: the connection survives the slow comparison"
+expect_not_in err "reconnect" "compare: no reconnection"
+audit compare "$R5" "$D/5"
 
 finish
