@@ -93,6 +93,32 @@ expect_re() {
     grep -Eq -- "$2" "$WORK/$1" || fail "$3: no line of std$1 matches /$2/: $(head -c 800 "$WORK/$1")"
 }
 
+# An environment assignment for a tool run under strace: LeakSanitizer
+# cannot work under ptrace, and a build with -DSANITIZE=address would fail
+# at exit for that alone.
+NO_LSAN="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+# now_ms : milliseconds since the epoch.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# free_port : a loopback port nobody listens on (one the kernel just handed
+# out, closed again).
+free_port() { "$PY3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# make_certs NAME... : a self-signed certificate for each host NAME, made
+# now: $WORK/NAME.pem and $WORK/NAME.key. Exits the test when openssl fails.
+make_certs() {
+    local c
+    for c in "$@"; do
+        openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$c" \
+            -addext "subjectAltName=DNS:$c" -keyout "$WORK/$c.key" -out "$WORK/$c.pem" \
+            >/dev/null 2>&1 || {
+            echo "FATAL: openssl req failed" >&2
+            exit 1
+        }
+    done
+}
+
 # finish : report and exit non-zero on any failure.
 finish() {
     echo "$(basename "$0"): $((checks - failures)) passed, $failures failed"

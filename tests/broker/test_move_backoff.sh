@@ -37,9 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# A port nobody listens on: one the kernel just handed out, closed again.
-free_port() { "$PY3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # wait_exit PID SECS : wait up to SECS for PID; its status in $rc (killed: 137).
 wait_exit() {

@@ -40,18 +40,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 count() { "$PY3" "$AMQP" count "$url" "$q"; }
 
-for c in localhost wrong.example; do
-    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$c" \
-        -addext "subjectAltName=DNS:$c" -keyout "$WORK/$c.key" -out "$WORK/$c.pem" \
-        >/dev/null 2>&1 || {
-        echo "FATAL: openssl req failed" >&2
-        exit 1
-    }
-done
-tport=$("$PY3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+make_certs localhost wrong.example
+tport=$(free_port)
 turl="amqps://guest:guest@localhost:$tport/%2F"
 
 # Both certificates are trusted: the one for another host fails on its name.

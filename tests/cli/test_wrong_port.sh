@@ -41,14 +41,7 @@ serve() {
 port() { cat "$WORK/$1.port"; }
 
 # Self-signed certificates, made now: one for localhost, one for another name.
-for c in localhost wrong.example; do
-    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$c" \
-        -addext "subjectAltName=DNS:$c" -keyout "$WORK/$c.key" -out "$WORK/$c.pem" \
-        >/dev/null 2>&1 || {
-        echo "FATAL: openssl req failed" >&2
-        exit 1
-    }
-done
+make_certs localhost wrong.example
 serve silent silent
 serve http http
 serve tls tls "$WORK/localhost.pem" "$WORK/localhost.key"

@@ -75,6 +75,21 @@ audit() {
 }
 
 move() { env AMQP_URL="$url" timeout 120 "$MOVE" --queue "$q" --exchange "$ex" "$@"; }
+
+# kill_after_link PART ROOT DEST FILE : a mover killed between linking its
+# copy of ROOT's only message and removing the source. The first renameat2
+# is the same-filesystem attempt (EXDEV); the second renames the copied
+# source to its private name: killed there, the copy is linked at DEST and
+# the source still in place (FILE, relative, at both).
+kill_after_link() {
+    run timeout 120 strace -f -o /dev/null -e trace=renameat2 \
+        -e inject=renameat2:error=EIO:signal=KILL:when=2 \
+        env "$NO_LSAN" AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$2" --to "$3" \
+        --idle-exit 2s
+    checks=$((checks + 1))
+    [ -f "$3/$4" ] && [ -f "$2/$4" ] ||
+        fail "$1: the killed mover should leave the file at both places (rc $rc): $(ls -R "$3" "$2")"
+}
 scan() { env AMQP_URL="$url" timeout 60 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$@"; }
 
 # ---- 1. duplicates are recognised ------------------------------------------
@@ -101,15 +116,7 @@ touch -d '2026-01-02 03:04:05.987654321' "$R2/c/one.txt"
 run scan "$R2"
 expect_rc 0 "kill: scan"
 mkdir "$D/2"
-# The first renameat2 is the same-filesystem attempt (EXDEV); the second
-# renames the copied source to its private name: killed there, the copy
-# is linked at DEST and the source still in place.
-run timeout 120 strace -f -o /dev/null -e trace=renameat2 -e inject=renameat2:error=EIO:signal=KILL:when=2 \
-    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$R2" --to "$D/2" \
-    --idle-exit 2s
-checks=$((checks + 1))
-[ -f "$D/2/c/one.txt" ] && [ -f "$R2/c/one.txt" ] ||
-    fail "kill: the killed mover should leave the file at both places (rc $rc): $(ls -R "$D/2" "$R2")"
+kill_after_link kill "$R2" "$D/2" c/one.txt
 run move --from "$R2" --to "$D/2" --idle-exit 2s --json
 expect_rc 0 "kill: the next mover"
 pycheck "kill: the move is finished as a duplicate" jcheck "$WORK/out" moved=0 duplicates=1 \
@@ -149,7 +156,7 @@ run scan "$R4"
 expect_rc 0 "slow: scan"
 mkdir "$D/4"
 run timeout 120 strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=6000000 \
-    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 2s --from "$R4" \
+    env "$NO_LSAN" AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 2s --from "$R4" \
     --to "$D/4" --idle-exit 2s --json
 expect_rc 0 "slow: the mover"
 pycheck "slow: moved once, not redelivered" jcheck "$WORK/out" moved=1 duplicates=0 \
@@ -170,14 +177,9 @@ head -c 4194304 /dev/urandom >"$R5/big.bin"
 run scan "$R5"
 expect_rc 0 "compare: scan"
 mkdir "$D/5"
-run timeout 120 strace -f -o /dev/null -e trace=renameat2 -e inject=renameat2:error=EIO:signal=KILL:when=2 \
-    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$R5" --to "$D/5" \
-    --idle-exit 2s
-checks=$((checks + 1))
-[ -f "$D/5/big.bin" ] && [ -f "$R5/big.bin" ] ||
-    fail "compare: the killed mover should leave the file at both places (rc $rc): $(ls -R "$D/5" "$R5")"
+kill_after_link compare "$R5" "$D/5" big.bin
 run timeout 120 strace -f -o /dev/null -e trace=pread64 -e inject=pread64:delay_enter=40000 \
-    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 1s --from "$R5" \
+    env "$NO_LSAN" AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 1s --from "$R5" \
     --to "$D/5" --idle-exit 2s --json
 expect_rc 0 "compare: the next mover"
 pycheck "compare: the move is finished as a duplicate" jcheck "$WORK/out" moved=0 duplicates=1 \

@@ -112,7 +112,7 @@ expect_rc 0 "cleanup: scan"
 done) &
 deleter=$!
 run timeout 180 strace -f -o /dev/null -e trace=renameat2 -e inject=renameat2:delay_enter=20000 \
-    env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --delivery-limit 20 --from "$R3" \
+    env "$NO_LSAN" AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --delivery-limit 20 --from "$R3" \
     --to "$D3" --idle-exit 3s --json
 kill "$deleter"
 wait "$deleter" 2>/dev/null || true
