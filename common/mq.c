@@ -171,6 +171,13 @@ static enum mq_status open_channel(struct mq *m, char *err, size_t errlen)
     return s;
 }
 
+/* How long a probe of the port may wait, each for the connection and for
+ * the answer: --connect-timeout, but at most 3 s on top of the failure. */
+static int probe_ms(const struct cfg *c)
+{
+    return (int)(c->connect_timeout_ms > 3000 ? 3000 : c->connect_timeout_ms);
+}
+
 static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struct mq_url *u,
                                   char *err, size_t errlen)
 {
@@ -208,7 +215,6 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
 
     char why[256];
     enum mq_status s = MQ_ERR_UNREACHABLE;
-    int probe_ms = (int)(c->connect_timeout_ms > 3000 ? 3000 : c->connect_timeout_ms);
     switch (rc) {
     /* A certificate that cannot be verified stays so until a person acts:
      * MQ_ERR_TLS is not retried. */
@@ -225,7 +231,7 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
         /* The usual reason: amqps:// to the plain AMQP port, which answers
          * a ClientHello with its protocol header and hangs up. */
         struct mq_peer p;
-        mq_priv_probe(u->host, u->port, probe_ms, &p);
+        mq_priv_probe(u->host, u->port, probe_ms(c), &p);
         if (p.kind == MQ_PEER_AMQP || p.kind == MQ_PEER_AMQP_OTHER) {
             snprintf(why, sizeof why,
                      "the port speaks plain AMQP, not TLS (use amqp://, or the broker's TLS "
@@ -291,8 +297,7 @@ static enum mq_status handshake_failed(struct mq *m, const struct cfg *c, const 
         }
     } else {
         struct mq_peer p;
-        mq_priv_probe(u->host, u->port,
-                      (int)(c->connect_timeout_ms > 3000 ? 3000 : c->connect_timeout_ms), &p);
+        mq_priv_probe(u->host, u->port, probe_ms(c), &p);
         s = mq_priv_peer_why(&p, why, sizeof why);
     }
     snprintf(err, errlen, "cannot connect to %s: %s", m->display_url, why);

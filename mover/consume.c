@@ -48,8 +48,17 @@ static void nap(double s)
     nanosleep(&ts, NULL);
 }
 
-/* Open the dead-letter publishing connection, in confirm mode, and make
- * sure the broker lets us publish to the dead-letter exchange. */
+/* Say in err, which holds the broker's sentence, that publishing to the
+ * dead-letter exchange failed (was refused, for MQ_ERR_ACCESS). */
+static void dlx_failed(const struct consumer *c, enum mq_status s, char *err, size_t errlen)
+{
+    char broker[768];
+    snprintf(broker, sizeof broker, "%s", err);
+    snprintf(err, errlen, "%s publish to the dead-letter exchange '%s': %s",
+             s == MQ_ERR_ACCESS ? "may not" : "cannot", c->dlx, broker);
+}
+
+/* Open the dead-letter publishing connection, in confirm mode. */
 static enum mq_status connect_dead(struct consumer *c, char *err, size_t errlen)
 {
     enum mq_status s = mq_connect(c->o->cfg, c->o->conn_name, &c->dead, err, errlen);
@@ -79,14 +88,7 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
         goto fail;
     if ((s = mq_check_publish(c->dead, c->dlx, err, errlen)) != MQ_OK) {
-        char why[768];
-        snprintf(why, sizeof why, "%s", err);
-        if (s == MQ_ERR_ACCESS)
-            snprintf(err, errlen, "may not publish to the dead-letter exchange '%s': %s", c->dlx,
-                     why);
-        else
-            snprintf(err, errlen, "cannot publish to the dead-letter exchange '%s': %s", c->dlx,
-                     why);
+        dlx_failed(c, s, err, errlen);
         goto fail;
     }
     if ((s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK)
@@ -162,9 +164,6 @@ static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t e
     return MQ_OK;
 }
 
-/* Called during long copies and waits: keep the connection alive and do
- * not sit on finished acknowledgements. Failures surface at the next
- * broker call (the connection is then marked lost). */
 /*
  * The dead-letter connection sits idle between dead letters, and the
  * broker closes a connection that sends nothing for two heartbeats: read
@@ -190,6 +189,9 @@ static void keep_dead_alive(struct consumer *c)
     }
 }
 
+/* Called during long copies and waits: keep the connections alive and do
+ * not sit on finished acknowledgements. Failures surface at the next
+ * broker call (the connection is then marked lost). */
 static void keepalive(void *arg)
 {
     struct consumer *c = arg;
@@ -226,12 +228,8 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
     if (s != MQ_OK) {
         mq_close(c->dead);
         c->dead = NULL;
-        if (s == MQ_ERR_ACCESS) { /* a refusal stays: exit, do not reconnect */
-            char broker[768];
-            snprintf(broker, sizeof broker, "%s", err);
-            snprintf(err, errlen, "may not publish to the dead-letter exchange '%s': %s", c->dlx,
-                     broker);
-        }
+        if (s == MQ_ERR_ACCESS) /* a refusal stays: exit, do not reconnect */
+            dlx_failed(c, s, err, errlen);
         /* Nacked or returned (<queue>.dead gone?): try again on a new connection. */
         return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
     }

@@ -80,11 +80,11 @@ static const char *split(const char *path, char *dir, size_t dirlen)
     return slash + 1;
 }
 
+static int fsync_ticking(int fd, const struct fileop_opts *o);
+
 /* Open the directory dir (with create, making what is missing, each new one
  * flushed into its parent)
  * beneath root, one component at a time, never through a symlink. */
-static int fsync_ticking(int fd, const struct fileop_opts *o);
-
 static int open_dest_dir(int root, const char *dir, int create, const struct fileop_opts *o)
 {
     if (dir[0] == '\0')
@@ -721,13 +721,14 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
      * says the source is gone (another mover took it a moment ago), or
      * that the destination directory was removed since it was opened:
      * then open (make) it again and retry. */
+    int src_there = 1;
     for (int tries = 0;; tries++) {
         if (renameat2(sdir, base, ddir, base, RENAME_NOREPLACE) == 0) {
             placed = base;
             goto moved;
         }
         e = errno;
-        if (e != ENOENT || !still_there(sdir, base, &st) || tries == 3)
+        if (e != ENOENT || !(src_there = still_there(sdir, base, &st)) || tries == 3)
             break;
         close(ddir);
         ddir = open_dest_dir_retry(dstroot, dir, o);
@@ -737,7 +738,7 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
             goto out;
         }
     }
-    if (e == ENOENT && !still_there(sdir, base, &st))
+    if (e == ENOENT && !src_there)
         goto gone;
     if (e == ENOENT) {
         r = classify_dest(e, reason);
