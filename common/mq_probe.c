@@ -3,6 +3,7 @@
  * say; see mq_priv.h. Plain sockets of our own, only after the library
  * has failed, so that a working connection never pays for them.
  */
+#include "clock.h"
 #include "mq_priv.h"
 
 #include <errno.h>
@@ -52,12 +53,6 @@ static const unsigned char tls_hello[] = {
 };
 /* clang-format on */
 
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Connect a non-blocking socket to a within timeout_ms: the descriptor,
  * or -1 with the reason in *e (ETIMEDOUT when it took too long). */
@@ -152,9 +147,9 @@ static void say_hello(const char *host, int port, const unsigned char *hello, si
         close(fd);
         return;
     }
-    long deadline = now_ms() + timeout_ms;
+    long deadline = mono_now_ms() + timeout_ms;
     for (;;) {
-        long left = deadline - now_ms();
+        long left = deadline - mono_now_ms();
         if (p->n > 0 && left > 200)
             left = 200;
         struct pollfd pf = {.fd = fd, .events = POLLIN};

@@ -2,6 +2,7 @@
 #include "consume.h"
 
 #include "backoff.h"
+#include "clock.h"
 #include "exitcode.h"
 #include "log.h"
 #include "msg.h"
@@ -35,12 +36,6 @@ struct consumer {
     double dead_serviced;   /* when keep_dead_alive last read c->dead */
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void nap(double s)
 {
@@ -112,12 +107,12 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     mq_close(c->dead);
     c->dead = NULL;
     int limited = c->o->reconnect_timeout_ms > 0;
-    double deadline = now_s() + (double)c->o->reconnect_timeout_ms / 1000.0;
+    double deadline = mono_now() + (double)c->o->reconnect_timeout_ms / 1000.0;
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
     backoff_reset(&c->backoff);
     for (;;) {
-        double wait = backoff_next(&c->backoff, limited ? deadline - now_s() : -1);
+        double wait = backoff_next(&c->backoff, limited ? deadline - mono_now() : -1);
         log_warn("%s; %s in %.0f s", why, first ? "trying again" : "reconnecting", wait);
         nap(wait);
         if (*c->o->stop)
@@ -131,7 +126,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
             snprintf(err, errlen, "%s", why);
             return s;
         }
-        if (limited && now_s() >= deadline) {
+        if (limited && mono_now() >= deadline) {
             snprintf(err, errlen, "%s", why);
             return MQ_ERR_UNREACHABLE;
         }
@@ -175,7 +170,7 @@ static void keep_dead_alive(struct consumer *c)
 {
     if (c->dead == NULL)
         return;
-    double now = now_s();
+    double now = mono_now();
     if (now - c->dead_serviced < 1.0)
         return;
     c->dead_serviced = now;
@@ -374,7 +369,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         s = reconnect(&c, 1, err, errlen);
     if (s != MQ_OK)
         return s;
-    double last = now_s();
+    double last = mono_now();
     uint64_t handled = 0;
     while (!*o->stop && !c.local_stop && (o->count == 0 || handled < o->count)) {
         struct mq_delivery d;
@@ -385,7 +380,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (c.ack_pending > 0) {
             wait_ms = 0;
         } else if (o->idle_exit_ms > 0) { /* wake up in time for --idle-exit */
-            double left = (double)o->idle_exit_ms - (now_s() - last) * 1000.0;
+            double left = (double)o->idle_exit_ms - (mono_now() - last) * 1000.0;
             if (left < wait_ms)
                 wait_ms = left > 0 ? (int)left + 1 : 0;
         }
@@ -393,7 +388,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (s == MQ_OK && got) {
             s = handle(&c, &d, err, errlen);
             handled++;
-            last = now_s();
+            last = mono_now();
         } else if (s == MQ_OK) {
             s = flush_acks(&c, err, errlen);
         }
@@ -412,12 +407,12 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             c.ack_pending = 0;
             if ((s = reconnect(&c, 0, err, errlen)) != MQ_OK)
                 break;
-            last = now_s();
+            last = mono_now();
             continue;
         }
         if (s != MQ_OK)
             break;
-        if (!got && o->idle_exit_ms > 0 && (now_s() - last) * 1000.0 >= (double)o->idle_exit_ms)
+        if (!got && o->idle_exit_ms > 0 && (mono_now() - last) * 1000.0 >= (double)o->idle_exit_ms)
             break;
     }
     if (s == MQ_OK && c.mq != NULL) {

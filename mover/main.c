@@ -7,6 +7,7 @@
  * results or exits.
  */
 #include "cfg.h"
+#include "clock.h"
 #include "consume.h"
 #include "exitcode.h"
 #include "log.h"
@@ -97,12 +98,6 @@ static int progress_on, progress_drawn;
 static double progress_last;
 static uint64_t progress_done_last;
 
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void progress_clear(void)
 {
@@ -121,7 +116,7 @@ static void progress(const struct consume_stats *st, int last)
         progress_clear();
         return;
     }
-    double now = mono_s();
+    double now = mono_now();
     if (progress_last == 0) {
         progress_last = now;
         return;

@@ -2,6 +2,7 @@
 #include "publish.h"
 
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 
@@ -33,12 +34,6 @@ struct publisher {
     struct backoff backoff; /* waits between reconnection attempts */
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static struct pending *at(struct publisher *p, size_t i)
 {
@@ -147,14 +142,14 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
 {
     mq_close(p->mq);
     p->mq = NULL;
-    double deadline = now_s() + (double)p->o.reconnect_timeout_ms / 1000.0;
+    double deadline = mono_now() + (double)p->o.reconnect_timeout_ms / 1000.0;
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
     enum mq_status s = MQ_ERR_CLOSED;
     backoff_reset(&p->backoff);
-    while (p->o.reconnect_timeout_ms > 0 && now_s() < deadline) {
+    while (p->o.reconnect_timeout_ms > 0 && mono_now() < deadline) {
         log_warn("%s; reconnecting", why);
-        double nap = backoff_next(&p->backoff, deadline - now_s());
+        double nap = backoff_next(&p->backoff, deadline - mono_now());
         struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
         nanosleep(&ts, NULL);
         s = connect_all(p, why, sizeof why);
@@ -219,7 +214,7 @@ static enum mq_status wait_unblocked(struct publisher *p, char *err, size_t errl
     const char *why;
     if (!mq_blocked(p->mq, &why))
         return MQ_OK;
-    double deadline = now_s() + (double)p->o.blocked_timeout_ms / 1000.0;
+    double deadline = mono_now() + (double)p->o.blocked_timeout_ms / 1000.0;
     log_warn("broker blocked publishing: %s; waiting up to %.0f s", why,
              (double)p->o.blocked_timeout_ms / 1000.0);
     while (mq_blocked(p->mq, &why)) {
@@ -228,7 +223,7 @@ static enum mq_status wait_unblocked(struct publisher *p, char *err, size_t errl
             abandon(p);
             return MQ_ERR_BLOCKED;
         }
-        if (now_s() >= deadline) {
+        if (mono_now() >= deadline) {
             snprintf(err, errlen, "broker blocked publishing for longer than %.0f s: %s",
                      (double)p->o.blocked_timeout_ms / 1000.0, why);
             abandon(p);

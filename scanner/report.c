@@ -1,6 +1,7 @@
 /* report.c - outcomes, progress and summary of a scan; see report.h. */
 #include "report.h"
 
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 
@@ -18,17 +19,10 @@ static const char *const reasons[] = {
 #define N_REASONS (sizeof reasons / sizeof reasons[0])
 #define FIRST_FAILURE 12 /* reasons from here on are failures */
 
-double report_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 void report_init(struct report *r)
 {
     memset(r, 0, sizeof *r);
-    r->start = report_now();
+    r->start = mono_now();
 }
 
 static size_t reason_index(const char *reason)
@@ -97,7 +91,7 @@ void report_progress(struct report *r, int force)
 {
     if (!r->progress)
         return;
-    double now = report_now();
+    double now = mono_now();
     if (!force && now - r->last_draw < 0.2)
         return;
     r->last_draw = now;
@@ -114,7 +108,7 @@ void report_finish(struct report *r)
     clear_line(r);
     if (r->quiet)
         return;
-    double secs = report_now() - r->start;
+    double secs = mono_now() - r->start;
     log_error("%llu files: %llu %s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
               (unsigned long long)r->files, (unsigned long long)r->published,
               r->dry_run ? "would be published" : "published", (unsigned long long)r->rejected,
@@ -137,7 +131,7 @@ static void json_counts(const struct report *r, FILE *out, size_t from, size_t t
 
 void report_json(const struct report *r, FILE *out)
 {
-    double secs = report_now() - r->start;
+    double secs = mono_now() - r->start;
     fprintf(out,
             "{\"files\":%llu,\"published\":%llu,\"rejected\":%llu,\"failed\":%llu,"
             "\"bytes\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f,\"dry_run\":%s,"

@@ -49,7 +49,5 @@ void report_json(const struct report *r, FILE *out);
 /* report_count - how many entries got reason. */
 uint64_t report_count(const struct report *r, const char *reason);
 
-/* report_now - seconds on a monotonic clock. */
-double report_now(void);
 
 #endif
