@@ -34,6 +34,7 @@ struct consumer {
     int local_stop;         /* a local failure ends the run (st->local_exit) */
     struct backoff backoff; /* waits between reconnection attempts */
     double dead_serviced;   /* when keep_dead_alive last read c->dead */
+    char *buf;              /* fileop's scratch buffer, allocated by the first move */
 };
 
 
@@ -311,6 +312,9 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     fo.stop = c->o->stop;
     fo.sync = c->o->fsync ? &c->sync : NULL;
     fo.other_host = strcmp(m.host, c->host) != 0;
+    if (c->buf == NULL) /* NULL again: fileop_move then allocates its own */
+        c->buf = malloc(FILEOP_BUF_SIZE);
+    fo.buf = c->buf;
     enum fileop_result r =
         fileop_move(root->fd, c->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
@@ -425,6 +429,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         durable_group_flush(&c.sync);
     mq_close(c.dead);
     mq_close(c.mq);
+    free(c.buf);
     if (c.dest_fd != o->dest_fd)
         close(c.dest_fd);
     if (o->progress != NULL)
