@@ -28,12 +28,13 @@ struct consumer {
      * flushed first (group commit). */
     uint64_t ack_tag;
     unsigned ack_pending, ack_batch;
-    struct fileop_sync sync;
+    struct durable_group sync;
     char host[256];         /* this host's name, as scan writes it into messages */
     int dest_fd;            /* DEST: o->dest_fd, or DEST opened again after it was deleted */
     int local_stop;         /* a local failure ends the run (st->local_exit) */
     struct backoff backoff; /* waits between reconnection attempts */
     double dead_serviced;   /* when keep_dead_alive last read c->dead */
+    char *buf;              /* fileop's scratch buffer, allocated by the first move */
 };
 
 
@@ -142,7 +143,7 @@ static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
         return MQ_OK;
     unsigned n = c->ack_pending;
     c->ack_pending = 0;
-    if (c->o->fsync && fileop_sync_flush(&c->sync) < 0) {
+    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
         log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
                   strerror(errno));
         return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
@@ -213,13 +214,14 @@ static int printable(const char *id)
 
 /* Publish the delivery to the dead-letter exchange with its reason, then ack it. */
 static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *d, const char *id,
-                                  const char *reason, const char *why, char *err, size_t errlen)
+                                  enum move_reason reason, const char *why, char *err,
+                                  size_t errlen)
 {
     enum mq_status s;
     if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
         return s;
     s = mq_publish_dead(c->dead, c->dlx, c->o->cfg->routing_key, d->body, d->len, d->message_id,
-                        reason, why, err, errlen);
+                        move_reason_name(reason), why, err, errlen);
     if (s != MQ_OK) {
         mq_close(c->dead);
         c->dead = NULL;
@@ -228,15 +230,11 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
         /* Nacked or returned (<queue>.dead gone?): try again on a new connection. */
         return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
     }
-    log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", reason, why);
+    log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", move_reason_name(reason),
+              why);
     c->st->dead++;
-    for (int i = 0; i < CONSUME_REASONS; i++) {
-        if (c->st->reason[i] == NULL || strcmp(c->st->reason[i], reason) == 0) {
-            c->st->reason[i] = reason;
-            c->st->by_reason[i]++;
-            break;
-        }
-    }
+    if (c->st->by_reason[reason]++ == 0)
+        c->st->seen[c->st->n_seen++] = reason;
     return mq_ack(c->mq, d->tag, 0, err, errlen);
 }
 
@@ -284,7 +282,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
 {
     static struct msg m;
     char why[512], final_path[MSG_PATH_MAX + 32];
-    const char *reason = NULL;
+    enum move_reason reason = MOVE_REASON_UNKNOWN;
     if (check_dest(c, why, sizeof why) < 0) {
         /* Nothing can be moved any more: keep this delivery for another
          * mover, acknowledge the finished ones, and stop. */
@@ -299,14 +297,14 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     }
     enum msg_err me = msg_decode(d->body, d->len, &m, why, sizeof why);
     if (me != MSG_OK)
-        return dead_letter(c, d, d->message_id, msg_err_name(me), why, err, errlen);
+        return dead_letter(c, d, d->message_id, move_reason_of_msg_err(me), why, err, errlen);
     const struct consume_root *root = NULL;
     for (unsigned i = 0; i < c->o->n_roots; i++)
         if (strcmp(c->o->roots[i].real, m.root) == 0)
             root = &c->o->roots[i];
     if (root == NULL) {
         snprintf(why, sizeof why, "the root is not one of this mover's --from directories");
-        return dead_letter(c, d, m.id, "root-not-allowed", why, err, errlen);
+        return dead_letter(c, d, m.id, MOVE_REASON_ROOT_NOT_ALLOWED, why, err, errlen);
     }
     struct fileop_opts fo = c->o->fileop;
     fo.tick = keepalive;
@@ -314,6 +312,9 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     fo.stop = c->o->stop;
     fo.sync = c->o->fsync ? &c->sync : NULL;
     fo.other_host = strcmp(m.host, c->host) != 0;
+    if (c->buf == NULL) /* NULL again: fileop_move then allocates its own */
+        c->buf = malloc(FILEOP_BUF_SIZE);
+    fo.buf = c->buf;
     enum fileop_result r =
         fileop_move(root->fd, c->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
@@ -336,7 +337,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     }
     /* May work later: back to the queue after a pause, so that a full disk
      * is not hammered; the queue's delivery limit ends the retries. */
-    log_error("requeued %s (%s): %s", m.id, reason, why);
+    log_error("requeued %s (%s): %s", m.id, move_reason_name(reason), why);
     c->st->requeued++;
     enum mq_status s = flush_acks(c, err, errlen);
     if (s != MQ_OK)
@@ -357,7 +358,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     snprintf(c.dlx, sizeof c.dlx, "%s.dlx", o->cfg->exchange);
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
-    fileop_sync_init(&c.sync);
+    durable_group_init(&c.sync);
     backoff_init(&c.backoff, backoff_seed());
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
@@ -425,9 +426,10 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         flush_acks(&c, ignored, sizeof ignored);
     }
     if (c.sync.n > 0) /* acknowledgements lost with the connection */
-        fileop_sync_flush(&c.sync);
+        durable_group_flush(&c.sync);
     mq_close(c.dead);
     mq_close(c.mq);
+    free(c.buf);
     if (c.dest_fd != o->dest_fd)
         close(c.dest_fd);
     if (o->progress != NULL)

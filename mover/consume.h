@@ -13,18 +13,18 @@
 #include "cfg.h"
 #include "fileop.h"
 #include "mq.h"
+#include "reason.h"
 
 struct consume_root {
     char *real; /* realpath of --from */
     int fd;
 };
 
-#define CONSUME_REASONS 32
-
 struct consume_stats {
     uint64_t moved, skipped, duplicates, dead, requeued;
-    const char *reason[CONSUME_REASONS]; /* dead letters by reason (static strings) */
-    uint64_t by_reason[CONSUME_REASONS];
+    uint64_t by_reason[MOVE_REASON__COUNT]; /* dead letters by reason */
+    enum move_reason seen[MOVE_REASON__COUNT]; /* the reasons counted, in order of first use */
+    unsigned n_seen;
     /* a local failure that ended the run (its sentence in consume_run's
      * err): the exit status to use, 0 when none */
     int local_exit;

@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "durable.h"
 #include "msg.h"
+#include "reason.h"
 
 enum fileop_conflict { FILEOP_RENAME = 0, FILEOP_SKIP, FILEOP_FAIL, FILEOP_OVERWRITE };
 
@@ -24,46 +26,16 @@ enum fileop_result {
     FILEOP_TRANSIENT  /* may work later (no space, I/O error): requeue */
 };
 
-/*
- * A group commit: the directories whose renames must reach the disk before
- * the messages of a group are acknowledged. Each directory is kept once
- * (by device and inode), so that a group of renames into the same
- * directories shares one fsync of each.
- */
-#define FILEOP_SYNC_MAX 64
-
-struct fileop_sync {
-    int fd[FILEOP_SYNC_MAX];
-    unsigned long long dev[FILEOP_SYNC_MAX], ino[FILEOP_SYNC_MAX];
-    unsigned n;
-    int error; /* first errno of an early flush (a full group), 0 if none */
-};
-
-/* fileop_sync_init - an empty group. */
-void fileop_sync_init(struct fileop_sync *g);
-
-/*
- * fileop_sync_add - remember directory dir (the caller keeps its own
- * descriptor; the group holds a duplicate) unless the group has it already.
- * A full group is flushed first. Returns 0, or -1 with errno when
- * duplicating the descriptor failed (the caller then fsyncs dir itself).
- */
-int fileop_sync_add(struct fileop_sync *g, int dir);
-
-/*
- * fileop_sync_flush - fsync every directory of the group and empty it.
- * Returns 0 when all of them (and every early flush since the last call)
- * succeeded, or -1 with errno of the first failure: the group's renames
- * may then not be durable.
- */
-int fileop_sync_flush(struct fileop_sync *g);
+/* The size of a move's scratch buffer (struct fileop_opts.buf): a block
+ * of a copy through read and write, or two blocks compared. */
+#define FILEOP_BUF_SIZE (1 << 20)
 
 struct fileop_opts {
     enum fileop_conflict conflict;
     /* --fsync: the directories of each move are added here, and the caller
      * flushes the group before acknowledging; NULL: no directory fsync
      * beyond the one a cross-device copy needs before removing its source. */
-    struct fileop_sync *sync;
+    struct durable_group *sync;
     /* called now and then during long copies and while waiting for another
      * mover's lock on a file (heartbeats) */
     void (*tick)(void *);
@@ -75,6 +47,10 @@ struct fileop_opts {
     /* copy through a named temporary (.scanmove-ID.tmp) even where the
      * filesystem has O_TMPFILE, as where it has none (for tests) */
     int named_temp;
+    /* FILEOP_BUF_SIZE bytes of scratch for copies and comparisons, owned
+     * by the caller, who allocates it once for many moves; NULL: a move
+     * that needs one allocates its own, freed before it returns. */
+    char *buf;
 };
 
 /*
@@ -82,10 +58,10 @@ struct fileop_opts {
  * same relative path beneath dstroot, after checking it is still the file
  * m describes (regular; same device, inode, size and mtime; the device
  * only when scanned on this host). On
- * FILEOP_PERMANENT and FILEOP_TRANSIENT, *reason is a stable code
- * ("changed", "vanished", "not-regular", "symlink", "exists",
- * "permission-denied", "path-too-long", "io-error", "no-space", "busy",
- * "dest-vanished": a destination directory was removed meanwhile, the
+ * FILEOP_PERMANENT and FILEOP_TRANSIENT, *reason is the reason
+ * (MOVE_REASON_CHANGED, _VANISHED, _NOT_REGULAR, _SYMLINK, _EXISTS,
+ * _PERMISSION_DENIED, _PATH_TOO_LONG, _IO_ERROR, _NO_SPACE, _BUSY, or
+ * _DEST_VANISHED: a destination directory was removed meanwhile, the
  * source is in place) and err a sentence.
  *
  * Two movers never work on one file at once: a rename is atomic, and a
@@ -103,7 +79,7 @@ struct fileop_opts {
  * (it differs under FILEOP_RENAME conflicts).
  */
 enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
-                               const struct fileop_opts *o, char *final_path, const char **reason,
-                               char *err, size_t errlen);
+                               const struct fileop_opts *o, char *final_path,
+                               enum move_reason *reason, char *err, size_t errlen);
 
 #endif

@@ -425,9 +425,9 @@ int main(int argc, char **argv)
                (unsigned long long)st.moved, (unsigned long long)st.skipped,
                (unsigned long long)st.duplicates, (unsigned long long)st.dead,
                (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
-        for (int i = 0; i < CONSUME_REASONS && st.reason[i] != NULL; i++)
-            printf("%s\"%s\":%llu", i ? "," : "", st.reason[i],
-                   (unsigned long long)st.by_reason[i]);
+        for (unsigned i = 0; i < st.n_seen; i++)
+            printf("%s\"%s\":%llu", i ? "," : "", move_reason_name(st.seen[i]),
+                   (unsigned long long)st.by_reason[st.seen[i]]);
         printf("}}\n");
     }
     int code = EXITCODE_OK;

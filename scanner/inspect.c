@@ -1,15 +1,15 @@
 /* inspect.c - scan's acceptance rules and content inspection; see inspect.h. */
 #include "inspect.h"
 
+#include "beneath.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <linux/openat2.h>
 #include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 struct inspect_ctx {
@@ -78,21 +78,6 @@ void inspect_ctx_free(struct inspect_ctx *c)
     free(c);
 }
 
-/* Open path beneath rootfd, following no symlink at any component:
- * openat2 where the kernel has it, else the final component only, which
- * the device/inode check after it makes safe for reading. */
-static int open_beneath(int rootfd, const char *path)
-{
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-    if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-        return (int)fd;
-    return openat(rootfd, path, (int)how.flags);
-}
-
 enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rules *r, int rootfd,
                                  const char *path, const struct stat *st, char *mime,
                                  size_t mimelen, const char **reason, char *detail, size_t dlen)
@@ -100,7 +85,10 @@ enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rul
     int mime_rules = r->mime != NULL && *r->mime != NULL;
     mime[0] = '\0';
     detail[0] = '\0';
-    int fd = open_beneath(rootfd, path);
+    /* Reading only, and checked against the listed device and inode
+     * below: without openat2, plain openat (O_NOFOLLOW) is safe here. */
+    int fd = beneath_open(rootfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0,
+                          BENEATH_FALLBACK_OPENAT);
     if (fd < 0) {
         int e = errno;
         snprintf(detail, dlen, "%s", strerror(e));
