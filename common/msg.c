@@ -36,8 +36,6 @@
 
 #define NSEC_PER_SEC 1000000000u
 #define U64_DIGITS_MAX 20 /* "18446744073709551615" */
-/* Reports may carry a path one name (255 bytes) longer than a message's. */
-#define REPORT_PATH_MAX (MSG_PATH_MAX + 256)
 
 static const char *const err_names[MSG_ERR__COUNT] = {
     [MSG_OK] = "ok",
@@ -505,7 +503,7 @@ static enum msg_err check_msg(const struct msg *m, char *err, size_t errlen)
 /* Add bytes as a plain string when they are UTF-8, else base64 under b64_name. */
 static int add_bytes(cJSON *obj, const char *name, const char *b64_name, const char *p, size_t n)
 {
-    char tmp[BASE64_LEN(REPORT_PATH_MAX) + 1];
+    char tmp[BASE64_LEN(MSG_PATH_MAX) + 1]; /* check_msg has bounded n */
 
     if (utf8_valid(p, n)) {
         memcpy(tmp, p, n);
@@ -569,38 +567,6 @@ int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *er
         fail(err, errlen, MSG_ERR_VALUE, "message does not fit in a buffer of %zu bytes", cap);
         return -1;
     }
-    *len = strlen(buf);
-    return 0;
-}
-
-int msg_encode_report(const char *root, size_t root_len, const char *path, size_t path_len,
-                      const char *outcome, const char *reason, const char *detail, char *buf,
-                      size_t cap, size_t *len)
-{
-    cJSON *obj = cJSON_CreateObject();
-    int truncated = 0, ok;
-
-    if (obj == NULL)
-        return -1;
-    if (root_len > REPORT_PATH_MAX) {
-        root_len = REPORT_PATH_MAX;
-        truncated = 1;
-    }
-    if (path_len > REPORT_PATH_MAX) {
-        path_len = REPORT_PATH_MAX;
-        truncated = 1;
-    }
-    ok = add_bytes(obj, "root", "root_b64", root, root_len) &&
-         (path_len == 0 || add_bytes(obj, "path", "path_b64", path, path_len)) &&
-         (!truncated || cJSON_AddTrueToObject(obj, "truncated") != NULL) &&
-         cJSON_AddStringToObject(obj, "outcome", outcome) != NULL &&
-         cJSON_AddStringToObject(obj, "reason", reason) != NULL &&
-         (detail == NULL || detail[0] == '\0' ||
-          add_bytes(obj, "detail", "detail_b64", detail, strnlen(detail, 512)));
-    ok = ok && cap > 0 && cJSON_PrintPreallocated(obj, buf, cap > INT_MAX ? INT_MAX : (int)cap, 0);
-    cJSON_Delete(obj);
-    if (!ok)
-        return -1;
     *len = strlen(buf);
     return 0;
 }

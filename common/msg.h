@@ -119,19 +119,4 @@ const char *msg_err_name(enum msg_err e);
  */
 enum msg_err msg_check_path(const char *path, size_t len);
 
-/*
- * msg_encode_report - write one JSON object (no newline) describing what
- * happened to a file that was not published, for scan --rejects and the
- * mover's logs: {"root":..,"path":..,"outcome":..,"reason":..,"detail":..}.
- * root and path are bytes (root_b64/path_b64 when not UTF-8; path omitted
- * when path_len is 0; each cut to MSG_PATH_MAX + 256 bytes, with
- * "truncated":true, so that a path too long by one name still shows whole);
- * detail (at most 512 bytes are kept) may be NULL. Returns 0 with the
- * length in *len, or -1 when buf
- * (cap bytes; MSG_MAX_BYTES is always enough) is too small.
- */
-int msg_encode_report(const char *root, size_t root_len, const char *path, size_t path_len,
-                      const char *outcome, const char *reason, const char *detail, char *buf,
-                      size_t cap, size_t *len);
-
 #endif
