@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #define MSG_VERSION 1
+/* The AMQP "type" property of a message; it changes with MSG_VERSION. */
+#define MSG_AMQP_TYPE "scanmove.file.v1"
 #define MSG_MAX_BYTES 65536 /* a larger body is refused as oversized */
 #define MSG_PATH_MAX 4096   /* bytes of root or path, without the NUL */
 #define MSG_ID_LEN 32       /* hex characters of the message id */
