@@ -117,7 +117,9 @@ const char *msg_err_name(enum msg_err e);
  * msg_check_path - validate a relative path of len bytes as decode does:
  * non-empty, at most MSG_PATH_MAX, no NUL, not absolute, no ".." component.
  * Returns MSG_OK or the reason (MSG_ERR_PATH_EMPTY when path is NULL).
- * Exposed for the mover and for scan.
+ * Neither tool calls it (msg_decode already has); it is exported for
+ * tests/unit/test_msg.c and tests/fuzz/fuzz_msg.c, which hold the decoder
+ * to it.
  */
 enum msg_err msg_check_path(const char *path, size_t len);
 
