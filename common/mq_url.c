@@ -1,6 +1,8 @@
 /* mq_url.c - AMQP URL parsing and masking; see mq_url.h. */
 #include "mq_url.h"
 
+#include "opts.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,20 +123,14 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
         return -1;
     }
     if (portp != NULL) {
-        long port = 0;
-        const char *q = portp;
-        if (q == auth_end) {
+        size_t plen = (size_t)(auth_end - portp), used = 0;
+        uint64_t port = 0;
+        if (plen == 0) {
             snprintf(err, errlen, "empty port in the broker URL");
             return -1;
         }
-        for (; q < auth_end; q++) {
-            if (!isdigit((unsigned char)*q) || port > 65535) {
-                snprintf(err, errlen, "the port in the broker URL is not a number from 1 to 65535");
-                return -1;
-            }
-            port = port * 10 + (*q - '0');
-        }
-        if (port < 1 || port > 65535) {
+        if (opts_read_digits(portp, plen, &port, &used) <= 0 || used != plen || port < 1 ||
+            port > 65535) {
             snprintf(err, errlen, "the port in the broker URL is not a number from 1 to 65535");
             return -1;
         }

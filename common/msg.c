@@ -1,13 +1,16 @@
 /*
- * msg.c - encode, decode and validate scanmove messages, format version 1.
+ * msg.c - the scanmove message, format version 1: encode, decode and
+ * validate it.
  *
  * This is the only file that knows about cJSON. The decoder treats its input
- * as hostile: it checks the size and scans the raw bytes before cJSON sees
- * them (cJSON would silently truncate a string at a "\u0000" escape), parses
- * a private NUL-terminated copy, and then checks every known field. The
+ * as hostile: it checks the size and the raw bytes (NUL bytes, \u0000
+ * escapes, strict JSON syntax, UTF-8) before cJSON sees them, parses a
+ * private NUL-terminated copy, and then checks every known field. The
  * encoder runs the same checks, so anything msg_encode writes, msg_decode
  * accepts and turns back into the same struct (tests/fuzz/fuzz_msg.c asserts
- * that).
+ * that). The helpers below the schema live in their own files: json_strict.c
+ * (syntax), utf8.c, base64.c, decimal.c (numbers and mtime) and fnv128.c
+ * (the id's hash).
  *
  * XXX cJSON records the position of the last parse error in a global, so
  * concurrent msg_decode calls race on it (the result is still correct; only a
@@ -17,23 +20,22 @@
  */
 #include "msg.h"
 
+#include "base64.h"
+#include "decimal.h"
+#include "fnv128.h"
+#include "json_strict.h"
+#include "utf8.h"
+
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <ctype.h>
 #include <string.h>
-
-/* -Wpedantic rejects __int128 in ISO C; __extension__ says we know. */
-__extension__ typedef unsigned __int128 msg_u128;
 
 #define NSEC_PER_SEC 1000000000u
 #define U64_DIGITS_MAX 20 /* "18446744073709551615" */
-/* Reports may carry a path one name (255 bytes) longer than a message's. */
-#define REPORT_PATH_MAX (MSG_PATH_MAX + 256)
-#define B64_MAX (((REPORT_PATH_MAX + 2) / 3) * 4)
 
 static const char *const err_names[MSG_ERR__COUNT] = {
     [MSG_OK] = "ok",
@@ -97,9 +99,8 @@ static const char *const key_names[K__COUNT] = {
 __attribute__((format(printf, 4, 5))) static enum msg_err fail(char *err, size_t errlen,
                                                                enum msg_err e, const char *fmt, ...)
 {
-    va_list ap;
-
     if (err != NULL && errlen > 0) {
+        va_list ap;
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
@@ -114,59 +115,11 @@ const char *msg_err_name(enum msg_err e)
     return err_names[e];
 }
 
-/*
- * Well-formed UTF-8 as RFC 3629 defines it: no overlong forms, no UTF-16
- * surrogates (U+D800..U+DFFF), nothing above U+10FFFF.
- */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned c = s[i];
-        unsigned lo = 0x80, hi = 0xbf;
-        size_t need, k;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-        } else if (c == 0xe0) {
-            need = 2;
-            lo = 0xa0; /* below is overlong */
-        } else if (c == 0xed) {
-            need = 2;
-            hi = 0x9f; /* above is a surrogate */
-        } else if (c >= 0xe1 && c <= 0xef) {
-            need = 2;
-        } else if (c == 0xf0) {
-            need = 3;
-            lo = 0x90; /* below is overlong */
-        } else if (c >= 0xf1 && c <= 0xf3) {
-            need = 3;
-        } else if (c == 0xf4) {
-            need = 3;
-            hi = 0x8f; /* above is beyond U+10FFFF */
-        } else {
-            return 0;
-        }
-        if (n - i - 1 < need || s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (k = 2; k <= need; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
 static int has_dotdot(const char *p, size_t len)
 {
-    size_t start = 0, i;
+    size_t start = 0;
 
-    for (i = 0; i <= len; i++) {
+    for (size_t i = 0; i <= len; i++) {
         if (i == len || p[i] == '/') {
             if (i - start == 2 && p[start] == '.' && p[start + 1] == '.')
                 return 1;
@@ -176,38 +129,30 @@ static int has_dotdot(const char *p, size_t len)
     return 0;
 }
 
+/* root and path get the same checks, except that only the root is absolute. */
+static enum msg_err check_name(const char *p, size_t len, int is_root)
+{
+    if (p == NULL || len == 0)
+        return MSG_ERR_PATH_EMPTY;
+    if (len > MSG_PATH_MAX)
+        return MSG_ERR_PATH_LONG;
+    if (memchr(p, '\0', len) != NULL)
+        return MSG_ERR_PATH_NUL;
+    if (is_root && p[0] != '/')
+        return MSG_ERR_ROOT_RELATIVE;
+    if (!is_root && p[0] == '/')
+        return MSG_ERR_PATH_ABSOLUTE;
+    if (has_dotdot(p, len))
+        return MSG_ERR_PATH_DOTDOT;
+    return MSG_OK;
+}
+
 enum msg_err msg_check_path(const char *path, size_t len)
 {
-    if (path == NULL || len == 0)
-        return MSG_ERR_PATH_EMPTY;
-    if (len > MSG_PATH_MAX)
-        return MSG_ERR_PATH_LONG;
-    if (memchr(path, '\0', len) != NULL)
-        return MSG_ERR_PATH_NUL;
-    if (path[0] == '/')
-        return MSG_ERR_PATH_ABSOLUTE;
-    if (has_dotdot(path, len))
-        return MSG_ERR_PATH_DOTDOT;
-    return MSG_OK;
+    return check_name(path, len, 0);
 }
 
-/* The root gets the same checks, except that it must be absolute. */
-static enum msg_err check_root(const char *root, size_t len)
-{
-    if (len == 0)
-        return MSG_ERR_PATH_EMPTY;
-    if (len > MSG_PATH_MAX)
-        return MSG_ERR_PATH_LONG;
-    if (memchr(root, '\0', len) != NULL)
-        return MSG_ERR_PATH_NUL;
-    if (root[0] != '/')
-        return MSG_ERR_ROOT_RELATIVE;
-    if (has_dotdot(root, len))
-        return MSG_ERR_PATH_DOTDOT;
-    return MSG_OK;
-}
-
-/* Turn a code from check_root or msg_check_path into a sentence about what. */
+/* Turn a code from check_name into a sentence about what. */
 static enum msg_err path_fail(char *err, size_t errlen, const char *what, enum msg_err e)
 {
     switch (e) {
@@ -230,428 +175,46 @@ static enum msg_err path_fail(char *err, size_t errlen, const char *what, enum m
 
 static int id_valid(const char *id, size_t len)
 {
-    size_t i;
-
     if (len != MSG_ID_LEN)
         return 0;
-    for (i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++)
         if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
             return 0;
     return 1;
 }
 
+_Static_assert(MSG_ID_LEN == FNV128_HEX_LEN, "the id is the hash in hex");
+
 /*
- * 128-bit FNV-1a. The numbers go in as fixed-width little-endian bytes so the
- * id does not depend on the host's byte order.
+ * The id hashes the numbers as fixed-width little-endian bytes, so it does
+ * not depend on the host's byte order; docs/message-format.md has the
+ * sequence.
  */
-static msg_u128 fnv_bytes(msg_u128 h, const void *p, size_t n)
-{
-    static const msg_u128 prime = ((msg_u128)0x0000000001000000ULL << 64) | 0x000000000000013BULL;
-    const unsigned char *b = p;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= prime;
-    }
-    return h;
-}
-
-static msg_u128 fnv_le(msg_u128 h, uint64_t v, size_t width)
-{
-    unsigned char b[8];
-    size_t i;
-
-    for (i = 0; i < width; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    return fnv_bytes(h, b, width);
-}
-
 void msg_make_id(struct msg *m)
 {
-    static const char hex[] = "0123456789abcdef";
-    msg_u128 h = ((msg_u128)0x6c62272e07bb0142ULL << 64) | 0x62b821756295c58dULL;
     size_t root_len = m->root_len > MSG_PATH_MAX ? MSG_PATH_MAX : m->root_len;
     size_t path_len = m->path_len > MSG_PATH_MAX ? MSG_PATH_MAX : m->path_len;
-    int i;
+    struct fnv128 h;
 
-    h = fnv_le(h, m->dev, 8);
-    h = fnv_le(h, m->ino, 8);
-    h = fnv_le(h, m->size, 8);
-    h = fnv_le(h, (uint64_t)m->mtime_sec, 8);
-    h = fnv_le(h, m->mtime_nsec, 4);
-    h = fnv_bytes(h, m->root, root_len);
-    h = fnv_bytes(h, "", 1);
-    h = fnv_bytes(h, m->path, path_len);
-    for (i = 0; i < MSG_ID_LEN; i++)
-        m->id[i] = hex[(unsigned)(h >> (4 * (MSG_ID_LEN - 1 - i))) & 0xf];
-    m->id[MSG_ID_LEN] = '\0';
-}
-
-/* ---- base64 (RFC 4648, standard alphabet, padded) ---- */
-
-static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* out must have room for ((n + 2) / 3) * 4 + 1 bytes. */
-static void b64_encode(const unsigned char *in, size_t n, char *out)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t t = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64_chars[t >> 18];
-        out[o++] = b64_chars[(t >> 12) & 63];
-        out[o++] = b64_chars[(t >> 6) & 63];
-        out[o++] = b64_chars[t & 63];
-    }
-    if (n - i == 1) {
-        uint32_t t = (uint32_t)in[i] << 16;
-        out[o++] = b64_chars[t >> 18];
-        out[o++] = b64_chars[(t >> 12) & 63];
-        out[o++] = '=';
-        out[o++] = '=';
-    } else if (n - i == 2) {
-        uint32_t t = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = b64_chars[t >> 18];
-        out[o++] = b64_chars[(t >> 12) & 63];
-        out[o++] = b64_chars[(t >> 6) & 63];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-}
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/*
- * Strict decoding: length a multiple of 4, only the alphabet, '=' only as the
- * last one or two characters, and unused bits zero, so every byte string has
- * exactly one accepted encoding. Returns MSG_ERR_VALUE for a malformed
- * string, MSG_ERR_PATH_LONG when the bytes would exceed cap.
- */
-static enum msg_err b64_decode(const char *s, size_t n, char *out, size_t cap, size_t *outlen)
-{
-    size_t pad = 0, dlen, i, o = 0;
-
-    if (n % 4 != 0)
-        return MSG_ERR_VALUE;
-    if (n > 0 && s[n - 1] == '=')
-        pad = s[n - 2] == '=' ? 2 : 1;
-    dlen = n / 4 * 3 - pad;
-    if (dlen > cap)
-        return MSG_ERR_PATH_LONG;
-    for (i = 0; i < n; i += 4) {
-        int last = i + 4 == n;
-        int v[4], j;
-        uint32_t t;
-
-        for (j = 0; j < 4; j++) {
-            if (last && s[i + j] == '=' && (size_t)j >= 4 - pad)
-                v[j] = 0;
-            else if ((v[j] = b64_value((unsigned char)s[i + j])) < 0)
-                return MSG_ERR_VALUE;
-        }
-        if (last && ((pad == 2 && (v[1] & 0x0f) != 0) || (pad == 1 && (v[2] & 0x03) != 0)))
-            return MSG_ERR_VALUE;
-        t = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (char)(t >> 16);
-        if (!last || pad < 2)
-            out[o++] = (char)(t >> 8);
-        if (!last || pad < 1)
-            out[o++] = (char)t;
-    }
-    *outlen = o;
-    return MSG_OK;
-}
-
-/* ---- decimal strings ---- */
-
-/*
- * Canonical unsigned decimal of n bytes: digits only, no sign, no leading
- * zero unless the number is 0. Returns 0, -1 for bad syntax, -2 on overflow.
- */
-static int parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t i;
-
-    if (n == 0 || (s[0] == '0' && n > 1))
-        return -1;
-    for (i = 0; i < n; i++) {
-        unsigned d;
-
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -2;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-/*
- * mtime is the instant as a decimal number of seconds with exactly nine
- * fraction digits. For instants before 1970 with a fraction, the struct holds
- * a negative mtime_sec plus a positive mtime_nsec (like struct timespec), so
- * {-1, 999999999} is written "-0.000000001", not "-1.999999999".
- */
-static void format_mtime(int64_t sec, uint32_t nsec, char *out, size_t outlen)
-{
-    if (sec >= 0 || nsec == 0)
-        snprintf(out, outlen, "%" PRId64 ".%09" PRIu32, sec, nsec);
-    else
-        snprintf(out, outlen, "-%" PRIu64 ".%09" PRIu32, (uint64_t)(-(sec + 1)),
-                 NSEC_PER_SEC - nsec);
-}
-
-static int parse_mtime(const char *s, int64_t *sec, uint32_t *nsec)
-{
-    size_t n = strlen(s);
-    const char *dot;
-    uint64_t whole, frac;
-    int neg = 0;
-
-    if (n > 0 && s[0] == '-') {
-        neg = 1;
-        s++;
-        n--;
-    }
-    dot = memchr(s, '.', n);
-    if (dot == NULL || n - (size_t)(dot - s) - 1 != 9)
-        return -1;
-    if (parse_u64(s, (size_t)(dot - s), &whole) != 0)
-        return -1;
-    /* parse_u64 refuses leading zeros, which a fraction may have. */
-    frac = 0;
-    for (n = 1; n <= 9; n++) {
-        if (dot[n] < '0' || dot[n] > '9')
-            return -1;
-        frac = frac * 10 + (uint64_t)(dot[n] - '0');
-    }
-    if (!neg) {
-        if (whole > INT64_MAX)
-            return -1;
-        *sec = (int64_t)whole;
-        *nsec = (uint32_t)frac;
-    } else if (frac == 0) {
-        if (whole == 0 || whole > (uint64_t)INT64_MAX + 1)
-            return -1; /* "-0.000000000" is not canonical */
-        *sec = whole == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)whole;
-        *nsec = 0;
-    } else {
-        if (whole > INT64_MAX)
-            return -1; /* the seconds would be below INT64_MIN */
-        *sec = -(int64_t)whole - 1;
-        *nsec = (uint32_t)(NSEC_PER_SEC - frac);
-    }
-    return 0;
+    fnv128_init(&h);
+    fnv128_add_le(&h, m->dev, 8);
+    fnv128_add_le(&h, m->ino, 8);
+    fnv128_add_le(&h, m->size, 8);
+    fnv128_add_le(&h, (uint64_t)m->mtime_sec, 8);
+    fnv128_add_le(&h, m->mtime_nsec, 4);
+    fnv128_add(&h, m->root, root_len);
+    fnv128_add(&h, "", 1);
+    fnv128_add(&h, m->path, path_len);
+    fnv128_hex(&h, m->id);
 }
 
 /* ---- decoding ---- */
 
-/*
- * cJSON decodes "\u0000" into a NUL that ends the C string early, so a path
- * "a\u0000/../../etc" would shrink silently to "a". Look for the escape in
- * the raw text: outside strings a '"' opens one, inside a backslash escapes
- * the next character (so "\\u0000" is a backslash and "u0000").
- */
-static int has_nul_escape(const unsigned char *p, size_t n)
-{
-    int in_string = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (!in_string) {
-            in_string = p[i] == '"';
-        } else if (p[i] == '"') {
-            in_string = 0;
-        } else if (p[i] == '\\') {
-            if (n - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0)
-                return 1;
-            i++;
-        }
-    }
-    return 0;
-}
-
-/*
- * cJSON accepts more than RFC 8259: a byte order mark, raw control
- * characters in strings, numbers such as 0100644 (read as 100644) or "0.".
- * A body that is not strictly JSON is refused before cJSON sees it.
- */
-#define JSON_MAX_DEPTH 512
-#define JSON_FAIL ((size_t)-1)
-
-static size_t json_ws(const unsigned char *p, size_t n, size_t i)
-{
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-        i++;
-    return i;
-}
-
-static int json_digit(const unsigned char *p, size_t n, size_t i)
-{
-    return i < n && p[i] >= '0' && p[i] <= '9';
-}
-
-/* The string opening at p[i]: the index after it, or JSON_FAIL. */
-static size_t json_string(const unsigned char *p, size_t n, size_t i)
-{
-    for (i++; i < n; i++) {
-        if (p[i] == '"')
-            return i + 1;
-        if (p[i] < 0x20)
-            return JSON_FAIL;
-        if (p[i] != '\\')
-            continue;
-        if (++i >= n)
-            return JSON_FAIL;
-        if (p[i] == 'u') {
-            for (int k = 1; k <= 4; k++)
-                if (i + k >= n || !isxdigit(p[i + k]))
-                    return JSON_FAIL;
-            i += 4;
-        } else if (strchr("\"\\/bfnrt", p[i]) == NULL) {
-            return JSON_FAIL;
-        }
-    }
-    return JSON_FAIL;
-}
-
-/* The number starting at p[i]: the index after it, or JSON_FAIL. */
-static size_t json_number(const unsigned char *p, size_t n, size_t i)
-{
-    if (i < n && p[i] == '-')
-        i++;
-    if (!json_digit(p, n, i))
-        return JSON_FAIL;
-    if (p[i] == '0')
-        i++;
-    else
-        while (json_digit(p, n, i))
-            i++;
-    if (i < n && p[i] == '.') {
-        if (!json_digit(p, n, ++i))
-            return JSON_FAIL;
-        while (json_digit(p, n, i))
-            i++;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (!json_digit(p, n, i))
-            return JSON_FAIL;
-        while (json_digit(p, n, i))
-            i++;
-    }
-    return i;
-}
-
-/*
- * json_strict - is p[0..n) exactly one JSON text by RFC 8259, nested at
- * most JSON_MAX_DEPTH deep? (Bytes of strings are not checked for UTF-8
- * here.) On no, *at is the offset of the defect.
- */
-static int json_strict(const unsigned char *p, size_t n, size_t *at)
-{
-    enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } state = VALUE;
-    char stack[JSON_MAX_DEPTH];
-    int depth = 0;
-    size_t i = json_ws(p, n, 0);
-
-    for (;;) {
-        i = json_ws(p, n, i);
-        *at = i;
-        if (state == AFTER) {
-            if (depth == 0)
-                return i == n;
-            if (i >= n)
-                return 0;
-            if (p[i] == ',') {
-                state = stack[depth - 1] == '{' ? KEY : VALUE;
-                i++;
-            } else if (p[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
-                depth--;
-                i++;
-            } else {
-                return 0;
-            }
-            continue;
-        }
-        if (i >= n)
-            return 0;
-        if (state == KEY || state == KEY_OR_CLOSE) {
-            if (state == KEY_OR_CLOSE && p[i] == '}') {
-                depth--;
-                i++;
-                state = AFTER;
-                continue;
-            }
-            if (p[i] != '"' || (i = json_string(p, n, i)) == JSON_FAIL)
-                return 0;
-            i = json_ws(p, n, i);
-            *at = i;
-            if (i >= n || p[i] != ':')
-                return 0;
-            i++;
-            state = VALUE;
-            continue;
-        }
-        /* VALUE or VALUE_OR_CLOSE */
-        if (state == VALUE_OR_CLOSE && p[i] == ']') {
-            depth--;
-            i++;
-            state = AFTER;
-            continue;
-        }
-        if (p[i] == '{' || p[i] == '[') {
-            if (depth == JSON_MAX_DEPTH)
-                return 0;
-            stack[depth++] = (char)p[i];
-            state = p[i] == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
-            i++;
-            continue;
-        }
-        if (p[i] == '"')
-            i = json_string(p, n, i);
-        else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9'))
-            i = json_number(p, n, i);
-        else if (n - i >= 4 && memcmp(p + i, "true", 4) == 0)
-            i += 4;
-        else if (n - i >= 5 && memcmp(p + i, "false", 5) == 0)
-            i += 5;
-        else if (n - i >= 4 && memcmp(p + i, "null", 4) == 0)
-            i += 4;
-        else
-            return 0;
-        if (i == JSON_FAIL)
-            return 0;
-        state = AFTER;
-    }
-}
-
 static int key_index(const char *name)
 {
-    int k;
-
     if (name == NULL)
         return -1;
-    for (k = 0; k < K__COUNT; k++)
+    for (int k = 0; k < K__COUNT; k++)
         if (strcmp(name, key_names[k]) == 0)
             return k;
     return -1;
@@ -670,12 +233,11 @@ static enum msg_err get_string(const cJSON *f, enum key k, const char **s, char 
 static enum msg_err get_u64(const cJSON *f, enum key k, uint64_t *out, char *err, size_t errlen)
 {
     const char *s = NULL;
-    enum msg_err e;
-    int rc;
+    enum msg_err e = get_string(f, k, &s, err, errlen);
 
-    if ((e = get_string(f, k, &s, err, errlen)) != MSG_OK)
+    if (e != MSG_OK)
         return e;
-    rc = parse_u64(s, strlen(s), out);
+    int rc = decimal_parse_u64(s, strlen(s), out);
     if (rc == -2)
         return fail(err, errlen, MSG_ERR_VALUE, "field '%s' does not fit in 64 bits", key_names[k]);
     if (rc != 0)
@@ -686,13 +248,11 @@ static enum msg_err get_u64(const cJSON *f, enum key k, uint64_t *out, char *err
 
 static enum msg_err get_u32(const cJSON *f, enum key k, uint32_t *out, char *err, size_t errlen)
 {
-    double d;
-
     if (f == NULL)
         return fail(err, errlen, MSG_ERR_MISSING, "missing field '%s'", key_names[k]);
     if (!cJSON_IsNumber(f))
         return fail(err, errlen, MSG_ERR_TYPE, "field '%s' is not a number", key_names[k]);
-    d = f->valuedouble;
+    double d = f->valuedouble;
     /* Written so that NaN fails too, before the conversion could be undefined. */
     if (!(d >= 0.0 && d <= (double)UINT32_MAX))
         return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is outside 0..%" PRIu32, key_names[k],
@@ -708,16 +268,15 @@ static enum msg_err get_text(const cJSON *f, enum key k, char *out, size_t max, 
                              size_t errlen)
 {
     const char *s = NULL;
-    enum msg_err e;
-    size_t n;
+    enum msg_err e = get_string(f, k, &s, err, errlen);
 
-    if ((e = get_string(f, k, &s, err, errlen)) != MSG_OK)
+    if (e != MSG_OK)
         return e;
-    n = strlen(s);
+    size_t n = strlen(s);
     if (n > max)
         return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is longer than %zu bytes", key_names[k],
                     max);
-    if (!utf8_valid((const unsigned char *)s, n))
+    if (!utf8_valid(s, n))
         return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is not valid UTF-8", key_names[k]);
     memcpy(out, s, n);
     out[n] = '\0';
@@ -745,18 +304,19 @@ static enum msg_err get_bytes(const cJSON *plain, const cJSON *b64, enum key k, 
         n = strlen(s);
         if (n > MSG_PATH_MAX)
             return path_fail(err, errlen, key_names[k], MSG_ERR_PATH_LONG);
-        if (!utf8_valid((const unsigned char *)s, n))
+        if (!utf8_valid(s, n))
             return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is not valid UTF-8 (use '%s')",
                         key_names[k], key_names[k + 1]);
         memcpy(out, s, n);
     } else {
         if ((e = get_string(b64, k + 1, &s, err, errlen)) != MSG_OK)
             return e;
-        e = b64_decode(s, strlen(s), out, MSG_PATH_MAX, &n);
-        if (e == MSG_ERR_PATH_LONG)
-            return path_fail(err, errlen, key_names[k], e);
-        if (e != MSG_OK)
-            return fail(err, errlen, e, "field '%s' is not valid padded base64", key_names[k + 1]);
+        int rc = base64_decode(s, strlen(s), out, MSG_PATH_MAX, &n);
+        if (rc == -2)
+            return path_fail(err, errlen, key_names[k], MSG_ERR_PATH_LONG);
+        if (rc != 0)
+            return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is not valid padded base64",
+                        key_names[k + 1]);
     }
     out[n] = '\0';
     *outlen = n;
@@ -767,17 +327,14 @@ static enum msg_err decode_object(const cJSON *obj, struct msg *m, char *err, si
 {
     const cJSON *f[K__COUNT] = {NULL};
     unsigned count[K__COUNT] = {0};
-    const cJSON *c;
     const char *s = NULL;
     enum msg_err e;
-    int k;
 
     if (!cJSON_IsObject(obj))
         return fail(err, errlen, MSG_ERR_NOT_OBJECT, "body is not a JSON object");
-    for (c = obj->child; c != NULL; c = c->next) {
-        if ((k = key_index(c->string)) < 0)
-            continue;
-        if (count[k]++ == 0)
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        int k = key_index(c->string);
+        if (k >= 0 && count[k]++ == 0)
             f[k] = c;
     }
 
@@ -793,7 +350,7 @@ static enum msg_err decode_object(const cJSON *obj, struct msg *m, char *err, si
                     f[K_V]->valuedouble, MSG_VERSION);
     m->v = MSG_VERSION;
 
-    for (k = 0; k < K__COUNT; k++)
+    for (int k = 0; k < K__COUNT; k++)
         if (count[k] > 1)
             return fail(err, errlen, MSG_ERR_DUPLICATE, "field '%s' appears more than once",
                         key_names[k]);
@@ -812,19 +369,19 @@ static enum msg_err decode_object(const cJSON *obj, struct msg *m, char *err, si
     if ((e = get_bytes(f[K_ROOT], f[K_ROOT_B64], K_ROOT, m->root, &m->root_len, err, errlen)) !=
         MSG_OK)
         return e;
-    if ((e = check_root(m->root, m->root_len)) != MSG_OK)
+    if ((e = check_name(m->root, m->root_len, 1)) != MSG_OK)
         return path_fail(err, errlen, "root", e);
     if ((e = get_bytes(f[K_PATH], f[K_PATH_B64], K_PATH, m->path, &m->path_len, err, errlen)) !=
         MSG_OK)
         return e;
-    if ((e = msg_check_path(m->path, m->path_len)) != MSG_OK)
+    if ((e = check_name(m->path, m->path_len, 0)) != MSG_OK)
         return path_fail(err, errlen, "path", e);
 
     if ((e = get_u64(f[K_SIZE], K_SIZE, &m->size, err, errlen)) != MSG_OK)
         return e;
     if ((e = get_string(f[K_MTIME], K_MTIME, &s, err, errlen)) != MSG_OK)
         return e;
-    if (parse_mtime(s, &m->mtime_sec, &m->mtime_nsec) != 0)
+    if (decimal_parse_time(s, &m->mtime_sec, &m->mtime_nsec) != 0)
         return fail(err, errlen, MSG_ERR_VALUE,
                     "field 'mtime' is not a decimal SECONDS.NNNNNNNNN within 64 bits");
     if ((e = get_u64(f[K_DEV], K_DEV, &m->dev, err, errlen)) != MSG_OK)
@@ -848,16 +405,9 @@ static enum msg_err decode_object(const cJSON *obj, struct msg *m, char *err, si
     return MSG_OK;
 }
 
-enum msg_err msg_decode(const void *body, size_t len, struct msg *m, char *err, size_t errlen)
+/* The checks on the raw bytes, in the order docs/message-format.md gives. */
+static enum msg_err check_body(const void *body, size_t len, char *err, size_t errlen)
 {
-    const char *end = NULL;
-    enum msg_err e;
-    cJSON *json;
-    char *text;
-
-    if (err != NULL && errlen > 0)
-        err[0] = '\0';
-    memset(m, 0, sizeof *m);
     if (len > MSG_MAX_BYTES)
         return fail(err, errlen, MSG_ERR_OVERSIZED, "body of %zu bytes is over the limit of %d",
                     len, MSG_MAX_BYTES);
@@ -867,21 +417,34 @@ enum msg_err msg_decode(const void *body, size_t len, struct msg *m, char *err, 
         return fail(err, errlen, MSG_ERR_JSON, "body is missing");
     if (memchr(body, '\0', len) != NULL)
         return fail(err, errlen, MSG_ERR_PATH_NUL, "body contains a NUL byte");
-    if (has_nul_escape(body, len))
+    /* cJSON would silently end the string at the escape: "a\u0000/../x" would become "a". */
+    if (json_strict_nul_escape(body, len))
         return fail(err, errlen, MSG_ERR_PATH_NUL, "a string contains the escape \\u0000");
-
     size_t bad;
-    if (!json_strict(body, len, &bad))
+    if (!json_strict_check(body, len, &bad))
         return fail(err, errlen, MSG_ERR_JSON, "body is not valid JSON (error near byte %zu)", bad);
     if (!utf8_valid(body, len))
         return fail(err, errlen, MSG_ERR_VALUE, "body is not valid UTF-8");
+    return MSG_OK;
+}
+
+enum msg_err msg_decode(const void *body, size_t len, struct msg *m, char *err, size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    memset(m, 0, sizeof *m);
+    enum msg_err e = check_body(body, len, err, errlen);
+    if (e != MSG_OK)
+        return e;
 
     /* cJSON wants a terminated string; the body need not be one. */
-    if ((text = malloc(len + 1)) == NULL)
+    char *text = malloc(len + 1);
+    if (text == NULL)
         return fail(err, errlen, MSG_ERR_JSON, "out of memory parsing the body");
     memcpy(text, body, len);
     text[len] = '\0';
-    json = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
+    const char *end = NULL;
+    cJSON *json = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
     if (json == NULL) {
         /* XXX cJSON also fails this way when it runs out of memory. */
         size_t at = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
@@ -908,7 +471,7 @@ static enum msg_err check_text(const char *s, size_t size, const char *name, cha
 
     if (nul == NULL)
         return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is not NUL-terminated", name);
-    if (!utf8_valid((const unsigned char *)s, (size_t)(nul - s)))
+    if (!utf8_valid(s, (size_t)(nul - s)))
         return fail(err, errlen, MSG_ERR_VALUE, "field '%s' is not valid UTF-8", name);
     return MSG_OK;
 }
@@ -923,9 +486,9 @@ static enum msg_err check_msg(const struct msg *m, char *err, size_t errlen)
     if (memchr(m->id, '\0', sizeof m->id) == NULL || !id_valid(m->id, strlen(m->id)))
         return fail(err, errlen, MSG_ERR_VALUE, "field 'id' is not %d lowercase hex digits",
                     MSG_ID_LEN);
-    if ((e = check_root(m->root, m->root_len)) != MSG_OK)
+    if ((e = check_name(m->root, m->root_len, 1)) != MSG_OK)
         return path_fail(err, errlen, "root", e);
-    if ((e = msg_check_path(m->path, m->path_len)) != MSG_OK)
+    if ((e = check_name(m->path, m->path_len, 0)) != MSG_OK)
         return path_fail(err, errlen, "path", e);
     if (m->mtime_nsec >= NSEC_PER_SEC)
         return fail(err, errlen, MSG_ERR_VALUE, "mtime nanoseconds are not below 1000000000");
@@ -940,14 +503,14 @@ static enum msg_err check_msg(const struct msg *m, char *err, size_t errlen)
 /* Add bytes as a plain string when they are UTF-8, else base64 under b64_name. */
 static int add_bytes(cJSON *obj, const char *name, const char *b64_name, const char *p, size_t n)
 {
-    char tmp[B64_MAX + 1];
+    char tmp[BASE64_LEN(MSG_PATH_MAX) + 1]; /* check_msg has bounded n */
 
-    if (utf8_valid((const unsigned char *)p, n)) {
+    if (utf8_valid(p, n)) {
         memcpy(tmp, p, n);
         tmp[n] = '\0';
         return cJSON_AddStringToObject(obj, name, tmp) != NULL;
     }
-    b64_encode((const unsigned char *)p, n, tmp);
+    base64_encode(p, n, tmp);
     return cJSON_AddStringToObject(obj, b64_name, tmp) != NULL;
 }
 
@@ -959,12 +522,28 @@ static int add_u64(cJSON *obj, const char *name, uint64_t v)
     return cJSON_AddStringToObject(obj, name, tmp) != NULL;
 }
 
+/* The fields of m, in the order of the table in docs/message-format.md. */
+static int add_fields(cJSON *obj, const struct msg *m)
+{
+    char mtime[DECIMAL_TIME_MAX];
+
+    decimal_format_time(m->mtime_sec, m->mtime_nsec, mtime, sizeof mtime);
+    return cJSON_AddNumberToObject(obj, "v", MSG_VERSION) != NULL &&
+           cJSON_AddStringToObject(obj, "id", m->id) != NULL &&
+           add_bytes(obj, "root", "root_b64", m->root, m->root_len) &&
+           add_bytes(obj, "path", "path_b64", m->path, m->path_len) &&
+           add_u64(obj, "size", m->size) && cJSON_AddStringToObject(obj, "mtime", mtime) != NULL &&
+           add_u64(obj, "dev", m->dev) && add_u64(obj, "ino", m->ino) &&
+           cJSON_AddNumberToObject(obj, "mode", m->mode) != NULL &&
+           cJSON_AddNumberToObject(obj, "uid", m->uid) != NULL &&
+           cJSON_AddNumberToObject(obj, "gid", m->gid) != NULL &&
+           (m->mime[0] == '\0' || cJSON_AddStringToObject(obj, "mime", m->mime) != NULL) &&
+           cJSON_AddStringToObject(obj, "scanned_at", m->scanned_at) != NULL &&
+           cJSON_AddStringToObject(obj, "host", m->host) != NULL;
+}
+
 int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *err, size_t errlen)
 {
-    char mtime[U64_DIGITS_MAX + 12];
-    cJSON *obj;
-    int ok;
-
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (m == NULL || buf == NULL || len == NULL) {
@@ -973,30 +552,14 @@ int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *er
     }
     if (check_msg(m, err, errlen) != MSG_OK)
         return -1;
-    if ((obj = cJSON_CreateObject()) == NULL) {
-        fail(err, errlen, MSG_ERR_VALUE, "out of memory encoding a message");
-        return -1;
-    }
-    format_mtime(m->mtime_sec, m->mtime_nsec, mtime, sizeof mtime);
-    ok = cJSON_AddNumberToObject(obj, "v", MSG_VERSION) != NULL &&
-         cJSON_AddStringToObject(obj, "id", m->id) != NULL &&
-         add_bytes(obj, "root", "root_b64", m->root, m->root_len) &&
-         add_bytes(obj, "path", "path_b64", m->path, m->path_len) &&
-         add_u64(obj, "size", m->size) && cJSON_AddStringToObject(obj, "mtime", mtime) != NULL &&
-         add_u64(obj, "dev", m->dev) && add_u64(obj, "ino", m->ino) &&
-         cJSON_AddNumberToObject(obj, "mode", m->mode) != NULL &&
-         cJSON_AddNumberToObject(obj, "uid", m->uid) != NULL &&
-         cJSON_AddNumberToObject(obj, "gid", m->gid) != NULL &&
-         (m->mime[0] == '\0' || cJSON_AddStringToObject(obj, "mime", m->mime) != NULL) &&
-         cJSON_AddStringToObject(obj, "scanned_at", m->scanned_at) != NULL &&
-         cJSON_AddStringToObject(obj, "host", m->host) != NULL;
-    if (!ok) {
+    cJSON *obj = cJSON_CreateObject();
+    if (obj == NULL || !add_fields(obj, m)) {
         cJSON_Delete(obj);
         fail(err, errlen, MSG_ERR_VALUE, "out of memory encoding a message");
         return -1;
     }
     /* cJSON may want a few bytes more than the result needs; that is fine. */
-    ok = cap > 0 && cJSON_PrintPreallocated(obj, buf, cap > INT_MAX ? INT_MAX : (int)cap, 0);
+    int ok = cap > 0 && cJSON_PrintPreallocated(obj, buf, cap > INT_MAX ? INT_MAX : (int)cap, 0);
     cJSON_Delete(obj);
     if (!ok) {
         if (cap > 0)
@@ -1004,38 +567,6 @@ int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *er
         fail(err, errlen, MSG_ERR_VALUE, "message does not fit in a buffer of %zu bytes", cap);
         return -1;
     }
-    *len = strlen(buf);
-    return 0;
-}
-
-int msg_encode_report(const char *root, size_t root_len, const char *path, size_t path_len,
-                      const char *outcome, const char *reason, const char *detail, char *buf,
-                      size_t cap, size_t *len)
-{
-    cJSON *obj = cJSON_CreateObject();
-    int truncated = 0, ok;
-
-    if (obj == NULL)
-        return -1;
-    if (root_len > REPORT_PATH_MAX) {
-        root_len = REPORT_PATH_MAX;
-        truncated = 1;
-    }
-    if (path_len > REPORT_PATH_MAX) {
-        path_len = REPORT_PATH_MAX;
-        truncated = 1;
-    }
-    ok = add_bytes(obj, "root", "root_b64", root, root_len) &&
-         (path_len == 0 || add_bytes(obj, "path", "path_b64", path, path_len)) &&
-         (!truncated || cJSON_AddTrueToObject(obj, "truncated") != NULL) &&
-         cJSON_AddStringToObject(obj, "outcome", outcome) != NULL &&
-         cJSON_AddStringToObject(obj, "reason", reason) != NULL &&
-         (detail == NULL || detail[0] == '\0' ||
-          add_bytes(obj, "detail", "detail_b64", detail, strnlen(detail, 512)));
-    ok = ok && cap > 0 && cJSON_PrintPreallocated(obj, buf, cap > INT_MAX ? INT_MAX : (int)cap, 0);
-    cJSON_Delete(obj);
-    if (!ok)
-        return -1;
     *len = strlen(buf);
     return 0;
 }

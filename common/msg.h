@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #define MSG_VERSION 1
+/* The AMQP "type" property of a message; it changes with MSG_VERSION. */
+#define MSG_AMQP_TYPE "scanmove.file.v1"
 #define MSG_MAX_BYTES 65536 /* a larger body is refused as oversized */
 #define MSG_PATH_MAX 4096   /* bytes of root or path, without the NUL */
 #define MSG_ID_LEN 32       /* hex characters of the message id */
@@ -115,23 +117,10 @@ const char *msg_err_name(enum msg_err e);
  * msg_check_path - validate a relative path of len bytes as decode does:
  * non-empty, at most MSG_PATH_MAX, no NUL, not absolute, no ".." component.
  * Returns MSG_OK or the reason (MSG_ERR_PATH_EMPTY when path is NULL).
- * Exposed for the mover and for scan.
+ * Neither tool calls it (msg_decode already has); it is exported for
+ * tests/unit/test_msg.c and tests/fuzz/fuzz_msg.c, which hold the decoder
+ * to it.
  */
 enum msg_err msg_check_path(const char *path, size_t len);
-
-/*
- * msg_encode_report - write one JSON object (no newline) describing what
- * happened to a file that was not published, for scan --rejects and the
- * mover's logs: {"root":..,"path":..,"outcome":..,"reason":..,"detail":..}.
- * root and path are bytes (root_b64/path_b64 when not UTF-8; path omitted
- * when path_len is 0; each cut to MSG_PATH_MAX + 256 bytes, with
- * "truncated":true, so that a path too long by one name still shows whole);
- * detail (at most 512 bytes are kept) may be NULL. Returns 0 with the
- * length in *len, or -1 when buf
- * (cap bytes; MSG_MAX_BYTES is always enough) is too small.
- */
-int msg_encode_report(const char *root, size_t root_len, const char *path, size_t path_len,
-                      const char *outcome, const char *reason, const char *detail, char *buf,
-                      size_t cap, size_t *len);
 
 #endif

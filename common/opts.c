@@ -5,24 +5,31 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Read the run of decimal digits at *p into *v, advancing *p. Returns 1 on
- * success, 0 when there is no digit, -1 on 64-bit overflow. No sign, no
- * space, no base prefix: strtoull would accept all three. */
+int opts_read_digits(const char *s, size_t n, uint64_t *v, size_t *used)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (acc > (UINT64_MAX - d) / 10)
+            return -1;
+        acc = acc * 10 + d;
+    }
+    if (i == 0)
+        return 0;
+    *v = acc;
+    *used = i;
+    return 1;
+}
+
+/* opts_read_digits on a NUL-terminated string, advancing *p past the digits. */
 static int read_digits(const char **p, uint64_t *v)
 {
-    const char *s = *p;
-    uint64_t n = 0;
-    if (!isdigit((unsigned char)*s))
-        return 0;
-    for (; isdigit((unsigned char)*s); s++) {
-        unsigned d = (unsigned)(*s - '0');
-        if (n > (UINT64_MAX - d) / 10)
-            return -1;
-        n = n * 10 + d;
-    }
-    *p = s;
-    *v = n;
-    return 1;
+    size_t used;
+    int r = opts_read_digits(*p, SIZE_MAX, v, &used);
+    if (r > 0)
+        *p += used;
+    return r;
 }
 
 int opts_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,

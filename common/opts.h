@@ -13,6 +13,19 @@
 #include <stdint.h>
 
 /*
+ * opts_read_digits - read the run of ASCII decimal digits at the start of s,
+ * looking at no more than n bytes, as an unsigned 64-bit number. Reading
+ * stops at the first byte that is not a digit, so a NUL-terminated string
+ * may be passed with n = SIZE_MAX. Leading zeros are fine; a sign, a space
+ * or a base prefix is not a digit (strtoull would accept all three). Returns
+ * 1 with the value in *v and the count of digits in *used; 0 when s does
+ * not start with a digit; -1 as soon as the number outgrows 64 bits. *v and
+ * *used are set only on 1. The one digit loop of the project: options, the
+ * message's decimal strings and the URL's port all read numbers with it.
+ */
+int opts_read_digits(const char *s, size_t n, uint64_t *v, size_t *used);
+
+/*
  * opts_parse_u64 - parse a decimal unsigned number within [min, max] into
  * *out. Returns 0, or -1 with a sentence in err (errlen bytes, may be 0).
  * s and out must not be NULL.

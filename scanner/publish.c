@@ -162,9 +162,8 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
         for (size_t i = 0; i < p->count && ok; i++) {
             struct pending *e = at(p, i);
             e->returned = 0;
-            ok =
-                mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, e->body, e->len, e->id,
-                           "scanmove.file.v1", e->timestamp, &e->seq, why, sizeof why) == MQ_OK;
+            ok = mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, e->body, e->len,
+                            e->id, MSG_AMQP_TYPE, e->timestamp, &e->seq, why, sizeof why) == MQ_OK;
         }
         if (ok) {
             log_warn("reconnected to %s; published %zu unconfirmed messages again",
@@ -278,8 +277,8 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
     e->timestamp = timestamp;
     snprintf(e->id, sizeof e->id, "%s", id);
     p->count++;
-    s = mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, body, len, id,
-                   "scanmove.file.v1", timestamp, &e->seq, err, errlen);
+    s = mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, body, len, id, MSG_AMQP_TYPE,
+                   timestamp, &e->seq, err, errlen);
     if (s == MQ_ERR_CLOSED)
         s = recover(p, err, errlen); /* republishes this one too */
     return s;

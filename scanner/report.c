@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "log.h"
 #include "msg.h"
+#include "rejects.h"
 
 #include <errno.h>
 #include <string.h>
@@ -71,9 +72,8 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
     int say = r->verbose || (o == REPORT_FAILED && strcmp(reason, "unconfirmed") != 0);
     char line[MSG_MAX_BYTES];
     size_t len;
-    if ((r->rejects != NULL || say) &&
-        msg_encode_report(root, root_len, path, path_len, what, reason, detail, line, sizeof line,
-                          &len) == 0) {
+    if ((r->rejects != NULL || say) && rejects_encode(root, root_len, path, path_len, what, reason,
+                                                      detail, line, sizeof line, &len) == 0) {
         if (r->rejects != NULL && !r->rejects_error) {
             line[len] = '\n';
             if (fwrite(line, 1, len + 1, r->rejects) != len + 1)

@@ -75,6 +75,12 @@ static void test_fields(void **state)
     parse_ok("amqp://[fe80::1]", &u);
     assert_string_equal(u.host, "fe80::1");
     assert_int_equal(u.port, 5672);
+
+    /* The port is digits only; leading zeros, however many, are fine. */
+    parse_ok("amqp://h:65535", &u);
+    assert_int_equal(u.port, 65535);
+    parse_ok("amqp://h:000000000000000000000000005673/", &u);
+    assert_int_equal(u.port, 5673);
 }
 
 static void test_errors(void **state)
@@ -92,6 +98,11 @@ static void test_errors(void **state)
         {"amqp://h:99999999999999999999/", "port"},
         {"amqp://h:/", "empty port"},
         {"amqp://h:12a/", "port"},
+        {"amqp://h:+1/", "port"},
+        {"amqp://h: 1/", "port"},
+        {"amqp://h:0x10/", "port"},
+        {"amqp://h:655350/", "port"},
+        {"amqp://[::1]:/", "empty port"},
         {"amqp://h/a/b", "percent-encoded"},
         {"amqp://h/%zz", "percent-encoding"},
         {"amqp://h/%2", "percent-encoding"},

@@ -884,6 +884,9 @@ static void test_decode_bad_value(void **state)
     expect_field("path", "\"\xf8\x88\x80\x80\x80\"", MSG_ERR_VALUE);
     expect_field("path", "\"\x80\"", MSG_ERR_VALUE);
     expect_field("root", "\"/srv/\xff\"", MSG_ERR_VALUE);
+    /* The whole body is checked for UTF-8 before its type, v and fields are looked at. */
+    expect("[\"\xff\"]", MSG_ERR_VALUE);
+    expect("{\"v\":2,\"x\":\"\xff\"}", MSG_ERR_VALUE);
     /* base64 */
     expect_swap("path", "path_b64", "\"YQ=\"", MSG_ERR_VALUE);
     expect_swap("path", "path_b64", "\"YQ\"", MSG_ERR_VALUE);

@@ -10,6 +10,52 @@
 
 #include "opts.h"
 
+/* The digit reader under every parser: where it stops, and what it refuses. */
+static void test_read_digits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t n; /* bytes it may look at */
+        int rc;
+        uint64_t v;
+        size_t used;
+    } cases[] = {
+        {"0", SIZE_MAX, 1, 0, 1},
+        {"007", SIZE_MAX, 1, 7, 3}, /* leading zeros are the caller's business */
+        {"42abc", SIZE_MAX, 1, 42, 2},
+        {"42", 1, 1, 4, 1}, /* the bound wins over the NUL */
+        {"18446744073709551615", SIZE_MAX, 1, UINT64_MAX, 20},
+        {"000000000000000000000000018446744073709551615", SIZE_MAX, 1, UINT64_MAX, 45},
+        {"18446744073709551616", SIZE_MAX, -1, 0, 0},
+        {"99999999999999999999x", SIZE_MAX, -1, 0, 0},
+        {"1844674407370955161x6", SIZE_MAX, 1, 1844674407370955161ULL, 19},
+        {"", SIZE_MAX, 0, 0, 0},
+        {"12", 0, 0, 0, 0},
+        {"-1", SIZE_MAX, 0, 0, 0},
+        {"+1", SIZE_MAX, 0, 0, 0},
+        {" 1", SIZE_MAX, 0, 0, 0},
+        {"x1", SIZE_MAX, 0, 0, 0},
+        {"\xd9\xa1", SIZE_MAX, 0, 0, 0}, /* ARABIC-INDIC DIGIT ONE is not a digit here */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t v = 12345;
+        size_t used = 999;
+        int rc = opts_read_digits(cases[i].in, cases[i].n, &v, &used);
+        if (rc != cases[i].rc)
+            print_error("case %zu: '%s'\n", i, cases[i].in);
+        assert_int_equal(rc, cases[i].rc);
+        if (rc == 1) {
+            assert_true(v == cases[i].v);
+            assert_int_equal(used, cases[i].used);
+        } else {
+            /* Nothing is set unless a number was read. */
+            assert_true(v == 12345);
+            assert_int_equal(used, 999);
+        }
+    }
+}
+
 static void test_u64(void **state)
 {
     (void)state;
@@ -109,6 +155,7 @@ static void test_format_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_digits),
         cmocka_unit_test(test_u64),
         cmocka_unit_test(test_size),
         cmocka_unit_test(test_duration),
