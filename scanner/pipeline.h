@@ -15,7 +15,7 @@
 
 #include "inspect.h"
 #include "msg.h"
-#include "queue.h"
+#include "workq.h"
 #include "walk.h"
 
 struct scan_root {
@@ -50,7 +50,7 @@ struct pipeline {
     volatile sig_atomic_t *stop;
     /* private */
     int content;
-    struct queue inspect_q, result_q;
+    struct workq inspect_q, result_q;
     pthread_t walker;
     pthread_t *inspectors;
     unsigned started;
