@@ -20,7 +20,7 @@ void item_free(struct item *it)
 }
 
 static struct item *item_new(const struct walk_entry *e, unsigned root, enum item_kind kind,
-                             const char *reason)
+                             enum scan_reason reason)
 {
     struct item *it = malloc(sizeof *it + e->path_len + 1);
     if (it == NULL)
@@ -45,20 +45,20 @@ static int on_entry(const struct walk_entry *e, void *arg)
     struct walk_ctx *w = arg;
     struct pipeline *p = w->p;
     enum item_kind kind;
-    const char *reason = NULL;
+    enum scan_reason reason = SCAN_REASON_NONE;
 
     switch (e->kind) {
     case WALK_FILE:
         reason = inspect_by_stat(p->rules, e->path, e->st);
-        kind = reason != NULL ? ITEM_REJECT : p->content ? ITEM_INSPECT : ITEM_ACCEPT;
+        kind = reason != SCAN_REASON_NONE ? ITEM_REJECT : p->content ? ITEM_INSPECT : ITEM_ACCEPT;
         break;
     case WALK_SYMLINK:
         kind = ITEM_REJECT;
-        reason = "symlink";
+        reason = SCAN_REASON_SYMLINK;
         break;
     case WALK_OTHER:
         kind = ITEM_REJECT;
-        reason = "not-regular";
+        reason = SCAN_REASON_NOT_REGULAR;
         break;
     case WALK_SKIPPED:
         kind = ITEM_REJECT;
@@ -82,11 +82,12 @@ static void *walker_main(void *arg)
 {
     struct pipeline *p = arg;
     for (unsigned i = 0; i < p->n_roots && !(p->stop && *p->stop); i++) {
-        struct walk_ctx w = {p, i};
+        struct walk_ctx w = {.p = p, .root = i};
         char err[256];
         if (walk_tree(p->roots[i].fd, &p->walk, on_entry, &w, err, sizeof err) < 0) {
-            struct walk_entry e = {WALK_FAILED, "", 0, NULL, 1, "unreadable-dir", 0};
-            struct item *it = item_new(&e, i, ITEM_FAIL, "unreadable-dir");
+            struct walk_entry e = {
+                .kind = WALK_FAILED, .path = "", .is_dir = 1, .reason = SCAN_REASON_UNREADABLE_DIR};
+            struct item *it = item_new(&e, i, ITEM_FAIL, SCAN_REASON_UNREADABLE_DIR);
             if (it != NULL) {
                 snprintf(it->detail, sizeof it->detail, "%s", err);
                 workq_push(&p->result_q, it);
@@ -116,7 +117,7 @@ static void *inspector_main(void *arg)
         if (got == 0)
             continue;
         struct item *it = v;
-        const char *reason = NULL;
+        enum scan_reason reason = SCAN_REASON_NONE;
         enum inspect_result r =
             inspect_file(a->ctx, p->rules, p->roots[it->root].fd, it->path, &it->st, it->mime,
                          sizeof it->mime, &reason, it->detail, sizeof it->detail);

@@ -15,6 +15,7 @@
 
 #include "inspect.h"
 #include "msg.h"
+#include "reason.h"
 #include "workq.h"
 #include "walk.h"
 
@@ -30,8 +31,8 @@ enum item_kind { ITEM_ACCEPT, ITEM_INSPECT, ITEM_REJECT, ITEM_FAIL };
 /* One entry of the walk, on its way to an outcome. */
 struct item {
     enum item_kind kind;
-    unsigned root;      /* index into the roots */
-    const char *reason; /* ITEM_REJECT, ITEM_FAIL: a stable code */
+    unsigned root;           /* index into the roots */
+    enum scan_reason reason; /* ITEM_REJECT, ITEM_FAIL */
     char detail[256];
     int have_st;
     struct stat st;

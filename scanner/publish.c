@@ -85,8 +85,10 @@ static void retire(struct publisher *p)
 {
     while (p->count > 0 && at(p, 0)->settled) {
         struct pending *e = at(p, 0);
-        const char *reason = e->nacked ? "nacked" : e->returned ? "unroutable" : NULL;
-        p->o.done(p->o.arg, e->cookie, reason == NULL, reason);
+        enum scan_reason reason = e->nacked     ? SCAN_REASON_NACKED
+                                  : e->returned ? SCAN_REASON_UNROUTABLE
+                                                : SCAN_REASON_NONE;
+        p->o.done(p->o.arg, e->cookie, reason == SCAN_REASON_NONE, reason);
         free(e->body);
         e->body = NULL;
         p->head = (p->head + 1) % p->cap;
@@ -126,7 +128,7 @@ static void abandon(struct publisher *p)
 {
     while (p->count > 0) {
         struct pending *e = at(p, 0);
-        p->o.done(p->o.arg, e->cookie, 0, "unconfirmed");
+        p->o.done(p->o.arg, e->cookie, 0, SCAN_REASON_UNCONFIRMED);
         free(e->body);
         e->body = NULL;
         p->head = (p->head + 1) % p->cap;
@@ -246,7 +248,7 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
 {
     enum mq_status s;
     if (p->dead) {
-        p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+        p->o.done(p->o.arg, cookie, 0, SCAN_REASON_UNCONFIRMED);
         snprintf(err, errlen, "the broker connection was lost");
         return MQ_ERR_CLOSED;
     }
@@ -269,7 +271,7 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
     if (e->body == NULL) {
         snprintf(err, errlen, "out of memory");
         abandon(p);
-        p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+        p->o.done(p->o.arg, cookie, 0, SCAN_REASON_UNCONFIRMED);
         return MQ_ERR_PROTOCOL;
     }
     memcpy(e->body, body, len);
@@ -284,7 +286,7 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
         s = recover(p, err, errlen); /* republishes this one too */
     return s;
 lost:
-    p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+    p->o.done(p->o.arg, cookie, 0, SCAN_REASON_UNCONFIRMED);
     return s;
 }
 
