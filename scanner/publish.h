@@ -30,8 +30,8 @@ struct publisher;
 typedef void (*publish_done_fn)(void *arg, void *cookie, int ok, enum scan_reason reason);
 
 struct publish_opts {
-    const struct cfg *cfg;
-    const char *conn_name;         /* kept, for reconnections: must outlive the publisher */
+    const struct cfg *cfg;         /* copied: needed only during publish_open */
+    const char *conn_name;         /* copied, for reconnections; may be NULL */
     unsigned window;               /* most unconfirmed messages at once */
     uint64_t reconnect_timeout_ms; /* 0: a lost connection is final */
     uint64_t blocked_timeout_ms;   /* longest wait while the broker blocks us */
