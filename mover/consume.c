@@ -1,10 +1,10 @@
 /* consume.c - the mover's delivery loop; see consume.h. */
 #include "consume.h"
 
-#include "backoff.h"
 #include "clock.h"
 #include "exitcode.h"
 #include "log.h"
+#include "mq_reconnect.h"
 #include "msg.h"
 
 #include <errno.h>
@@ -32,7 +32,8 @@ struct consumer {
     char host[256];         /* this host's name, as scan writes it into messages */
     int dest_fd;            /* DEST: o->dest_fd, or DEST opened again after it was deleted */
     int local_stop;         /* a local failure ends the run (st->local_exit) */
-    struct backoff backoff; /* waits between reconnection attempts */
+    struct mq_reconnect reconnect; /* after a lost connection */
+    int first;                     /* reconnecting at start: "trying again" */
     double dead_serviced;   /* when keep_dead_alive last read c->dead */
     char *buf;              /* fileop's scratch buffer, allocated by the first move */
 };
@@ -98,40 +99,30 @@ fail:
     return s;
 }
 
-/* (Re)connect with backoff (backoff.h: 1 s doubling to 5 s, jittered)
- * within --reconnect-timeout, the last attempt at its deadline and none
- * after; MQ_OK with c->mq NULL when *stop was set meanwhile. */
+static enum mq_status connect_once(void *arg, char *err, size_t errlen)
+{
+    return connect_consumer(arg, err, errlen);
+}
+
+static void say_reconnecting(void *arg, const char *why, double wait_s)
+{
+    const struct consumer *c = arg;
+    log_warn("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
+}
+
+/* (Re)connect within --reconnect-timeout (mq_reconnect); MQ_OK with c->mq
+ * NULL when *stop was set meanwhile. */
 static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t errlen)
 {
     mq_close(c->mq);
     c->mq = NULL;
     mq_close(c->dead);
     c->dead = NULL;
-    int limited = c->o->reconnect_timeout_ms > 0;
-    double deadline = mono_now() + (double)c->o->reconnect_timeout_ms / 1000.0;
-    char why[1024];
-    snprintf(why, sizeof why, "%s", err);
-    backoff_reset(&c->backoff);
-    for (;;) {
-        double wait = backoff_next(&c->backoff, limited ? deadline - mono_now() : -1);
-        log_warn("%s; %s in %.0f s", why, first ? "trying again" : "reconnecting", wait);
-        nap(wait);
-        if (*c->o->stop)
-            return MQ_OK;
-        enum mq_status s = connect_consumer(c, why, sizeof why);
-        if (s == MQ_OK) {
-            log_warn("reconnected to %s", mq_display_url(c->mq));
-            return MQ_OK;
-        }
-        if (!mq_transient(s)) { /* refused, or a wrong port or certificate: final */
-            snprintf(err, errlen, "%s", why);
-            return s;
-        }
-        if (limited && mono_now() >= deadline) {
-            snprintf(err, errlen, "%s", why);
-            return MQ_ERR_UNREACHABLE;
-        }
-    }
+    c->first = first;
+    enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
+    if (s == MQ_OK && c->mq != NULL)
+        log_warn("reconnected to %s", mq_display_url(c->mq));
+    return s;
 }
 
 /* Acknowledge the finished deliveries, after making their moves durable
@@ -359,7 +350,12 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
     durable_group_init(&c.sync);
-    backoff_init(&c.backoff, backoff_seed());
+    mq_reconnect_init(&c.reconnect);
+    c.reconnect.timeout_ms = o->reconnect_timeout_ms;
+    c.reconnect.connect = connect_once;
+    c.reconnect.waiting = say_reconnecting;
+    c.reconnect.arg = &c;
+    c.reconnect.stop = o->stop;
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';

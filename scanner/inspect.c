@@ -30,21 +30,22 @@ static int ts_after(const struct timespec *a, const struct timespec *b)
     return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
 }
 
-const char *inspect_by_stat(const struct inspect_rules *r, const char *path, const struct stat *st)
+enum scan_reason inspect_by_stat(const struct inspect_rules *r, const char *path,
+                                 const struct stat *st)
 {
     if (any_match(r->exclude, path) ||
         (r->include != NULL && *r->include != NULL && !any_match(r->include, path)))
-        return "excluded";
+        return SCAN_REASON_EXCLUDED;
     uint64_t size = (uint64_t)st->st_size;
     if (size < r->min_size)
-        return "too-small";
+        return SCAN_REASON_TOO_SMALL;
     if (size > r->max_size)
-        return "too-large";
+        return SCAN_REASON_TOO_LARGE;
     if (r->has_min_age && ts_after(&st->st_mtim, &r->young_after))
-        return "too-young";
+        return SCAN_REASON_TOO_YOUNG;
     if (r->has_max_age && ts_after(&r->old_before, &st->st_mtim))
-        return "too-old";
-    return NULL;
+        return SCAN_REASON_TOO_OLD;
+    return SCAN_REASON_NONE;
 }
 
 int inspect_needs_content(const struct inspect_rules *r)
@@ -80,7 +81,8 @@ void inspect_ctx_free(struct inspect_ctx *c)
 
 enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rules *r, int rootfd,
                                  const char *path, const struct stat *st, char *mime,
-                                 size_t mimelen, const char **reason, char *detail, size_t dlen)
+                                 size_t mimelen, enum scan_reason *reason, char *detail,
+                                 size_t dlen)
 {
     int mime_rules = r->mime != NULL && *r->mime != NULL;
     mime[0] = '\0';
@@ -93,17 +95,18 @@ enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rul
         int e = errno;
         snprintf(detail, dlen, "%s", strerror(e));
         if (e == EACCES || e == EPERM) {
-            *reason = "unreadable";
+            *reason = SCAN_REASON_UNREADABLE;
             return INSPECT_REJECT;
         }
-        *reason = e == ENOENT || e == ELOOP || e == ENOTDIR || e == EXDEV ? "vanished" : "io-error";
+        *reason = e == ENOENT || e == ELOOP || e == ENOTDIR || e == EXDEV ? SCAN_REASON_VANISHED
+                                                                          : SCAN_REASON_IO_ERROR;
         return INSPECT_FAIL;
     }
     struct stat now;
     if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
         close(fd);
         snprintf(detail, dlen, "replaced since it was listed");
-        *reason = "vanished";
+        *reason = SCAN_REASON_VANISHED;
         return INSPECT_FAIL;
     }
     if (!r->want_mime && !mime_rules) {
@@ -118,14 +121,14 @@ enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rul
     close(fd);
     if (n < 0) {
         snprintf(detail, dlen, "%s", strerror(e));
-        *reason = "io-error";
+        *reason = SCAN_REASON_IO_ERROR;
         return INSPECT_FAIL;
     }
     const char *type = magic_buffer(c->magic, c->buf, (size_t)n);
     snprintf(mime, mimelen, "%s", type != NULL ? type : "application/octet-stream");
     if (mime_rules && !any_match(r->mime, mime)) {
         snprintf(detail, dlen, "%s", mime);
-        *reason = "mime-not-allowed";
+        *reason = SCAN_REASON_MIME_NOT_ALLOWED;
         return INSPECT_REJECT;
     }
     if (!r->want_mime)

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "reason.h"
+
 #define INSPECT_PREFIX (64 * 1024) /* bytes libmagic looks at */
 
 struct inspect_rules {
@@ -30,11 +32,12 @@ struct inspect_rules {
 
 /*
  * inspect_by_stat - apply the rules that need no I/O to the regular file
- * path (relative, NUL-terminated) with lstat data st. Returns NULL when it
- * passes, or the reason it is rejected: "excluded", "too-small",
- * "too-large", "too-young", "too-old".
+ * path (relative, NUL-terminated) with lstat data st. Returns
+ * SCAN_REASON_NONE when it passes, or the reason it is rejected: EXCLUDED,
+ * TOO_SMALL, TOO_LARGE, TOO_YOUNG or TOO_OLD.
  */
-const char *inspect_by_stat(const struct inspect_rules *r, const char *path, const struct stat *st);
+enum scan_reason inspect_by_stat(const struct inspect_rules *r, const char *path,
+                                 const struct stat *st);
 
 /* inspect_needs_content - 1 when inspect_file has anything to do. */
 int inspect_needs_content(const struct inspect_rules *r);
@@ -50,8 +53,8 @@ void inspect_ctx_free(struct inspect_ctx *c);
 
 enum inspect_result {
     INSPECT_ACCEPT = 0,
-    INSPECT_REJECT, /* a rule said no: reason "unreadable" or "mime-not-allowed" */
-    INSPECT_FAIL    /* the file is not what the walk saw: "vanished", "io-error" */
+    INSPECT_REJECT, /* a rule said no: reason UNREADABLE or MIME_NOT_ALLOWED */
+    INSPECT_FAIL    /* the file is not what the walk saw: VANISHED, IO_ERROR */
 };
 
 /*
@@ -64,6 +67,7 @@ enum inspect_result {
  */
 enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rules *r, int rootfd,
                                  const char *path, const struct stat *st, char *mime,
-                                 size_t mimelen, const char **reason, char *detail, size_t dlen);
+                                 size_t mimelen, enum scan_reason *reason, char *detail,
+                                 size_t dlen);
 
 #endif

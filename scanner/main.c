@@ -403,7 +403,7 @@ struct scan {
 };
 
 /* The broker's final word on one message. */
-static void on_done(void *arg, void *cookie, int ok, const char *reason)
+static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
 {
     struct scan *s = arg;
     struct item *it = cookie;
@@ -473,17 +473,18 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
     size_t len;
     if (build(s, it, &m, &len) < 0) {
         report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
-                       it->path_len, "io-error", "cannot encode the message", 0);
+                       it->path_len, SCAN_REASON_IO_ERROR, "cannot encode the message", 0);
         item_free(it);
     } else if (s->o->dry_run) {
         s->body[len] = '\n';
         fwrite(s->body, 1, len + 1, stdout);
-        report_outcome(&s->report, REPORT_PUBLISHED, NULL, 0, NULL, 0, NULL, NULL, m.size);
+        report_outcome(&s->report, REPORT_PUBLISHED, NULL, 0, NULL, 0, SCAN_REASON_NONE, NULL,
+                       m.size);
         item_free(it);
     } else if (*st != MQ_OK) {
         /* The broker is gone for good: what is left is not published. */
         report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
-                       it->path_len, "unconfirmed", "not published: broker lost", 0);
+                       it->path_len, SCAN_REASON_UNCONFIRMED, "not published: broker lost", 0);
         item_free(it);
     } else {
         *st = publish_send(s->pub, s->body, len, m.id, (uint64_t)it->seen.tv_sec, it, err, errlen);
@@ -601,7 +602,7 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
     if (st != MQ_OK) {
         /* One sentence for every file the broker did not confirm: those in
          * flight when it went and those that never got to it. */
-        uint64_t n = report_count(&s.report, "unconfirmed");
+        uint64_t n = report_count(&s.report, SCAN_REASON_UNCONFIRMED);
         log_error("%s: %s: %llu message%s not confirmed",
                   st == MQ_ERR_BLOCKED ? "gave up publishing"
                   : mq_transient(st)   ? "lost the broker"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_CAP 4096
+#define WORKQ_CAP 4096
 #define RESULT_WAKE_AT 64
 
 struct walk_ctx {
@@ -20,7 +20,7 @@ void item_free(struct item *it)
 }
 
 static struct item *item_new(const struct walk_entry *e, unsigned root, enum item_kind kind,
-                             const char *reason)
+                             enum scan_reason reason)
 {
     struct item *it = malloc(sizeof *it + e->path_len + 1);
     if (it == NULL)
@@ -45,20 +45,20 @@ static int on_entry(const struct walk_entry *e, void *arg)
     struct walk_ctx *w = arg;
     struct pipeline *p = w->p;
     enum item_kind kind;
-    const char *reason = NULL;
+    enum scan_reason reason = SCAN_REASON_NONE;
 
     switch (e->kind) {
     case WALK_FILE:
         reason = inspect_by_stat(p->rules, e->path, e->st);
-        kind = reason != NULL ? ITEM_REJECT : p->content ? ITEM_INSPECT : ITEM_ACCEPT;
+        kind = reason != SCAN_REASON_NONE ? ITEM_REJECT : p->content ? ITEM_INSPECT : ITEM_ACCEPT;
         break;
     case WALK_SYMLINK:
         kind = ITEM_REJECT;
-        reason = "symlink";
+        reason = SCAN_REASON_SYMLINK;
         break;
     case WALK_OTHER:
         kind = ITEM_REJECT;
-        reason = "not-regular";
+        reason = SCAN_REASON_NOT_REGULAR;
         break;
     case WALK_SKIPPED:
         kind = ITEM_REJECT;
@@ -74,7 +74,7 @@ static int on_entry(const struct walk_entry *e, void *arg)
         return 1; /* out of memory: end the walk; main reports the shortfall */
     if (e->err_no != 0)
         snprintf(it->detail, sizeof it->detail, "%s", strerror(e->err_no));
-    queue_push(kind == ITEM_INSPECT ? &p->inspect_q : &p->result_q, it);
+    workq_push(kind == ITEM_INSPECT ? &p->inspect_q : &p->result_q, it);
     return 0;
 }
 
@@ -82,20 +82,21 @@ static void *walker_main(void *arg)
 {
     struct pipeline *p = arg;
     for (unsigned i = 0; i < p->n_roots && !(p->stop && *p->stop); i++) {
-        struct walk_ctx w = {p, i};
+        struct walk_ctx w = {.p = p, .root = i};
         char err[256];
         if (walk_tree(p->roots[i].fd, &p->walk, on_entry, &w, err, sizeof err) < 0) {
-            struct walk_entry e = {WALK_FAILED, "", 0, NULL, 1, "unreadable-dir", 0};
-            struct item *it = item_new(&e, i, ITEM_FAIL, "unreadable-dir");
+            struct walk_entry e = {
+                .kind = WALK_FAILED, .path = "", .is_dir = 1, .reason = SCAN_REASON_UNREADABLE_DIR};
+            struct item *it = item_new(&e, i, ITEM_FAIL, SCAN_REASON_UNREADABLE_DIR);
             if (it != NULL) {
                 snprintf(it->detail, sizeof it->detail, "%s", err);
-                queue_push(&p->result_q, it);
+                workq_push(&p->result_q, it);
             }
         }
     }
     if (p->content)
-        queue_done(&p->inspect_q);
-    queue_done(&p->result_q);
+        workq_done(&p->inspect_q);
+    workq_done(&p->result_q);
     return NULL;
 }
 
@@ -110,13 +111,13 @@ static void *inspector_main(void *arg)
     struct pipeline *p = a->p;
     for (;;) {
         void *v = NULL;
-        int got = queue_pop(&p->inspect_q, 1000, &v);
+        int got = workq_pop(&p->inspect_q, 1000, &v);
         if (got < 0)
             break;
         if (got == 0)
             continue;
         struct item *it = v;
-        const char *reason = NULL;
+        enum scan_reason reason = SCAN_REASON_NONE;
         enum inspect_result r =
             inspect_file(a->ctx, p->rules, p->roots[it->root].fd, it->path, &it->st, it->mime,
                          sizeof it->mime, &reason, it->detail, sizeof it->detail);
@@ -124,11 +125,11 @@ static void *inspector_main(void *arg)
                    : r == INSPECT_REJECT ? ITEM_REJECT
                                          : ITEM_FAIL;
         it->reason = reason;
-        queue_push(&p->result_q, it);
+        workq_push(&p->result_q, it);
     }
     inspect_ctx_free(a->ctx);
     free(a);
-    queue_done(&p->result_q);
+    workq_done(&p->result_q);
     return NULL;
 }
 
@@ -139,8 +140,8 @@ int pipeline_start(struct pipeline *p, char *err, size_t errlen)
     /* The main thread takes results faster than they come and waits with
      * a timeout: waking it for every item would cost a futex round trip
      * per file. The inspectors are woken at once. */
-    if (queue_init(&p->result_q, QUEUE_CAP, 1 + (int)n, RESULT_WAKE_AT) < 0 ||
-        queue_init(&p->inspect_q, QUEUE_CAP, 1, 1) < 0) {
+    if (workq_init(&p->result_q, WORKQ_CAP, 1 + (int)n, RESULT_WAKE_AT) < 0 ||
+        workq_init(&p->inspect_q, WORKQ_CAP, 1, 1) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -176,7 +177,7 @@ int pipeline_start(struct pipeline *p, char *err, size_t errlen)
 int pipeline_next(struct pipeline *p, int timeout_ms, struct item **it)
 {
     void *v = NULL;
-    int r = queue_pop(&p->result_q, timeout_ms, &v);
+    int r = workq_pop(&p->result_q, timeout_ms, &v);
     *it = v;
     return r;
 }
@@ -187,6 +188,6 @@ void pipeline_join(struct pipeline *p)
     for (unsigned i = 0; i < p->started; i++)
         pthread_join(p->inspectors[i], NULL);
     free(p->inspectors);
-    queue_destroy(&p->inspect_q);
-    queue_destroy(&p->result_q);
+    workq_destroy(&p->inspect_q);
+    workq_destroy(&p->result_q);
 }

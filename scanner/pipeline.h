@@ -15,7 +15,8 @@
 
 #include "inspect.h"
 #include "msg.h"
-#include "queue.h"
+#include "reason.h"
+#include "workq.h"
 #include "walk.h"
 
 struct scan_root {
@@ -30,8 +31,8 @@ enum item_kind { ITEM_ACCEPT, ITEM_INSPECT, ITEM_REJECT, ITEM_FAIL };
 /* One entry of the walk, on its way to an outcome. */
 struct item {
     enum item_kind kind;
-    unsigned root;      /* index into the roots */
-    const char *reason; /* ITEM_REJECT, ITEM_FAIL: a stable code */
+    unsigned root;           /* index into the roots */
+    enum scan_reason reason; /* ITEM_REJECT, ITEM_FAIL */
     char detail[256];
     int have_st;
     struct stat st;
@@ -50,7 +51,7 @@ struct pipeline {
     volatile sig_atomic_t *stop;
     /* private */
     int content;
-    struct queue inspect_q, result_q;
+    struct workq inspect_q, result_q;
     pthread_t walker;
     pthread_t *inspectors;
     unsigned started;

@@ -1,15 +1,14 @@
 /* publish.c - confirm window and reconnection for scan; see publish.h. */
 #include "publish.h"
 
-#include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "mq_reconnect.h"
 #include "msg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct pending {
     uint64_t seq; /* delivery tag on the current connection */
@@ -24,14 +23,15 @@ struct pending {
 };
 
 struct publisher {
-    struct publish_opts o;
+    struct publish_opts o; /* without cfg and conn_name: copied below */
+    struct cfg cfg;
+    char *conn_name; /* NULL when none was given */
     struct mq *mq;
     struct pending *ring;
     size_t cap, head, count; /* ring of count entries from head, in publish order */
     int dead;                /* lost for good: send nothing more */
     int corked;              /* in a burst, writes held back (mq_cork) */
-    int blocked_said;
-    struct backoff backoff; /* waits between reconnection attempts */
+    struct mq_reconnect reconnect; /* after a lost connection */
 };
 
 
@@ -42,15 +42,43 @@ static struct pending *at(struct publisher *p, size_t i)
 
 static enum mq_status connect_all(struct publisher *p, char *err, size_t errlen)
 {
-    enum mq_status s = mq_connect(p->o.cfg, p->o.conn_name, &p->mq, err, errlen);
+    enum mq_status s = mq_connect(&p->cfg, p->conn_name, &p->mq, err, errlen);
     if (s != MQ_OK)
         return s;
-    if ((s = mq_declare_topology(p->mq, p->o.cfg, NULL, err, errlen)) != MQ_OK ||
+    if ((s = mq_declare_topology(p->mq, &p->cfg, NULL, err, errlen)) != MQ_OK ||
         (s = mq_confirm_select(p->mq, err, errlen)) != MQ_OK) {
         mq_close(p->mq);
         p->mq = NULL;
     }
     return s;
+}
+
+/* One reconnection attempt (mq_reconnect's connect): connect, and publish
+ * everything unconfirmed again, in order, with new tags. */
+static enum mq_status reconnect_once(void *arg, char *err, size_t errlen)
+{
+    struct publisher *p = arg;
+    enum mq_status s = connect_all(p, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    for (size_t i = 0; i < p->count; i++) {
+        struct pending *e = at(p, i);
+        e->returned = 0;
+        if (mq_publish(p->mq, p->cfg.exchange, p->cfg.routing_key, e->body, e->len, e->id,
+                       MSG_AMQP_TYPE, e->timestamp, &e->seq, err, errlen) != MQ_OK) {
+            mq_close(p->mq);
+            p->mq = NULL;
+            return MQ_ERR_CLOSED; /* try again while time is left */
+        }
+    }
+    return MQ_OK;
+}
+
+static void say_reconnecting(void *arg, const char *why, double wait_s)
+{
+    (void)arg;
+    (void)wait_s;
+    log_warn("%s; reconnecting", why);
 }
 
 enum mq_status publish_open(const struct publish_opts *o, struct publisher **out, char *err,
@@ -63,14 +91,25 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
         return MQ_ERR_PROTOCOL;
     }
     p->o = *o;
-    backoff_init(&p->backoff, backoff_seed());
+    p->o.cfg = NULL;
+    p->o.conn_name = NULL;
+    p->cfg = *o->cfg;
     p->cap = o->window ? o->window : 1;
     p->ring = calloc(p->cap, sizeof *p->ring);
-    if (p->ring == NULL) {
+    if (o->conn_name != NULL)
+        p->conn_name = strdup(o->conn_name);
+    if (p->ring == NULL || (o->conn_name != NULL && p->conn_name == NULL)) {
+        free(p->conn_name);
+        free(p->ring);
         free(p);
         snprintf(err, errlen, "out of memory");
         return MQ_ERR_PROTOCOL;
     }
+    mq_reconnect_init(&p->reconnect);
+    p->reconnect.timeout_ms = o->reconnect_timeout_ms;
+    p->reconnect.connect = reconnect_once;
+    p->reconnect.waiting = say_reconnecting;
+    p->reconnect.arg = p;
     enum mq_status s = connect_all(p, err, errlen);
     if (s != MQ_OK) {
         publish_close(p);
@@ -85,8 +124,10 @@ static void retire(struct publisher *p)
 {
     while (p->count > 0 && at(p, 0)->settled) {
         struct pending *e = at(p, 0);
-        const char *reason = e->nacked ? "nacked" : e->returned ? "unroutable" : NULL;
-        p->o.done(p->o.arg, e->cookie, reason == NULL, reason);
+        enum scan_reason reason = e->nacked     ? SCAN_REASON_NACKED
+                                  : e->returned ? SCAN_REASON_UNROUTABLE
+                                                : SCAN_REASON_NONE;
+        p->o.done(p->o.arg, e->cookie, reason == SCAN_REASON_NONE, reason);
         free(e->body);
         e->body = NULL;
         p->head = (p->head + 1) % p->cap;
@@ -126,7 +167,7 @@ static void abandon(struct publisher *p)
 {
     while (p->count > 0) {
         struct pending *e = at(p, 0);
-        p->o.done(p->o.arg, e->cookie, 0, "unconfirmed");
+        p->o.done(p->o.arg, e->cookie, 0, SCAN_REASON_UNCONFIRMED);
         free(e->body);
         e->body = NULL;
         p->head = (p->head + 1) % p->cap;
@@ -135,47 +176,22 @@ static void abandon(struct publisher *p)
     p->dead = 1;
 }
 
-/* The connection is gone: reconnect within the timeout (with the waits of
- * backoff.h, the last attempt at the deadline) and publish the whole window
- * again, or give up. */
+/* The connection is gone: reconnect within the timeout (mq_reconnect) and
+ * publish the whole window again, or give up. */
 static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
 {
     mq_close(p->mq);
     p->mq = NULL;
-    double deadline = mono_now() + (double)p->o.reconnect_timeout_ms / 1000.0;
-    char why[1024];
-    snprintf(why, sizeof why, "%s", err);
-    enum mq_status s = MQ_ERR_CLOSED;
-    backoff_reset(&p->backoff);
-    while (p->o.reconnect_timeout_ms > 0 && mono_now() < deadline) {
-        log_warn("%s; reconnecting", why);
-        double nap = backoff_next(&p->backoff, deadline - mono_now());
-        struct timespec ts = {(time_t)nap, (long)((nap - (double)(time_t)nap) * 1e9)};
-        nanosleep(&ts, NULL);
-        s = connect_all(p, why, sizeof why);
-        if (!mq_transient(s) && s != MQ_OK)
-            break; /* refused, or a wrong port or certificate: final */
-        if (s != MQ_OK)
-            continue;
-        /* Publish everything unconfirmed again, in order, with new tags. */
-        int ok = 1;
-        for (size_t i = 0; i < p->count && ok; i++) {
-            struct pending *e = at(p, i);
-            e->returned = 0;
-            ok = mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, e->body, e->len,
-                            e->id, MSG_AMQP_TYPE, e->timestamp, &e->seq, why, sizeof why) == MQ_OK;
-        }
-        if (ok) {
-            log_warn("reconnected to %s; published %zu unconfirmed messages again",
-                     mq_display_url(p->mq), p->count);
-            return MQ_OK;
-        }
-        mq_close(p->mq);
-        p->mq = NULL;
+    enum mq_status s = MQ_ERR_CLOSED; /* a timeout of 0: the loss is final */
+    if (p->o.reconnect_timeout_ms > 0)
+        s = mq_reconnect(&p->reconnect, err, errlen);
+    if (s == MQ_OK) {
+        log_warn("reconnected to %s; published %zu unconfirmed messages again",
+                 mq_display_url(p->mq), p->count);
+        return MQ_OK;
     }
-    snprintf(err, errlen, "%s", why);
     abandon(p);
-    return mq_transient(s) || s == MQ_OK ? MQ_ERR_CLOSED : s;
+    return mq_transient(s) ? MQ_ERR_CLOSED : s;
 }
 
 /* Wait up to timeout_ms for events and apply them all; handle loss and
@@ -245,7 +261,7 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
 {
     enum mq_status s;
     if (p->dead) {
-        p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+        p->o.done(p->o.arg, cookie, 0, SCAN_REASON_UNCONFIRMED);
         snprintf(err, errlen, "the broker connection was lost");
         return MQ_ERR_CLOSED;
     }
@@ -268,7 +284,7 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
     if (e->body == NULL) {
         snprintf(err, errlen, "out of memory");
         abandon(p);
-        p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+        p->o.done(p->o.arg, cookie, 0, SCAN_REASON_UNCONFIRMED);
         return MQ_ERR_PROTOCOL;
     }
     memcpy(e->body, body, len);
@@ -277,13 +293,13 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
     e->timestamp = timestamp;
     snprintf(e->id, sizeof e->id, "%s", id);
     p->count++;
-    s = mq_publish(p->mq, p->o.cfg->exchange, p->o.cfg->routing_key, body, len, id, MSG_AMQP_TYPE,
+    s = mq_publish(p->mq, p->cfg.exchange, p->cfg.routing_key, body, len, id, MSG_AMQP_TYPE,
                    timestamp, &e->seq, err, errlen);
     if (s == MQ_ERR_CLOSED)
         s = recover(p, err, errlen); /* republishes this one too */
     return s;
 lost:
-    p->o.done(p->o.arg, cookie, 0, "unconfirmed");
+    p->o.done(p->o.arg, cookie, 0, SCAN_REASON_UNCONFIRMED);
     return s;
 }
 
@@ -331,6 +347,7 @@ void publish_close(struct publisher *p)
     for (size_t i = 0; i < p->count; i++)
         free(at(p, i)->body);
     mq_close(p->mq);
+    free(p->conn_name);
     free(p->ring);
     free(p);
 }

@@ -17,19 +17,21 @@
 
 #include "cfg.h"
 #include "mq.h"
+#include "reason.h"
 
 struct publisher;
 
 /*
- * publish_done_fn - the final word on one message: ok is 1 when the broker
- * confirmed it, else reason is "nacked", "unroutable" or "unconfirmed".
+ * publish_done_fn - the final word on one message: ok is 1 (reason
+ * SCAN_REASON_NONE) when the broker confirmed it, else reason is
+ * SCAN_REASON_NACKED, SCAN_REASON_UNROUTABLE or SCAN_REASON_UNCONFIRMED.
  * cookie is what publish_send was given.
  */
-typedef void (*publish_done_fn)(void *arg, void *cookie, int ok, const char *reason);
+typedef void (*publish_done_fn)(void *arg, void *cookie, int ok, enum scan_reason reason);
 
 struct publish_opts {
-    const struct cfg *cfg;
-    const char *conn_name;         /* kept, for reconnections: must outlive the publisher */
+    const struct cfg *cfg;         /* copied: needed only during publish_open */
+    const char *conn_name;         /* copied, for reconnections; may be NULL */
     unsigned window;               /* most unconfirmed messages at once */
     uint64_t reconnect_timeout_ms; /* 0: a lost connection is final */
     uint64_t blocked_timeout_ms;   /* longest wait while the broker blocks us */
@@ -55,7 +57,7 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
  * failure that retrying cannot mend when reconnecting met one (e.g.
  * MQ_ERR_TLS, MQ_ERR_AUTH: no more attempts then), with why in err: then
  * every message still unconfirmed (this one included) has been reported
- * "unconfirmed", and nothing more can be sent.
+ * SCAN_REASON_UNCONFIRMED, and nothing more can be sent.
  */
 enum mq_status publish_send(struct publisher *p, const void *body, size_t len, const char *id,
                             uint64_t timestamp, void *cookie, char *err, size_t errlen);

@@ -10,34 +10,15 @@
 #include <string.h>
 #include <time.h>
 
-/* Every reason code scan can give; by_reason is indexed in this order. */
-static const char *const reasons[] = {
-    "excluded",      "hidden",           "too-small", "too-large",   "too-young",
-    "too-old",       "mime-not-allowed", "symlink",   "not-regular", "unreadable",
-    "too-deep",      "other-filesystem", "io-error",  "vanished",    "unreadable-dir",
-    "path-too-long", "unconfirmed",      "nacked",    "unroutable",
-};
-#define N_REASONS (sizeof reasons / sizeof reasons[0])
-#define FIRST_FAILURE 12 /* reasons from here on are failures */
-
 void report_init(struct report *r)
 {
     memset(r, 0, sizeof *r);
     r->start = mono_now();
 }
 
-static size_t reason_index(const char *reason)
+uint64_t report_count(const struct report *r, enum scan_reason reason)
 {
-    for (size_t i = 0; i < N_REASONS; i++)
-        if (strcmp(reasons[i], reason) == 0)
-            return i;
-    return N_REASONS; /* not counted by reason; a bug if it happens */
-}
-
-uint64_t report_count(const struct report *r, const char *reason)
-{
-    size_t i = reason_index(reason);
-    return i < N_REASONS ? r->by_reason[i] : 0;
+    return (unsigned)reason < SCAN_REASON_COUNT ? r->by_reason[reason] : 0;
 }
 
 static void clear_line(struct report *r)
@@ -49,7 +30,7 @@ static void clear_line(struct report *r)
 }
 
 void report_outcome(struct report *r, enum report_outcome o, const char *root, size_t root_len,
-                    const char *path, size_t path_len, const char *reason, const char *detail,
+                    const char *path, size_t path_len, enum scan_reason reason, const char *detail,
                     uint64_t size)
 {
     r->files++;
@@ -62,17 +43,16 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
         r->rejected++;
     else
         r->failed++;
-    size_t i = reason_index(reason);
-    if (i < N_REASONS)
-        r->by_reason[i]++;
+    if ((unsigned)reason < SCAN_REASON_COUNT)
+        r->by_reason[reason]++;
     const char *what = o == REPORT_REJECTED ? "rejected" : "failed";
     /* Failures get a line on stderr even without -v, as find(1) does:
      * they make the exit status 1. Unconfirmed ones are summed up by the
      * sentence about the lost broker instead of one line each. */
-    int say = r->verbose || (o == REPORT_FAILED && strcmp(reason, "unconfirmed") != 0);
+    int say = r->verbose || (o == REPORT_FAILED && reason != SCAN_REASON_UNCONFIRMED);
     char line[MSG_MAX_BYTES];
     size_t len;
-    if ((r->rejects != NULL || say) && rejects_encode(root, root_len, path, path_len, what, reason,
+    if ((r->rejects != NULL || say) && rejects_encode(root, root_len, path, path_len, what, scan_reason_name(reason),
                                                       detail, line, sizeof line, &len) == 0) {
         if (r->rejects != NULL && !r->rejects_error) {
             line[len] = '\n';
@@ -115,14 +95,15 @@ void report_finish(struct report *r)
               (unsigned long long)r->failed, secs, secs > 0 ? (double)r->files / secs : 0.0);
 }
 
-static void json_counts(const struct report *r, FILE *out, size_t from, size_t to)
+/* The counts of the failures (failures = 1) or of the rejections, in enum order. */
+static void json_counts(const struct report *r, FILE *out, int failures)
 {
     int first = 1;
     fputc('{', out);
-    for (size_t i = from; i < to; i++) {
-        if (r->by_reason[i] == 0)
+    for (enum scan_reason i = SCAN_REASON_NONE + 1; i < SCAN_REASON_COUNT; i++) {
+        if (r->by_reason[i] == 0 || scan_reason_is_failure(i) != failures)
             continue;
-        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", reasons[i],
+        fprintf(out, "%s\"%s\":%llu", first ? "" : ",", scan_reason_name(i),
                 (unsigned long long)r->by_reason[i]);
         first = 0;
     }
@@ -140,8 +121,8 @@ void report_json(const struct report *r, FILE *out)
             (unsigned long long)r->rejected, (unsigned long long)r->failed,
             (unsigned long long)r->bytes, secs, secs > 0 ? (double)r->files / secs : 0.0,
             r->dry_run ? "true" : "false");
-    json_counts(r, out, 0, FIRST_FAILURE);
+    json_counts(r, out, 0);
     fputs(",\"failed_by_reason\":", out);
-    json_counts(r, out, FIRST_FAILURE, N_REASONS);
+    json_counts(r, out, 1);
     fputs("}\n", out);
 }

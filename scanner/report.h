@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "reason.h"
+
 enum report_outcome { REPORT_PUBLISHED, REPORT_REJECTED, REPORT_FAILED };
 
 struct report {
@@ -19,7 +21,7 @@ struct report {
     int verbose;   /* one stderr line per rejected or failed entry */
     int dry_run;
     uint64_t files, published, rejected, failed, bytes;
-    uint64_t by_reason[32];
+    uint64_t by_reason[SCAN_REASON_COUNT];
     double start, last_draw;
     int drawn;         /* a progress line is on the screen */
     int rejects_error; /* writing --rejects failed (errno kept) */
@@ -30,12 +32,13 @@ void report_init(struct report *r);
 
 /*
  * report_outcome - count one entry's outcome. For rejected and failed
- * entries, root/path (bytes) and reason (a stable code) go to --rejects as
- * a JSON line, with detail when not NULL. size counts for published files.
+ * entries, root/path (bytes) and reason go to --rejects as a JSON line,
+ * with detail when not NULL; published ones have SCAN_REASON_NONE. size
+ * counts for published files.
  */
 void report_outcome(struct report *r, enum report_outcome o, const char *root, size_t root_len,
-                    const char *path, size_t path_len, const char *reason, const char *detail,
-                    uint64_t size);
+                    const char *path, size_t path_len, enum scan_reason reason,
+                    const char *detail, uint64_t size);
 
 /* report_progress - redraw the progress line when due (every 200 ms), or now when force. */
 void report_progress(struct report *r, int force);
@@ -47,7 +50,7 @@ void report_finish(struct report *r);
 void report_json(const struct report *r, FILE *out);
 
 /* report_count - how many entries got reason. */
-uint64_t report_count(const struct report *r, const char *reason);
+uint64_t report_count(const struct report *r, enum scan_reason reason);
 
 
 #endif

@@ -15,27 +15,29 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "reason.h"
+
 /* Longest relative path accepted: one the kernel takes in a single openat(2)
- * (PATH_MAX counts the NUL). Longer ones are "path-too-long". */
+ * (PATH_MAX counts the NUL). Longer ones are SCAN_REASON_PATH_TOO_LONG. */
 #define WALK_PATH_MAX (PATH_MAX - 1)
 
 enum walk_kind {
     WALK_FILE,    /* a regular file */
     WALK_SYMLINK, /* a symbolic link (never followed) */
     WALK_OTHER,   /* FIFO, socket, device: never opened */
-    WALK_SKIPPED, /* an entry the walk leaves out: reason "hidden", "too-deep",
-                     "other-filesystem" (directories are then not entered) */
-    WALK_FAILED   /* reason "unreadable-dir", "vanished", "io-error" or "path-too-long" */
+    WALK_SKIPPED, /* an entry the walk leaves out: reason HIDDEN, TOO_DEEP or
+                     OTHER_FILESYSTEM (directories are then not entered) */
+    WALK_FAILED   /* reason UNREADABLE_DIR, VANISHED, IO_ERROR or PATH_TOO_LONG */
 };
 
 struct walk_entry {
     enum walk_kind kind;
     const char *path; /* relative to the walk's root, NUL-terminated, no leading '/' */
     size_t path_len;
-    const struct stat *st; /* lstat of the entry; NULL for some WALK_FAILED */
-    int is_dir;            /* the entry is a directory (WALK_SKIPPED, WALK_FAILED) */
-    const char *reason;    /* WALK_SKIPPED and WALK_FAILED */
-    int err_no;            /* WALK_FAILED: the errno behind it, or 0 */
+    const struct stat *st;   /* lstat of the entry; NULL for some WALK_FAILED */
+    int is_dir;              /* the entry is a directory (WALK_SKIPPED, WALK_FAILED) */
+    enum scan_reason reason; /* WALK_SKIPPED and WALK_FAILED; else SCAN_REASON_NONE */
+    int err_no;              /* WALK_FAILED: the errno behind it, or 0 */
 };
 
 struct walk_opts {

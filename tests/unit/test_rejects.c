@@ -14,8 +14,7 @@
 #include <string.h>
 
 #include "msg.h"
-/* The scanner is not a library: compile its one file under test into this test. */
-#include "../../scanner/rejects.c"
+#include "rejects.h"
 
 static const struct {
     const char *root;

@@ -1,11 +1,11 @@
-/* queue.c - bounded blocking queue; see queue.h. */
-#include "queue.h"
+/* workq.c - bounded blocking work queue; see workq.h. */
+#include "workq.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
-int queue_init(struct queue *q, size_t cap, int producers, size_t wake_at)
+int workq_init(struct workq *q, size_t cap, int producers, size_t wake_at)
 {
     q->slots = calloc(cap, sizeof *q->slots);
     if (q->slots == NULL)
@@ -15,12 +15,17 @@ int queue_init(struct queue *q, size_t cap, int producers, size_t wake_at)
     q->producers = producers;
     q->wake_at = wake_at < 1 ? 1 : wake_at > cap ? cap : wake_at;
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->not_empty, NULL);
+    /* Timed waits count on the monotonic clock, as every timeout here does. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->not_empty, &attr);
+    pthread_condattr_destroy(&attr);
     pthread_cond_init(&q->not_full, NULL);
     return 0;
 }
 
-void queue_destroy(struct queue *q)
+void workq_destroy(struct workq *q)
 {
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->not_empty);
@@ -28,7 +33,7 @@ void queue_destroy(struct queue *q)
     free(q->slots);
 }
 
-void queue_push(struct queue *q, void *item)
+void workq_push(struct workq *q, void *item)
 {
     pthread_mutex_lock(&q->mu);
     while (q->count == q->cap)
@@ -40,7 +45,7 @@ void queue_push(struct queue *q, void *item)
     pthread_mutex_unlock(&q->mu);
 }
 
-void queue_done(struct queue *q)
+void workq_done(struct workq *q)
 {
     pthread_mutex_lock(&q->mu);
     q->producers--;
@@ -48,10 +53,10 @@ void queue_done(struct queue *q)
     pthread_mutex_unlock(&q->mu);
 }
 
-int queue_pop(struct queue *q, int timeout_ms, void **item)
+int workq_pop(struct workq *q, int timeout_ms, void **item)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += timeout_ms / 1000;
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {

@@ -1,0 +1,46 @@
+/* mq_reconnect.c - the loop of reconnection attempts; see mq_reconnect.h. */
+#include "mq_reconnect.h"
+
+#include "clock.h"
+
+#include <stdio.h>
+#include <time.h>
+
+void mq_reconnect_init(struct mq_reconnect *r)
+{
+    backoff_init(&r->backoff, backoff_seed());
+}
+
+static void nap(double s)
+{
+    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+enum mq_status mq_reconnect(struct mq_reconnect *r, char *err, size_t errlen)
+{
+    int limited = r->timeout_ms > 0;
+    double deadline = mono_now() + (double)r->timeout_ms / 1000.0;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", err);
+    backoff_reset(&r->backoff);
+    for (;;) {
+        double wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
+        if (r->waiting != NULL)
+            r->waiting(r->arg, why, wait);
+        nap(wait);
+        if (r->stop != NULL && *r->stop)
+            return MQ_OK;
+        enum mq_status s = r->connect(r->arg, why, sizeof why);
+        if (s == MQ_OK)
+            return MQ_OK;
+        if (!mq_transient(s)) { /* refused, or a wrong port or certificate: final */
+            snprintf(err, errlen, "%s", why);
+            return s;
+        }
+        if (limited && mono_now() >= deadline) {
+            snprintf(err, errlen, "%s", why);
+            return MQ_ERR_UNREACHABLE;
+        }
+    }
+}
