@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-/* Reports may carry a path one name (255 bytes) longer than a message's. */
-#define REJECTS_PATH_MAX (MSG_PATH_MAX + 256)
 #define REJECTS_DETAIL_MAX 512
 
 int rejects_encode(const char *root, size_t root_len, const char *path, size_t path_len,
