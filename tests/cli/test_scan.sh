@@ -9,49 +9,7 @@
 # the id recomputed as docs/message-format.md defines it), every --rejects
 # line against the reason codes, and the --json summary against the lines.
 . "$(dirname "$0")/../lib.sh"
-unset SCANMOVE_JOBS
-# Some runs change directory: keep the binary reachable.
-case $SCAN in /*) ;; *) SCAN=$PWD/$SCAN ;; esac
-PY=$TESTS_DIR/scan_check.py
-
-# field PATH KEY : KEY of the line for PATH in the last dry run's output.
-field() { "$PY3" "$PY" field "$WORK/out" "$WORK/rej" -- "$1" "$2" 2>&1 || true; }
-
-# Runs as another user or without privileges (set below) for the
-# permission checks; empty for an ordinary dry run.
-PFX=()
-
-# dry ARGS... : scan --dry-run --json --rejects $WORK/rej ARGS..., then check
-# every message against its file and the summary against the lines.
-dry() {
-    rm -f "$WORK/rej"
-    run "${PFX[@]}" "$SCAN" --dry-run --json --rejects "$WORK/rej" "$@"
-    if [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; then
-        checks=$((checks + 1))
-        [ -f "$WORK/rej" ] || fail "scan $*: --rejects file not created"
-        [ -f "$WORK/rej" ] || : >"$WORK/rej"
-        pycheck "messages of 'scan $*'" checkmsg any "$WORK/out"
-        pycheck "summary of 'scan $*'" summary true "$WORK/out" "$WORK/rej"
-    fi
-}
-
-# outcomes WHAT ROOT PATH OUTCOME... : after dry, each listed entry has
-# exactly that outcome ("published", "rejected:REASON", "failed:REASON"),
-# and no other entry has one.
-outcomes() {
-    local what=$1 root=$2
-    shift 2
-    pycheck "$what" outcomes "$root" "$WORK/out" "$WORK/rej" -- "$@"
-}
-
-# mk FILE... : create files (and their directories) with a little text.
-mk() {
-    local f
-    for f in "$@"; do
-        mkdir -p -- "$(dirname -- "$f")"
-        printf 'contents of %s\n' "$f" >"$f"
-    done
-}
+. "$TESTS_DIR/cli/scan_lib.sh"
 
 # --help lists the new options.
 run "$SCAN" --help
@@ -424,31 +382,6 @@ dry "$t"
 expect_rc 1 "a path of 4096 bytes or more fails the run"
 outcomes "path-too-long" "$(realpath -m "$t")" "$dirs/$(printf 'a%.0s' {1..194})" published \
     "$dirs/$(printf 'b%.0s' {1..195})" failed:path-too-long
-
-# --- --one-file-system ----------------------------------------------------------
-t=$WORK/t12
-r=$(realpath -m "$t")
-mk "$t/top"
-mkdir "$t/mnt"
-# shellcheck disable=SC2016 # $1 is expanded by the inner sh
-if unshare -m sh -c 'mount -t tmpfs tmpfs "$1"' sh "$t/mnt" 2>/dev/null; then
-    # In a private mount namespace: a tmpfs on $t/mnt with one file.
-    inns() {
-        rm -f "$WORK/rej"
-        # shellcheck disable=SC2016 # $1 is expanded by the inner sh
-        run unshare -m sh -c 'mount -t tmpfs tmpfs "$1/mnt" && echo x >"$1/mnt/inner" &&
-            shift && exec "$@"' sh "$t" "$SCAN" --dry-run --json --rejects "$WORK/rej" "$@"
-    }
-    inns --one-file-system "$t"
-    expect_rc 0 "--one-file-system"
-    outcomes "--one-file-system reports the mount point once" "$r" top published \
-        mnt rejected:other-filesystem
-    pycheck "summary with --one-file-system" summary true "$WORK/out" "$WORK/rej"
-    inns "$t"
-    outcomes "without --one-file-system the mount is walked" "$r" top published mnt/inner published
-else
-    echo "SKIP: cannot mount a tmpfs in a private mount namespace: no --one-file-system check" >&2
-fi
 
 # --- empty, missing and wrong DIRs ------------------------------------------------
 mkdir "$WORK/empty"
