@@ -21,6 +21,8 @@
       queue.unbind (rabbitmqctl has no command for it).
   amqp_tool.py delete URL QUEUE...
       queue.delete of each QUEUE; one that does not exist is no error.
+  amqp_tool.py declare URL QUEUE
+      queue.declare of a durable classic QUEUE.
 """
 import base64
 import collections
@@ -199,6 +201,8 @@ def main():
             print(n)
         elif cmd == "count":
             print("%d %d" % count(ch, args[1]))
+        elif cmd == "declare":
+            ch.queue_declare(args[1], durable=True)
         elif cmd == "unbind":
             ch.queue_unbind(args[1], args[2], args[3])
         else:

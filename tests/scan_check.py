@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks of scan's JSON lines for tests/cli/test_scan.sh and
-tests/broker/test_scan.sh (standard library only): `scan_check.py COMMAND
+"""Checks of scan's JSON lines for tests/cli/test_scan_*.sh and
+tests/broker/test_scan_*.sh (standard library only): `scan_check.py COMMAND
 ARGS...` prints what is wrong and exits 1."""
 import base64, datetime, json, os, re, socket, stat, sys
 from collections import Counter

@@ -9,7 +9,7 @@ PY=$TESTS_DIR/scan_check.py
 # field PATH KEY : KEY of the line for PATH in the last dry run's output.
 field() { "$PY3" "$PY" field "$WORK/out" "$WORK/rej" -- "$1" "$2" 2>&1 || true; }
 
-# Runs as another user or without privileges (set by test_scan.sh) for the
+# Runs as another user or without privileges (set by test_scan_readable.sh) for the
 # permission checks; empty for an ordinary dry run.
 PFX=()
 

@@ -34,7 +34,7 @@ treecheck() {
 }
 
 # Mode 000 does not stop root: then scan runs without CAP_DAC_OVERRIDE and
-# CAP_DAC_READ_SEARCH (setpriv), as in tests/cli/test_scan.sh, or the
+# CAP_DAC_READ_SEARCH (setpriv), as in tests/cli/test_scan_readable.sh, or the
 # permission entries are left out.
 PFX=()
 locked=yes
