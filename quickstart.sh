@@ -5,7 +5,7 @@
 #                          RabbitMQ on loopback, scan a sample directory and
 #                          move its files to sample.done with two movers
 #   ./quickstart.sh test   install what is missing, build, and run the whole
-#                          test suite (unit, cli and broker tests)
+#                          test suite (unit, cli, broker and faults tests)
 #
 # Environment: BUILD_DIR (default build), SANITIZE (e.g. address,undefined),
 # CMAKE_BUILD_TYPE (default RelWithDebInfo).
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 build=${BUILD_DIR:-build}
 packages=(build-essential cmake pkg-config file librabbitmq-dev libcjson-dev libmagic-dev
-          libcmocka-dev rabbitmq-server amqp-tools python3 openssl strace)
+          libcmocka-dev rabbitmq-server python3 python3-pika openssl strace)
 
 say() { printf 'quickstart: %s\n' "$*" >&2; }
 

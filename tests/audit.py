@@ -24,7 +24,8 @@ import time
 
 sys.dont_write_bytecode = True          # no tests/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from amqp_tool import Closed, Conn  # noqa: E402
+import amqp_tool  # noqa: E402
+from amqp_tool import Closed  # noqa: E402
 
 LIMIT = 20          # violations printed per kind, then a count
 TEMP_PREFIX = b".scanmove-"
@@ -413,9 +414,9 @@ def check(argv):
 
         def read_queues(want):
             left = set(want)
-            c = Conn(o["url"])
-            g = c.peek(o["queue"], 1 << 40)
-            for _, _, body in g:
+            ch = amqp_tool.connect(o["url"])
+            g = amqp_tool.peek(ch, o["queue"], 1 << 40)
+            for _, body in g:
                 r = rel_of(body)
                 if r in left:
                     queued.add(r)
@@ -424,11 +425,11 @@ def check(argv):
                         break
             g.close()
             if left:
-                for _, props, body in c.peek(o["queue"] + ".dead", 1 << 40):
+                for props, body in amqp_tool.peek(ch, o["queue"] + ".dead", 1 << 40):
                     r = rel_of(body)
                     if r in left and r not in dead:
                         dead[r] = dead_reason(props)
-            c.close()
+            ch.connection.close()
 
         try:
             read_queues(want)

@@ -119,6 +119,14 @@ make_certs() {
     done
 }
 
+# skip WHY : the rest of the test cannot run here: say why, and exit 77
+# (skipped) when the checks made so far passed, 1 when one failed.
+skip() {
+    echo "SKIP: $*" >&2
+    finish || exit 1
+    exit 77
+}
+
 # finish : report and exit non-zero on any failure.
 finish() {
     echo "$(basename "$0"): $((checks - failures)) passed, $failures failed"

@@ -1,6 +1,9 @@
 """Trees, manifests, crafted messages and checks for the move tests
 (tests/broker/test_move*.sh): python3 move_util.py COMMAND ARGS..."""
-import base64, hashlib, json, os, socket, stat, struct, sys, time
+import base64, hashlib, json, os, socket, stat, sys, time
+
+sys.dont_write_bytecode = True          # no tests/__pycache__ in the source tree
+from msgid import body_id, file_id, fmt_mtime, put_name  # noqa: E402
 
 
 def die(msg):
@@ -70,25 +73,6 @@ def manifest(top):
     return sorted(out)
 
 
-def fnv128(data):
-    h = 0x6C62272E07BB014262B821756295C58D
-    for b in data:
-        h = ((h ^ b) * 0x0000000001000000000000000000013B) & ((1 << 128) - 1)
-    return "%032x" % h
-
-
-def fmt_mtime(ns):
-    sign, a = ("-", -ns) if ns < 0 else ("", ns)
-    return "%s%d.%09d" % (sign, a // 10**9, a % 10**9)
-
-
-def put_name(m, key, b):
-    try:
-        m[key] = b.decode("utf-8")
-    except UnicodeDecodeError:
-        m[key + "_b64"] = base64.b64encode(b).decode()
-
-
 def msg(out, root, path, statfile, overrides):
     """A v1 message for root/path with statfile's identity (lstat; "-": none),
     then overrides KEY=JSON (KEY=- removes KEY), written to out ("-": stdout)."""
@@ -99,8 +83,7 @@ def msg(out, root, path, statfile, overrides):
     else:
         st = os.lstat(statfile)
         dev, ino, size, mt, mode = st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode
-    sec, nsec = divmod(mt, 10**9)
-    m = {"v": 1, "id": fnv128(struct.pack("<QQQqI", dev, ino, size, sec, nsec) + rb + b"\0" + pb)}
+    m = {"v": 1, "id": file_id(dev, ino, size, mt, rb, pb)}
     put_name(m, "root", rb)
     put_name(m, "path", pb)
     m.update({"size": str(size), "mtime": fmt_mtime(mt), "dev": str(dev), "ino": str(ino),
@@ -132,16 +115,6 @@ def body_path(body):
         return o["path"].encode()
     if isinstance(o.get("path_b64"), str):
         return base64.b64decode(o["path_b64"])
-    return None
-
-
-def body_id(body):
-    try:
-        o = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if isinstance(o, dict) and isinstance(o.get("id"), str):
-        return o["id"]
     return None
 
 

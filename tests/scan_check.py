@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Checks of scan's JSON lines for tests/cli/test_scan.sh and
-tests/broker/test_scan.sh (standard library only): `scan_check.py COMMAND
+"""Checks of scan's JSON lines for tests/cli/test_scan_*.sh and
+tests/broker/test_scan_*.sh (standard library only): `scan_check.py COMMAND
 ARGS...` prints what is wrong and exits 1."""
-import base64, datetime, json, os, re, socket, stat, struct, sys
+import base64, datetime, json, os, re, socket, stat, sys
 from collections import Counter
+
+sys.dont_write_bytecode = True          # no tests/__pycache__ in the source tree
+from msgid import file_id, fmt_mtime  # noqa: E402
 
 REJECTED = {"hidden", "excluded", "too-small", "too-large", "too-young", "too-old",
             "mime-not-allowed", "unreadable", "symlink", "not-regular", "too-deep",
@@ -100,18 +103,6 @@ def split_args(args):
     return args[:i], args[i + 1:]
 
 
-def fnv128(data):
-    h = 0x6C62272E07BB014262B821756295C58D
-    for b in data:
-        h = ((h ^ b) * 0x0000000001000000000000000000013B) & ((1 << 128) - 1)
-    return "%032x" % h
-
-
-def fmt_mtime(ns):
-    sign, a = ("-", -ns) if ns < 0 else ("", ns)
-    return "%s%d.%09d" % (sign, a // 10**9, a % 10**9)
-
-
 def lstat_beneath(root, path):
     """lstat root/path without building a path string over PATH_MAX."""
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
@@ -175,9 +166,7 @@ def check_msg(m, mime_mode):
     for k, v in want.items():
         if m[k] != v:
             bad("%s is %r, the file says %r" % (k, m[k], v))
-    sec, nsec = divmod(st.st_mtime_ns, 10**9)
-    data = struct.pack("<QQQqI", st.st_dev, st.st_ino, st.st_size, sec, nsec)
-    if m["id"] != fnv128(data + root + b"\0" + path):
+    if m["id"] != file_id(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, root, path):
         bad("id is not the FNV-1a hash of docs/message-format.md")
 
 

@@ -9,18 +9,10 @@
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
 umask 022
-url=$("$BROKER_SH" url)
-AMQP=$TESTS_DIR/amqp_tool.py
+. "$TESTS_DIR/broker/lib.sh"
 q=deadka-$$
 ex=deadka-ex-$$
-bg=
-cleanup() {
-    [ -z "$bg" ] || kill -KILL "$bg" 2>/dev/null || true
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+declared=("$q")
 
 R=$WORK/root D=$WORK/dest
 mkdir -p "$R" "$D"
@@ -31,22 +23,22 @@ expect_rc 0 "scan --check declares the queues"
 
 env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 1s \
     --from "$R" --to "$D" --idle-exit 9s --json >"$WORK/mout" 2>"$WORK/merr" &
-bg=$!
+bg_pids=($!)
 sleep 1
 "$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad1"
 sleep 6
 "$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad2"
 set +e
-wait "$bg"
+wait "${bg_pids[0]}"
 rc=$?
 set -e
-bg=
+bg_pids=()
 cp "$WORK/mout" "$WORK/out"
 cp "$WORK/merr" "$WORK/err"
 expect_rc 0 "the mover"
 expect_in out '"dead_lettered":2' "both messages dead-lettered by the mover"
 expect_not_in err "lost the connection" "no connection lost"
 expect_not_in err "reconnect" "no reconnection"
-expect_eq "$("$PY3" "$AMQP" count "$url" "$q.dead" | cut -d' ' -f1)" 2 "two dead letters queued"
+expect_eq "$(count "$q.dead")" 2 "two dead letters queued"
 
 finish

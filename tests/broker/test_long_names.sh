@@ -7,15 +7,10 @@
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
 umask 022
-url=$("$BROKER_SH" url)
+. "$TESTS_DIR/broker/lib.sh"
 q=longnames-$$
 ex=longnames-ex-$$
-cleanup() {
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+declared=("$q")
 PY=$TESTS_DIR/move_util.py
 
 R=$WORK/root D=$WORK/dest

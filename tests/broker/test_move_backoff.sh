@@ -13,30 +13,15 @@
 # Timing is measured with generous slack for a loaded 2-core machine: the
 # old behaviour misses each bound by several seconds.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 FAKE=$TESTS_DIR/fake_server.py
 
-url=$("$BROKER_SH" url)
 broker_port=${url##*:}
 broker_port=${broker_port%%/*}
-tag=$$
 q=backoff-$tag
 ex=backoff-ex-$tag
-bg=()
-
-cleanup() {
-    local p
-    for p in "${bg[@]}"; do
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+declared=("$q")
 
 # wait_exit PID SECS : wait up to SECS for PID; its status in $rc (killed: 137).
 wait_exit() {
@@ -59,7 +44,7 @@ t0=$(now_ms)
 env AMQP_URL="amqp://guest:guest@127.0.0.1:$port/%2F" "$MOVE" --queue "$q" --exchange "$ex" \
     --from "$WORK/from" --to "$WORK/to" --reconnect-timeout 10s >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-bg+=("$pid")
+bg_pids+=("$pid")
 wait_exit "$pid" 40
 el=$(($(now_ms) - t0))
 expect_rc 69 "unreachable, --reconnect-timeout 10s"
@@ -82,12 +67,12 @@ t0=$(now_ms)
 env AMQP_URL="$amqp_url" "$MOVE" --queue "$q" --exchange "$ex" --from "$WORK/from" \
     --to "$WORK/to" --idle-exit 2s >"$WORK/out" 2>"$WORK/err" &
 pid=$!
-bg+=("$pid")
+bg_pids+=("$pid")
 while [ "$(now_ms)" -lt $((t0 + 17000)) ]; do
     sleep 0.1
 done
 "$PY3" "$FAKE" --port "$port" "$WORK/relay.port" forward "$broker_port" &
-bg+=("$!")
+bg_pids+=("$!")
 while [ ! -s "$WORK/relay.port" ] && [ "$(now_ms)" -lt $((t0 + 27000)) ]; do
     sleep 0.02
 done

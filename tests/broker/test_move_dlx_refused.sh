@@ -15,32 +15,20 @@
 #      grown one dead-lettered, exit 0; <queue>.dead holds exactly that
 #      dead letter (the mover's check of the exchange left nothing there).
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 PY=$TESTS_DIR/move_util.py
 umask 022
 
-url=$("$BROKER_SH" url)
 port=${url##*:}
 port=${port%%/*}
-tag=$$
 q=dlx-refused-$tag
 ex=dlx-refused-ex-$tag
+declared=("$q")
 user=dlx-refused-$tag
 pw=Pw$tag
 uurl="amqp://$user:$pw@127.0.0.1:$port/%2F"
-ctl() { "$BROKER_SH" ctl "$@"; }
-
-cleanup() {
-    ctl delete_user "$user" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-count() { "$PY3" "$AMQP" count "$url" "$1" | cut -d' ' -f1; }
-nfiles() { find "$1" -type f -printf x | wc -c; }
+extra_cleanup='ctl delete_user "$user" >/dev/null 2>&1'
 dlx_re=$(printf '%s' "$ex.dlx" | sed 's/[.]/\\./g')
 
 ctl add_user "$user" "$pw" >/dev/null || fail "rabbitmqctl add_user"

@@ -19,47 +19,9 @@
 # The test stops, kills and restarts the broker it was given (broker.sh with
 # the caller's SCANMOVE_BROKER_DIR) and leaves it running.
 . "$(dirname "$0")/../lib.sh"
-unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
-umask 022
-
-url=$("$BROKER_SH" url)
-tag=$$
-declared=()
-bg=()
+. "$TESTS_DIR/broker/move_lib.sh"
+prefix=reconn
 N=3000
-
-# The broker must be running when this test ends, whatever happened: the
-# other broker tests reuse it. Stop any mover left running, then remove what
-# this test declared.
-cleanup() {
-    local p q
-    for p in "${bg[@]}"; do
-        kill -KILL "$p" 2>/dev/null || true
-    done
-    if ! "$BROKER_SH" status >/dev/null 2>&1; then
-        "$BROKER_SH" start >/dev/null || echo "test_move_reconnect: could not restart the broker" >&2
-    fi
-    for q in "${declared[@]}"; do
-        amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PY=$TESTS_DIR/move_util.py
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# topo NAME : $q and $ex of their own for scenario NAME, declared, and
-# remembered for cleanup.
-topo() {
-    q="reconn-$tag-$1"
-    ex="reconn-ex-$tag-$1"
-    declared+=("$q" "$q.dead")
-    env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null ||
-        fail "$1: scan --check could not declare the topology"
-}
 
 # setup NAME SEED : topology, R=ROOT with $N files and D=DEST for NAME, the
 # manifest of ROOT in $WORK/NAME.before, and one message per file queued.
@@ -73,22 +35,8 @@ setup() {
     expect_eq "$(wc -l <"$WORK/$1.before")" "$N" "$1: $N files made"
     run env AMQP_URL="$url" timeout 120 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R"
     expect_rc 0 "$1: scan"
-    expect_eq "$(count)" "$N" "$1: $N messages queued"
+    expect_eq "$(count_retry)" "$N" "$1: $N messages queued"
 }
-
-# count [QUEUE] : ready messages in QUEUE (default $q); retried for up to
-# 10 s while the broker (or the queue, after a restart) does not answer.
-count() {
-    local out i
-    for i in $(seq 50); do
-        out=$("$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1) && break
-        sleep 0.2
-    done
-    printf '%s\n' "$out" | cut -d' ' -f1
-}
-
-# nfiles DIR : regular files below DIR (names may hold anything).
-nfiles() { find "$1" -type f -printf x | wc -c; }
 
 # wait_files DIR MIN SECS : wait until DIR holds MIN files or more.
 wait_files() {
@@ -106,7 +54,7 @@ mover() {
     env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --json "$@" \
         >"$WORK/$name.out" 2>"$WORK/$name.err" &
     mpid=$!
-    bg+=("$mpid")
+    bg_pids+=("$mpid")
 }
 
 # wait_mover PID SECS WHAT : wait up to SECS for the mover to exit; its exit
@@ -132,22 +80,14 @@ use() {
     cp "$WORK/$1.err" "$WORK/err"
 }
 
-# expect_manifest FILE DIR WHAT : DIR's manifest is the one saved in FILE.
-expect_manifest() {
-    checks=$((checks + 1))
-    "$PY3" "$PY" manifest "$2" >"$WORK/m2"
-    cmp -s "$1" "$WORK/m2" ||
-        fail "$3: $(diff "$1" "$WORK/m2" | head -8 | cut -c1-300 | tr '\n' ' ')"
-}
-
 # expect_done NAME : the end state of a scenario: every file at DEST once,
 # as it was; no file in ROOT; no temporary file; both queues empty.
 expect_done() {
     expect_manifest "$WORK/$1.before" "$D" "$1: every file at DEST exactly once, same bytes, mode, mtime"
     expect_eq "$(nfiles "$R")" 0 "$1: ROOT holds no file"
     expect_eq "$(find "$WORK/$1" -name '.scanmove-*' | head -3)" "" "$1: no temporary file left"
-    expect_eq "$(count)" 0 "$1: the queue is empty"
-    expect_eq "$(count "$q.dead")" 0 "$1: nothing dead-lettered"
+    expect_eq "$(count_retry)" 0 "$1: the queue is empty"
+    expect_eq "$(count_retry "$q.dead")" 0 "$1: nothing dead-lettered"
 }
 
 # lost_midrun NAME HOW... : start two movers on NAME's queue, run HOW (which
@@ -177,7 +117,7 @@ lost_midrun() {
         moved=$((moved + $("$PY3" "$PY" jnum "$WORK/out" moved)))
         dups=$((dups + $("$PY3" "$PY" jnum "$WORK/out" duplicates)))
     done
-    bg=()
+    bg_pids=()
     # Each file is moved once; a message whose file was moved but whose ack
     # was lost with the connection comes back and is a duplicate.
     expect_eq "$moved" "$N" "$name: the movers moved each of the $N files once"
@@ -225,7 +165,7 @@ checks=$((checks + 1))
     fail "timeout: the broker went away with $n of $N files moved, not mid-run"
 wait_mover "$tpid" 30 "timeout"
 el=$(($(now_ms) - t0))
-bg=()
+bg_pids=()
 use timeout
 expect_rc 69 "timeout: a lost broker that does not come back within --reconnect-timeout"
 checks=$((checks + 1))
@@ -248,10 +188,10 @@ left=$(nfiles "$R")
 expect_eq "$moved1" "$((N - left))" "timeout: the summary counts the files moved"
 url2=$("$BROKER_SH" start) || fail "timeout: broker.sh start"
 expect_eq "$url2" "$url" "timeout: the broker comes back on the same URL"
-queued=$(count)
+queued=$(count_retry)
 mover timeout2 --from "$R" --to "$D" --idle-exit 2s
 wait_mover "$mpid" 60 "timeout: the fresh mover"
-bg=()
+bg_pids=()
 use timeout2
 expect_rc 0 "timeout: the fresh mover"
 pycheck "timeout: the fresh mover's --json summary" jcheck "$WORK/out" moved="$left" skipped=0 \
@@ -279,7 +219,7 @@ kill -0 "$dpid" 2>/dev/null ||
 url2=$("$BROKER_SH" start) || fail "down: broker.sh start"
 expect_eq "$url2" "$url" "down: the broker comes back on the same URL"
 wait_mover "$dpid" 60 "down"
-bg=()
+bg_pids=()
 use down
 expect_rc 0 "down: the mover started while the broker was down"
 pycheck "down: --json summary" jcheck "$WORK/out" moved="$N" duplicates=0 skipped=0 \

@@ -14,33 +14,19 @@
 #      way: it exits 69 within 20 s with the reason and the count of
 #      unconfirmed messages, instead of retrying for 60 s.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 FAKE=$TESTS_DIR/fake_server.py
 umask 022
 
-url=$("$BROKER_SH" url)
 broker_port=${url##*:}
 broker_port=${broker_port%%/*}
-tag=$$
 q=tls-$tag
 ex=tls-ex-$tag
-bg=()
+declared=("$q")
 relay=
-
-cleanup() {
-    local p
-    for p in "${bg[@]}" $relay; do
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-count() { "$PY3" "$AMQP" count "$url" "$q"; }
+# shellcheck disable=SC2016 # evaluated at exit
+extra_cleanup='[ -z "$relay" ] || { kill -KILL "$relay"; wait "$relay"; } 2>/dev/null'
 
 make_certs localhost wrong.example
 tport=$(free_port)
@@ -89,12 +75,12 @@ mkdir -p "$WORK/from" "$WORK/to"
 env AMQP_URL="$turl" "$MOVE" --cacert "$WORK/ca.pem" --queue "$q" --exchange "$ex" \
     --from "$WORK/from" --to "$WORK/to" >"$WORK/move.out" 2>"$WORK/move.err" &
 mpid=$!
-bg+=("$mpid")
+bg_pids+=("$mpid")
 end=$(($(now_ms) + 30000))
-until [ "$(count | cut -d' ' -f2)" = 1 ] || [ "$(now_ms)" -gt "$end" ]; do
+until [ "$(consumers)" = 1 ] || [ "$(now_ms)" -gt "$end" ]; do
     sleep 0.2
 done
-expect_eq "$(count | cut -d' ' -f2)" 1 "mover: consuming over TLS"
+expect_eq "$(consumers)" 1 "mover: consuming over TLS"
 start_relay wrong.example
 t0=$(now_ms)
 while kill -0 "$mpid" 2>/dev/null && [ "$(now_ms)" -lt $((t0 + 30000)) ]; do
@@ -133,7 +119,7 @@ env AMQP_URL="$turl" "$SCAN" --cacert "$WORK/ca.pem" --queue "$q" --exchange "$e
     --no-mime -j 1 --exclude '*.skip' --rejects - --reconnect-timeout 60s "$WORK/tree" \
     >"$WORK/pipe" 2>"$WORK/scan.err" 7<&- &
 spid=$!
-bg+=("$spid")
+bg_pids+=("$spid")
 end=$(($(now_ms) + 30000))
 until grep -q relaying "$WORK/relay.log" || [ "$(now_ms)" -gt "$end" ]; do
     sleep 0.1

@@ -3,12 +3,12 @@
 # idempotently, agree on it, and report mismatches and refusals with one
 # sentence and the documented exit status.
 . "$(dirname "$0")/../lib.sh"
-
-url=$("$BROKER_SH" url)
+. "$TESTS_DIR/broker/lib.sh"
 port=${url##*:}
 port=${port%%/*}
 q="topo-$$"
 ex="topo-ex-$$"
+declared=("$q" "$q-c")
 
 # Declaring twice, from either tool, is idempotent.
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
@@ -37,10 +37,12 @@ expect_in out "$ex.dlx	$q.dead	files" "dead-letter queue bound to the dead-lette
 
 # A message published to the exchange reaches the queue; one rejected
 # without requeue reaches the dead-letter queue.
-amqp-publish --url="$url" -e "$ex" -r files -b '{"v":1}' || fail "amqp-publish"
+printf '{"v":1}' >"$WORK/v1"
+"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/v1" || fail "amqp_tool.py publish"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
 expect_in out "has 1 messages" "published message is in the queue"
-amqp-get --url="$url" -q "$q" >/dev/null || fail "amqp-get"   # gets and acks it
+[ "$("$PY3" "$AMQP" get "$url" "$q" 1 "$WORK/got")" = 1 ] ||
+    fail "amqp_tool.py get" # takes it off the queue
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
 expect_in out "has 0 messages" "message consumed"
 
@@ -82,10 +84,5 @@ expect_lines err 1 "unknown vhost is one line"
 run env AMQP_URL="amqp://noperm$$:pw$$@127.0.0.1:$port/" "$SCAN" --check
 expect_rc 77 "user without vhost permissions"
 "$BROKER_SH" ctl delete_user "noperm$$" >/dev/null 2>&1 || true
-
-# Clean up what this test declared.
-for name in "$q" "$q.dead" "$q-c" "$q-c.dead"; do
-    "$BROKER_SH" ctl delete_queue "$name" >/dev/null 2>&1 || true
-done
 
 finish

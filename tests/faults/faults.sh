@@ -1,42 +1,16 @@
 # tests/faults/faults.sh - helpers of the fault scenarios (sourced after
-# ../lib.sh, not run). Every scenario must leave the broker running, with
-# its default settings, whatever happened: faults_cleanup (the EXIT trap set
-# here) starts it again if it is down, restores the disk limit when an alarm
-# was raised, deletes the queues in $declared (and their .dead) and runs
-# $extra_cleanup, a command the test may set.
-AMQP=$TESTS_DIR/amqp_tool.py
+# ../lib.sh, not run), on top of tests/broker/lib.sh (its clean-up at exit,
+# counting). Every scenario must leave the broker running, with its default
+# settings, whatever happened: the clean-up also restores the disk limit
+# when an alarm was raised.
+. "$TESTS_DIR/broker/lib.sh"
 PY=$TESTS_DIR/scan_check.py
-url=$("$BROKER_SH" url)
-tag=$$
-declared=()
-extra_cleanup=
 disk_limit_default=
-
-ctl() { "$BROKER_SH" ctl "$@"; }
-
-faults_cleanup() {
-    set +e
-    if ! "$BROKER_SH" status >/dev/null 2>&1; then
-        "$BROKER_SH" start >/dev/null || echo "$(basename "$0"): could not start the broker again" >&2
-    fi
-    [ -z "$disk_limit_default" ] || alarm_off ||
-        echo "$(basename "$0"): could not restore the disk limit $disk_limit_default" >&2
-    [ -z "$extra_cleanup" ] || eval "$extra_cleanup"
-    local q
-    for q in "${declared[@]}"; do
-        amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1
-        amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1
-    done
-    rm -rf "$WORK"
-}
-trap faults_cleanup EXIT
+on_exit+=('[ -z "$disk_limit_default" ] || alarm_off ||
+    echo "$(basename "$0"): could not restore the disk limit $disk_limit_default" >&2')
 
 # summary KEY : a key of the --json summary in $WORK/out.
 summary() { "$PY3" "$PY" get "$WORK/out" "$1" 2>&1 || true; }
-
-# qcount Q : ready messages in queue Q (empty when it cannot be counted,
-# e.g. while a quorum queue is still recovering after a restart).
-qcount() { "$PY3" "$AMQP" count "$url" "$1" 2>/dev/null | cut -d' ' -f1; }
 
 # ---- background runs -------------------------------------------------------
 

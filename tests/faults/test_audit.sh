@@ -13,39 +13,17 @@
 # broker), --ignore leaves a path out, usage errors exit 2, and peek leaves
 # the queue as it was.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 PY=$TESTS_DIR/move_util.py
 AUDIT=$TESTS_DIR/audit.sh
 umask 022
 
-url=$("$BROKER_SH" url)
-tag=$$
 q="audit-$tag"
 ex="audit-ex-$tag"
-declared=("$q" "$q.dead")
-
-cleanup() {
-    local x
-    for x in "${declared[@]}"; do
-        amqp-delete-queue --url="$url" -q "$x" >/dev/null 2>&1 || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-count() { "$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1 | cut -d' ' -f1; }
-# settled QUEUE N : the ready count of QUEUE, once it is N (the broker
-# requeues a peek's messages just after the connection closes), or after 20 s.
-settled() {
-    local n
-    for _ in $(seq 100); do
-        n=$(count "$1")
-        [ "$n" = "$2" ] && break
-        sleep 0.2
-    done
-    echo "$n"
-}
+declared=("$q")
+# settled (tests/broker/lib.sh) waits: the broker requeues a peek's
+# messages just after the connection closes.
 
 R=$WORK/root
 D=$WORK/dest
@@ -215,7 +193,7 @@ expect_eq "$(settled "$q.dead" 1)" 1 "the audit leaves the dead letter"
 # delivery more; RabbitMQ 3.10 dead-letters once the count exceeds the limit)
 q2="audit2-$tag"
 ex2="audit2-ex-$tag"
-declared+=("$q2" "$q2.dead")
+declared+=("$q2")
 run env AMQP_URL="$url" "$SCAN" --queue "$q2" --exchange "$ex2" --delivery-limit 2 --no-mime -q \
     --include plain/f2.txt "$R"
 expect_rc 0 "scan into a queue with delivery limit 2"

@@ -25,58 +25,12 @@
 # Each part ends with tests/audit.sh (a canary dir beside ROOT as --outside)
 # and both queues empty.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 PY=$TESTS_DIR/move_util.py
 AUDIT=$TESTS_DIR/audit.sh
 umask 022
 
-url=$("$BROKER_SH" url)
-tag=$$
-declared=()
-bg=()
-
-# The broker must be running when this test ends, whatever happened.
-cleanup() {
-    local p x
-    for p in "${bg[@]}"; do
-        kill -KILL "$p" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
-    if ! "$BROKER_SH" status >/dev/null 2>&1; then
-        "$BROKER_SH" start >/dev/null || echo "test_broker_restart: could not restart the broker" >&2
-    fi
-    for x in "${declared[@]}"; do
-        amqp-delete-queue --url="$url" -q "$x" >/dev/null 2>&1 || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-nfiles() { find "$1" -type f -printf x | wc -c; }
-# count [QUEUE] : ready messages; retried for up to 20 s while the broker
-# (or the queue, after a restart) does not answer. Empty if it never does.
-count() {
-    local out
-    for _ in $(seq 100); do
-        out=$("$PY3" "$AMQP" count "$url" "${1:-$q}" 2>/dev/null) && {
-            echo "${out%% *}"
-            return
-        }
-        sleep 0.2
-    done
-}
-# settled QUEUE N : the ready count of QUEUE once it is N, or after 20 s.
-settled() {
-    local n
-    for _ in $(seq 100); do
-        n=$(count "$1")
-        [ "$n" = "$2" ] && break
-        sleep 0.2
-    done
-    echo "$n"
-}
 jnum() { "$PY3" "$PY" jnum "$1" "$2"; }
 
 # setup NAME N : topology $q/$ex, R=ROOT with N files in many dirs, D=DEST,
@@ -84,7 +38,7 @@ jnum() { "$PY3" "$PY" jnum "$1" "$2"; }
 setup() {
     q="restart-$tag-$1"
     ex="restart-ex-$tag-$1"
-    declared+=("$q" "$q.dead")
+    declared+=("$q")
     R=$WORK/$1/root
     D=$WORK/$1/dest
     C=$WORK/$1/canary
@@ -156,7 +110,7 @@ movers() {
         env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" --json \
             "$@" >"$WORK/$name.$i.out" 2>"$WORK/$name.$i.err" &
         mpids+=("$!")
-        bg+=("$!")
+        bg_pids+=("$!")
     done
 }
 
@@ -181,7 +135,7 @@ finish_movers() {
         moved=$((moved + $(jnum "$f.out" moved)))
         dups=$((dups + $(jnum "$f.out" duplicates)))
     done
-    bg=()
+    bg_pids=()
 }
 
 # audit NAME N : the audit passes with every file at DEST; both queues empty.
@@ -225,7 +179,7 @@ env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" -j 1 --confirm-window 
     --reconnect-timeout 120s --json --rejects "$WORK/a1.rej" "$R" >"$WORK/a1.scan.out" \
     2>"$WORK/a1.scan.err" &
 spid=$!
-bg+=("$spid")
+bg_pids+=("$spid")
 if wait_until 120 "a1: 2000 messages queued" queued_at_least 2000 && scan_running; then
     t_down=$(now_ms)
     "$BROKER_SH" restart >/dev/null || fail "a1: broker.sh restart"
@@ -236,7 +190,7 @@ else
     down_ms=0
 fi
 wait_pid "$spid" 240 "a1: scan"
-bg=()
+bg_pids=()
 cp "$WORK/a1.scan.out" "$WORK/out"
 cp "$WORK/a1.scan.err" "$WORK/err"
 # The broker was back within --reconnect-timeout: scan must have recovered.
@@ -257,7 +211,7 @@ checks=$((checks + 1))
 [ ! -s "$WORK/a1.rej" ] || fail "a1: --rejects has lines: $(head -c 400 "$WORK/a1.rej")"
 again=$(sed -n 's/.*; published \([0-9]*\) unconfirmed messages again$/\1/p' "$WORK/err" |
     awk '{ s += $1 } END { print s + 0 }')
-q1=$(count)
+q1=$(count_retry)
 checks=$((checks + 1))
 [ -n "$q1" ] && [ "$q1" -ge "$N" ] && [ "$q1" -le $((N + again)) ] ||
     fail "a1: $q1 messages queued for $N files, $again of them published twice: not between $N and $((N + again))"
@@ -271,14 +225,14 @@ env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" -j 1 --confirm-window 
     --reconnect-timeout 3s --json --rejects "$WORK/a2.rej" "$R" >"$WORK/a2.scan.out" \
     2>"$WORK/a2.scan.err" &
 spid=$!
-bg+=("$spid")
+bg_pids+=("$spid")
 if wait_until 120 "a2: 1000 messages queued" queued_at_least 1000 && scan_running; then
     "$BROKER_SH" stop || fail "a2: broker.sh stop"
 else
     fail "a2: scan ended before the broker could be stopped (scenario too fast)"
 fi
 wait_pid "$spid" 120 "a2: scan"
-bg=()
+bg_pids=()
 "$BROKER_SH" start >/dev/null || fail "a2: broker.sh start"
 cp "$WORK/a2.scan.out" "$WORK/out"
 cp "$WORK/a2.scan.err" "$WORK/err"
@@ -303,7 +257,7 @@ if f.get("unconfirmed") != n or s.get("failed") != n or len(rej) != n or bad:
              % (json.dumps(s)[:400], len(rej), len(bad), bad[:1]))' \
     "$WORK/out" "$WORK/a2.rej" "$unconf" 2>"$WORK/why" ||
     fail "a2: the unconfirmed files in the summary and --rejects: $(cat "$WORK/why")"
-q2=$(count)
+q2=$(count_retry)
 checks=$((checks + 1))
 [ -n "$q2" ] && [ "$q2" -ge "$published" ] && [ "$q2" -le $((published + unconf)) ] ||
     fail "a2: $q2 messages queued; $published were confirmed and $unconf not: not between"

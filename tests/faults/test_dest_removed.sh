@@ -39,8 +39,6 @@ audit() {
 
 scan() { env AMQP_URL="$url" timeout 60 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q \
     --delivery-limit 20 "$@"; }
-# consumers : how many consumers the queue has.
-consumers() { "$PY3" "$TESTS_DIR/amqp_tool.py" count "$url" "$q" 2>/dev/null | cut -d' ' -f2; }
 has_consumer() { [ "$(consumers)" = 1 ]; }
 
 # The queue exists before the first mover waits on it.

@@ -66,9 +66,7 @@ EOF
 
 # shellcheck disable=SC2016 # $1 is expanded by the inner sh
 if ! unshare -m sh -c 'mount -t tmpfs tmpfs "$1"' sh "$D" 2>/dev/null; then
-    echo "SKIP: cannot mount a tmpfs in a private mount namespace" >&2
-    finish
-    exit 0
+    skip "cannot mount a tmpfs in a private mount namespace"
 fi
 set +e
 unshare -m bash "$WORK/inner.sh" "$WORK" "$url" "$MOVE" "$AUDIT" "$q" "$ex"

@@ -107,7 +107,7 @@ check_unroutable() {
 q=fault-unroutable-$tag
 ex=fault-unroutable-ex-$tag
 declared+=("$q")
-delete_queue() { amqp-delete-queue --url="$url" -q "$q" >/dev/null || fail "amqp-delete-queue $q"; }
+delete_queue() { "$PY3" "$AMQP" delete "$url" "$q" >/dev/null || fail "amqp_tool.py delete $q"; }
 unroutable_run "queue deleted" delete_queue
 checks=$((checks + 1))
 grep -qP "^\Q$ex\E\t\Q$q\E\tfiles$" "$WORK/bindings" ||

@@ -12,25 +12,16 @@
 # the canary directory the symlinks point into, and the roots that are not
 # allowed, unchanged.
 . "$(dirname "$0")/../lib.sh"
-AMQP=$TESTS_DIR/amqp_tool.py
+. "$TESTS_DIR/broker/lib.sh"
 # shellcheck disable=SC2034 # used by pycheck (lib.sh)
 PY=$TESTS_DIR/move_util.py
 GEN=$TESTS_DIR/faults/hostile/gen.py
 AUDIT=$TESTS_DIR/audit.sh
 umask 022
 
-url=$("$BROKER_SH" url)
 q=hostile-msg-$$
 ex=hostile-msg-ex-$$
-cleanup() {
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# count QUEUE : ready messages in QUEUE.
-count() { "$PY3" "$AMQP" count "$url" "$1" 2>&1 | cut -d' ' -f1; }
+declared=("$q")
 
 # gencheck WHAT CMD ARGS... : one check, passed when gen.py CMD ARGS... is happy.
 gencheck() {
@@ -70,7 +61,7 @@ done
 env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null ||
     fail "scan --check could not declare the topology"
 mapfile -t bodies < <("$PY3" "$GEN" order "$B")
-"$PY3" "$GEN" publish "$url" "$ex" files "${bodies[@]}" || fail "publishing the corpus"
+"$PY3" "$AMQP" publish "$url" "$ex" files "${bodies[@]}" || fail "publishing the corpus"
 expect_eq "$(count "$q")" "$((nhostile + ngood))" "every message is queued"
 
 # --- one mover drains it ------------------------------------------------------------

@@ -13,7 +13,7 @@
 # movers then move every published file, and the audit (tests/audit.sh)
 # passes, with the directory the links point into unchanged.
 . "$(dirname "$0")/../lib.sh"
-AMQP=$TESTS_DIR/amqp_tool.py
+. "$TESTS_DIR/broker/lib.sh"
 TREE=$TESTS_DIR/faults/hostile/tree.py
 # shellcheck disable=SC2034 # used by pycheck (lib.sh)
 PY=$TESTS_DIR/move_util.py
@@ -21,22 +21,9 @@ AUDIT=$TESTS_DIR/audit.sh
 NBIG=${NBIG:-100000}
 umask 022
 
-url=$("$BROKER_SH" url)
 q=hostile-tree-$$
 ex=hostile-tree-ex-$$
-bg=()
-cleanup() {
-    local p
-    for p in "${bg[@]}"; do
-        kill -KILL "$p" 2>/dev/null || true
-    done
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-count() { "$PY3" "$AMQP" count "$url" "$1" 2>&1 | cut -d' ' -f1; }
+declared=("$q")
 
 # treecheck WHAT CMD ARGS... : one check, passed when tree.py CMD ARGS... is happy.
 treecheck() {
@@ -47,7 +34,7 @@ treecheck() {
 }
 
 # Mode 000 does not stop root: then scan runs without CAP_DAC_OVERRIDE and
-# CAP_DAC_READ_SEARCH (setpriv), as in tests/cli/test_scan.sh, or the
+# CAP_DAC_READ_SEARCH (setpriv), as in tests/cli/test_scan_readable.sh, or the
 # permission entries are left out.
 PFX=()
 locked=yes
@@ -115,12 +102,12 @@ start=$SECONDS
 for i in 1 2; do
     env AMQP_URL="$url" timeout 300 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
         --idle-exit 3s --json >"$WORK/move.out$i" 2>"$WORK/move.err$i" &
-    bg+=("$!")
+    bg_pids+=("$!")
 done
 moved=0
 for i in 1 2; do
     set +e
-    wait "${bg[$((i - 1))]}"
+    wait "${bg_pids[$((i - 1))]}"
     rc=$?
     set -e
     cp "$WORK/move.err$i" "$WORK/err"
@@ -132,7 +119,7 @@ for i in 1 2; do
         skipped=0
     moved=$((moved + $("$PY3" "$PY" jnum "$WORK/move.out$i" moved)))
 done
-bg=()
+bg_pids=()
 echo "movers: $((SECONDS - start)) s" >&2
 expect_eq "$moved" "$npub" "the movers moved every published file between them"
 expect_eq "$(count "$q")" 0 "the queue is empty"

@@ -25,57 +25,24 @@
 # and any that went idle); the "already moved" lines of all movers' -v logs,
 # killed ones included, are counted too.
 . "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/lib.sh"
 unset SCANMOVE_JOBS
-AMQP=$TESTS_DIR/amqp_tool.py
 PY=$TESTS_DIR/move_util.py
 AUDIT=$TESTS_DIR/audit.sh
 umask 022
 
 N=20000
 MIN_KILLS=30
-url=$("$BROKER_SH" url)
-tag=$$
 q="kills-$tag"
 ex="kills-ex-$tag"
-declared=("$q" "$q.dead")
+declared=("$q")
 pid=(0 0 0)
 gen=(0 0 0)
 scanner=
-
-cleanup() {
-    local p x
-    [ -z "$scanner" ] || kill -KILL "$scanner" 2>/dev/null || true
-    for p in "${pid[@]}"; do
-        [ "$p" = 0 ] || kill -KILL "$p" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
-    for x in "${declared[@]}"; do
-        amqp-delete-queue --url="$url" -q "$x" >/dev/null 2>&1 || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-nfiles() { find "$1" -type f -printf x | wc -c; }
-count() {
-    local out
-    for _ in $(seq 50); do
-        out=$("$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1) && break
-        sleep 0.2
-    done
-    printf '%s\n' "$out" | cut -d' ' -f1
-}
-# settled QUEUE N : the ready count of QUEUE once it is N, or after 20 s.
-settled() {
-    local n
-    for _ in $(seq 100); do
-        n=$(count "$1")
-        [ "$n" = "$2" ] && break
-        sleep 0.2
-    done
-    echo "$n"
-}
+# shellcheck disable=SC2016 # evaluated at exit
+extra_cleanup='[ -z "$scanner" ] || kill -KILL "$scanner" 2>/dev/null
+for p in "${pid[@]}"; do [ "$p" = 0 ] || kill -KILL "$p"; done 2>/dev/null
+wait'
 
 R=$WORK/root
 D=$WORK/dest

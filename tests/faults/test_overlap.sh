@@ -35,7 +35,6 @@ for i in range(n):
 EOF
 "$AUDIT" snapshot "$R" >"$WORK/root.manifest"
 
-count() { "$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1 | cut -d' ' -f1; }
 scan_bg() { # scan_bg NAME : scan ROOT in the background, its pid in $pid
     (
         set +e

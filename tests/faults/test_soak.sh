@@ -6,35 +6,28 @@
 # audit must pass at the end.
 #
 # Long (minutes) and heavy, so it runs only when SCANMOVE_SOAK=1 (never in
-# CI); otherwise it says SKIP and passes. SOAK_FILES sets the number of
+# CI); otherwise it says SKIP and exits 77 (skipped). SOAK_FILES sets the number of
 # files (default 200000); SOAK_DIR where the corpus is kept between runs
 # (default /tmp/scanmove-soak; it is built by bench/mkcorpus.sh).
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
 if [ "${SCANMOVE_SOAK:-0}" != 1 ]; then
     echo "SKIP: the soak runs only with SCANMOVE_SOAK=1" >&2
-    finish
-    exit 0
+    exit 77
 fi
-AMQP=$TESTS_DIR/amqp_tool.py
+. "$TESTS_DIR/broker/lib.sh"
 AUDIT=$TESTS_DIR/audit.sh
 PY=$TESTS_DIR/move_util.py
 N=${SOAK_FILES:-200000}
 SOAK_DIR=${SOAK_DIR:-/tmp/scanmove-soak}
 
-url=$("$BROKER_SH" url)
 q=faults-soak-$$
 ex=faults-soak-ex-$$
+declared=("$q")
 pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    pkill -KILL -f -- "--queue $q " 2>/dev/null || true
-    amqp-delete-queue --url="$url" -q "$q" >/dev/null 2>&1 || true
-    amqp-delete-queue --url="$url" -q "$q.dead" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck disable=SC2016 # evaluated at exit
+extra_cleanup='for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+pkill -KILL -f -- "--queue $q " 2>/dev/null'
 
 mkdir -p "$SOAK_DIR"
 "$SOURCE_DIR/bench/mkcorpus.sh" "$SOAK_DIR/corpus-$N" "$N" >&2
@@ -43,7 +36,6 @@ D=$WORK/dest
 cp -a "$SOAK_DIR/corpus-$N" "$R"
 mkdir -p "$D"
 "$AUDIT" snapshot "$R" >"$WORK/root.manifest"
-count() { "$PY3" "$AMQP" count "$url" "${1:-$q}" 2>&1 | cut -d' ' -f1; }
 ndest() { find "$D" -type f | wc -l; }
 
 # Every second: "seconds tool pid rss-kib" for scan and each move of ours.

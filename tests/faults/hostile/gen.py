@@ -24,8 +24,6 @@ paths, a 1 MiB body) are made here, as are ~14 good messages for real files.
       of each file, base64, one a line
   gen.py order OUT
       the bodies of OUT in publishing order (good ones mixed in), one a line
-  gen.py publish URL EXCHANGE ROUTING_KEY FILE...
-      as amqp_tool.py publish (whose json.loads gives up on deep nesting)
   gen.py files DIR
       the relative path (base64) of everything below DIR but directories,
       sorted; walks with directory fds, so deeper than PATH_MAX is fine
@@ -34,7 +32,11 @@ paths, a 1 MiB body) are made here, as are ~14 good messages for real files.
       (REASON): ..." line per line of EXPECT, with the message's id (its
       message_id, "-" when it has none), and nothing else but the summary
 """
-import base64, json, os, re, socket, stat, struct, sys
+import base64, json, os, re, socket, stat, sys
+
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from msgid import body_id, file_id, fmt_mtime, fnv128, put_name  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = socket.gethostname()
@@ -46,37 +48,16 @@ def die(msg):
     sys.exit(1)
 
 
-def fnv128(data):
-    h = 0x6C62272E07BB014262B821756295C58D
-    for b in data:
-        h = ((h ^ b) * 0x0000000001000000000000000000013B) & ((1 << 128) - 1)
-    return "%032x" % h
-
-
 def jesc(b):
     """bytes as the inside of a JSON string (UTF-8 kept, the rest escaped)."""
     return json.dumps(os.fsdecode(b), ensure_ascii=False)[1:-1].encode()
-
-
-def fmt_mtime(ns):
-    sign, a = ("-", -ns) if ns < 0 else ("", ns)
-    return "%s%d.%09d" % (sign, a // 10**9, a % 10**9)
-
-
-def put_name(m, key, b):
-    try:
-        m[key] = b.decode("utf-8")
-    except UnicodeDecodeError:
-        m[key + "_b64"] = base64.b64encode(b).decode()
 
 
 def message(root, path, st):
     """A v1 message (a dict, in the encoder's field order) for root/path
     whose lstat is st, as scan would write it."""
     rb, pb = os.fsencode(root), os.fsencode(path)
-    sec, nsec = divmod(st.st_mtime_ns, 10**9)
-    m = {"v": 1, "id": fnv128(struct.pack("<QQQqI", st.st_dev, st.st_ino, st.st_size, sec, nsec)
-                              + rb + b"\0" + pb)}
+    m = {"v": 1, "id": file_id(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, rb, pb)}
     put_name(m, "root", rb)
     put_name(m, "path", pb)
     m.update({"size": str(st.st_size), "mtime": fmt_mtime(st.st_mtime_ns),
@@ -348,16 +329,6 @@ def files(top):
         print(line)
 
 
-def body_id(raw):
-    """The body's "id" when it is a JSON object with a string id: the
-    message_id it is published with, as amqp_tool.py publish does."""
-    try:
-        o = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return o["id"] if isinstance(o, dict) and isinstance(o.get("id"), str) else None
-
-
 def logcheck(err, expect):
     with open(err, "rb") as f:
         lines = f.read().split(b"\n")
@@ -409,25 +380,6 @@ def logcheck(err, expect):
         die("; ".join(problems))
 
 
-def publish(url, exchange, rkey, files):
-    """amqp_tool.py publish, for bodies nested too deep for its json.loads."""
-    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-    import amqp_tool
-    c = amqp_tool.Conn(url)
-    c.confirm_select()
-    bad = 0
-    for path in files:
-        with open(path, "rb") as f:
-            b = f.read()
-        r = c.publish(exchange, rkey, b, body_id(b))
-        if r != "ack":
-            print("%s: %s" % (path, r))
-            bad += 1
-    c.close()
-    if bad:
-        sys.exit(1)
-
-
 def order(out):
     names = sorted(os.listdir(out), key=lambda n: fnv128(n.encode()))
     for n in names:
@@ -442,8 +394,6 @@ def main():
         hostile(a[0], a[1], a[2], a[3])
     elif cmd == "good":
         good(a[0], a[1], a[2])
-    elif cmd == "publish":
-        publish(a[0], a[1], a[2], a[3:])
     elif cmd == "order":
         order(a[0])
     elif cmd == "files":

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Against the private broker: the broker nacks (a classic queue that
+# refuses more than 5 messages): each nacked file is reported, exit 1.
+. "$(dirname "$0")/../lib.sh"
+. "$TESTS_DIR/broker/scan_lib.sh"
+
+policy=
+# shellcheck disable=SC2016 # evaluated at exit
+extra_cleanup='[ -z "$policy" ] || ctl clear_policy "$policy" >/dev/null 2>&1'
+
+# --- the broker nacks: a classic queue that refuses more than 5 messages ------------------
+topo_names nack
+mkdir "$WORK/twenty"
+for i in $(seq 20); do echo "$i" >"$WORK/twenty/f$i"; done
+env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" --queue-type classic >/dev/null
+policy="scan-nack-$tag"
+"$BROKER_SH" ctl set_policy "$policy" "^$q\$" '{"max-length":5,"overflow":"reject-publish"}' \
+    --apply-to queues >/dev/null || fail "rabbitmqctl set_policy"
+scanq --queue-type classic --json --rejects "$WORK/rej" "$WORK/twenty"
+expect_rc 1 "nacked messages fail the run"
+expect_eq "$(summary published)" 5 "nack: published"
+expect_eq "$(summary failed_by_reason)" '{"nacked": 15}' "nack: failed as nacked"
+expect_eq "$(grep -c '"reason":"nacked"' "$WORK/rej")" 15 "nack: one --rejects line per nacked file"
+expect_re err '^scan: 20 files: 5 published, 0 rejected, 15 failed in ' "nack: summary line"
+expect_eq "$(scan_count --queue-type classic)" 5 "nack: the queue holds the accepted ones"
+expect_eq "$(drain 100)" 5 "nack: messages taken off the queue"
+pycheck "nack: the summary agrees with the queue and --rejects" summary false "$WORK/bodies" \
+    "$WORK/rej" "$WORK/out"
+"$BROKER_SH" ctl clear_policy "$policy" >/dev/null 2>&1 || true
+policy=
+
+finish
