@@ -179,12 +179,19 @@ static int read_url_file(struct cfg *c, char *err, size_t errlen)
     return 0;
 }
 
-int cfg_finish(struct cfg *c, char *err, size_t errlen)
+int cfg_check_flags(const struct cfg *c, char *err, size_t errlen)
 {
     if (c->url_flag[0] != '\0' && c->url_file[0] != '\0') {
         snprintf(err, errlen, "--url and --url-file cannot be used together");
         return -1;
     }
+    return 0;
+}
+
+int cfg_finish(struct cfg *c, char *err, size_t errlen)
+{
+    if (cfg_check_flags(c, err, errlen) < 0)
+        return -1;
     if (c->url_flag[0] != '\0') {
         snprintf(c->url, sizeof c->url, "%s", c->url_flag);
         c->url_source = CFG_URL_FLAG;

@@ -113,9 +113,17 @@ int cfg_from_env(struct cfg *c, char *err, size_t errlen);
 int cfg_apply_option(struct cfg *c, int code, const char *arg, char *err, size_t errlen);
 
 /*
+ * cfg_check_flags - check the combination of the broker flags given:
+ * --url together with --url-file is an error. Returns 0, or -1 with a
+ * sentence in err. The tools call it as soon as the flags are parsed, for
+ * a usage error; cfg_finish calls it too.
+ */
+int cfg_check_flags(const struct cfg *c, char *err, size_t errlen);
+
+/*
  * cfg_finish - resolve c->url: --url, else --url-file (first line, trailing
  * white space dropped), else AMQP_URL, else the default; --url together with
- * --url-file is an error. Returns 0, or -1 with a sentence in err (never
+ * --url-file is an error (cfg_check_flags). Returns 0, or -1 with a sentence in err (never
  * containing a password) when the file cannot be read or the URL is empty.
  */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);

@@ -19,12 +19,10 @@
 #include "version.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,39 +96,33 @@ enum {
     OPT_BLOCKED_TIMEOUT
 };
 
-static volatile sig_atomic_t stop_signal;
+/* A signal sets both; a broker lost for good ends only the walk. The
+ * publisher watches stop_signal alone, the walk and the inspection threads
+ * stop_walk. */
+static volatile sig_atomic_t stop_signal, stop_walk;
 
 #define PUBLISH_BURST 512 /* accepted files published together */
 
 static void on_signal(int sig)
 {
     stop_signal = sig;
+    stop_walk = 1;
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
+static void usage_exit(const struct tool_usage *u) __attribute__((noreturn));
+static void usage_exit(const struct tool_usage *u)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    log_error("%s", msg);
-    fprintf(stderr, "Try 'scan --help'.\n");
-    exit(EXITCODE_USAGE);
+    log_error("%s", u->msg);
+    exit(u->code);
 }
 
-/* stdout carries data: a write error there (full disk, closed pipe) must
- * not pass silently. */
 static int finish_stdout(int code)
 {
-    int lost = ferror(stdout);
-    if ((fclose(stdout) != 0 || lost) && (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)) {
-        log_error("cannot write to standard output%s%s", lost ? "" : ": ",
-                  lost ? "" : strerror(errno));
-        return EXITCODE_IOERR;
-    }
-    return code;
+    char err[256];
+    int final = tool_finish_stdout(code, err, sizeof err);
+    if (final != code)
+        log_error("%s", err);
+    return final;
 }
 
 /* A growable NULL-terminated list of patterns for --include and friends. */
@@ -156,38 +148,106 @@ struct options {
     struct inspect_rules rules;
     struct walk_opts walk;
     struct strlist include, exclude, mime;
-    int check, dry_run, json, verbosity;
+    int check, dry_run, json, verbosity, jobs_given;
     const char *rejects;
     uint64_t jobs, window, reconnect_ms, blocked_ms, min_age_ms, max_age_ms;
 };
 
-static uint64_t parse_num(const char *opt, const char *arg, uint64_t min, uint64_t max)
+static void set_defaults(struct options *o)
 {
-    uint64_t v;
-    char why[256];
-    if (opts_parse_u64(arg, min, max, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
+    cfg_defaults(&o->cfg);
+    o->rules.max_size = UINT64_MAX;
+    o->rules.want_mime = 1;
+    o->verbosity = LOG_LEVEL_WARN;
+    o->window = 4096;
+    o->reconnect_ms = 30000;
+    o->blocked_ms = 300000;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->jobs = cpus > 0 ? (uint64_t)cpus : 1;
+    if (o->jobs > 256)
+        o->jobs = 256;
 }
 
-static uint64_t parse_size(const char *opt, const char *arg)
+/* Handle one of scan's own options; 0 when opt is not one. */
+static int parse_option(struct options *o, int opt, struct tool_usage *u)
 {
-    uint64_t v;
-    char why[256];
-    if (opts_parse_size(arg, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
+    switch (opt) {
+    case OPT_CHECK:
+        o->check = 1;
+        break;
+    case OPT_MAX_DEPTH:
+        o->walk.max_depth = (unsigned)tool_parse_num(u, "--max-depth", optarg, 1, UINT_MAX);
+        break;
+    case OPT_ONE_FS:
+        o->walk.one_file_system = 1;
+        break;
+    case OPT_HIDDEN:
+        o->walk.hidden = 1;
+        break;
+    case OPT_INCLUDE:
+        strlist_add(&o->include, optarg);
+        break;
+    case OPT_EXCLUDE:
+        strlist_add(&o->exclude, optarg);
+        break;
+    case OPT_MIME:
+        strlist_add(&o->mime, optarg);
+        break;
+    case OPT_MIN_SIZE:
+        o->rules.min_size = tool_parse_size(u, "--min-size", optarg);
+        break;
+    case OPT_MAX_SIZE:
+        o->rules.max_size = tool_parse_size(u, "--max-size", optarg);
+        break;
+    case OPT_MIN_AGE:
+        o->rules.has_min_age = 1;
+        o->min_age_ms = tool_parse_duration(u, "--min-age", optarg);
+        break;
+    case OPT_MAX_AGE:
+        o->rules.has_max_age = 1;
+        o->max_age_ms = tool_parse_duration(u, "--max-age", optarg);
+        break;
+    case OPT_NO_MIME:
+        o->rules.want_mime = 0;
+        break;
+    case OPT_READABLE:
+        o->rules.readable = 1;
+        break;
+    case OPT_DRY_RUN:
+        o->dry_run = 1;
+        break;
+    case OPT_REJECTS:
+        o->rejects = optarg;
+        break;
+    case OPT_JSON:
+        o->json = 1;
+        break;
+    case 'j':
+        o->jobs = tool_parse_num(u, "--jobs", optarg, 1, 256);
+        o->jobs_given = 1;
+        break;
+    case OPT_WINDOW:
+        o->window = tool_parse_num(u, "--confirm-window", optarg, 1, 1000000);
+        break;
+    case OPT_RECONNECT_TIMEOUT:
+        o->reconnect_ms = tool_parse_duration(u, "--reconnect-timeout", optarg);
+        break;
+    case OPT_BLOCKED_TIMEOUT:
+        o->blocked_ms = tool_parse_duration(u, "--blocked-timeout", optarg);
+        break;
+    case 'h':
+        fputs(usage_text, stdout);
+        exit(finish_stdout(EXITCODE_OK));
+    case 'V':
+        printf("scan (scanmove) %s\n", SCANMOVE_VERSION);
+        exit(finish_stdout(EXITCODE_OK));
+    default:
+        return 0;
+    }
+    return 1;
 }
 
-static uint64_t parse_duration(const char *opt, const char *arg)
-{
-    uint64_t v;
-    char why[256];
-    if (opts_parse_duration(arg, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
-}
-
+/* The options from argv into o; exit 64 on a usage error. */
 static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -218,121 +278,30 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    struct tool_usage u = {0};
     char err[1024];
-    int opt, jobs_given = 0;
+    int opt;
 
-    o->rules.max_size = UINT64_MAX;
-    o->rules.want_mime = 1;
-    o->verbosity = LOG_LEVEL_WARN;
-    o->window = 4096;
-    o->reconnect_ms = 30000;
-    o->blocked_ms = 300000;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    o->jobs = cpus > 0 ? (uint64_t)cpus : 1;
-    if (o->jobs > 256)
-        o->jobs = 256;
-
+    set_defaults(o);
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1) {
-        int r = cfg_apply_option(&o->cfg, opt, optarg, err, sizeof err);
-        if (r < 0)
-            usage_error("%s", err);
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_CHECK:
-            o->check = 1;
-            break;
-        case OPT_MAX_DEPTH:
-            o->walk.max_depth = (unsigned)parse_num("--max-depth", optarg, 1, UINT_MAX);
-            break;
-        case OPT_ONE_FS:
-            o->walk.one_file_system = 1;
-            break;
-        case OPT_HIDDEN:
-            o->walk.hidden = 1;
-            break;
-        case OPT_INCLUDE:
-            strlist_add(&o->include, optarg);
-            break;
-        case OPT_EXCLUDE:
-            strlist_add(&o->exclude, optarg);
-            break;
-        case OPT_MIME:
-            strlist_add(&o->mime, optarg);
-            break;
-        case OPT_MIN_SIZE:
-            o->rules.min_size = parse_size("--min-size", optarg);
-            break;
-        case OPT_MAX_SIZE:
-            o->rules.max_size = parse_size("--max-size", optarg);
-            break;
-        case OPT_MIN_AGE:
-            o->rules.has_min_age = 1;
-            o->min_age_ms = parse_duration("--min-age", optarg);
-            break;
-        case OPT_MAX_AGE:
-            o->rules.has_max_age = 1;
-            o->max_age_ms = parse_duration("--max-age", optarg);
-            break;
-        case OPT_NO_MIME:
-            o->rules.want_mime = 0;
-            break;
-        case OPT_READABLE:
-            o->rules.readable = 1;
-            break;
-        case OPT_DRY_RUN:
-            o->dry_run = 1;
-            break;
-        case OPT_REJECTS:
-            o->rejects = optarg;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case 'j':
-            o->jobs = parse_num("--jobs", optarg, 1, 256);
-            jobs_given = 1;
-            break;
-        case OPT_WINDOW:
-            o->window = parse_num("--confirm-window", optarg, 1, 1000000);
-            break;
-        case OPT_RECONNECT_TIMEOUT:
-            o->reconnect_ms = parse_duration("--reconnect-timeout", optarg);
-            break;
-        case OPT_BLOCKED_TIMEOUT:
-            o->blocked_ms = parse_duration("--blocked-timeout", optarg);
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(finish_stdout(EXITCODE_OK));
-        case 'q':
-            o->verbosity = LOG_LEVEL_QUIET;
-            break;
-        case 'v':
-            o->verbosity = o->verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
-            break;
-        case 'V':
-            printf("scan (scanmove) %s\n", SCANMOVE_VERSION);
-            exit(finish_stdout(EXITCODE_OK));
-        case ':':
-            usage_error("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt != 0 && optopt < 256)
-                usage_error("unknown option '-%c'", optopt);
-            usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+        if (!parse_option(o, opt, &u))
+            tool_common_option(&u, &o->cfg, &o->verbosity, opt, argv);
+        if (u.code != 0)
+            usage_exit(&u);
     }
-    if (o->cfg.url_flag[0] != '\0' && o->cfg.url_file[0] != '\0')
-        usage_error("--url and --url-file cannot be used together");
-    if (o->rules.min_size > o->rules.max_size)
-        usage_error("--min-size is larger than --max-size");
-    if (o->check && optind < argc)
-        usage_error("--check takes no directories");
-    if (!o->check && optind == argc)
-        usage_error("no directory to scan");
+    if (cfg_check_flags(&o->cfg, err, sizeof err) < 0)
+        tool_usage_error(&u, "%s", err);
+    else if (o->rules.min_size > o->rules.max_size)
+        tool_usage_error(&u, "--min-size is larger than --max-size");
+    else if (o->check && optind < argc)
+        tool_usage_error(&u, "--check takes no directories");
+    else if (!o->check && optind == argc)
+        tool_usage_error(&u, "no directory to scan");
+    if (u.code != 0)
+        usage_exit(&u);
     const char *env_jobs = getenv("SCANMOVE_JOBS");
-    if (!jobs_given && env_jobs != NULL && *env_jobs != '\0') {
+    if (!o->jobs_given && env_jobs != NULL && *env_jobs != '\0') {
         if (opts_parse_u64(env_jobs, 1, 256, &o->jobs, err, sizeof err) < 0) {
             log_error("SCANMOVE_JOBS: %s", err);
             exit(EXITCODE_CONFIG);
@@ -375,14 +344,17 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
      * published twice under two roots: two messages with different ids,
      * of which the mover can honour only the first. */
     unsigned inner = 0, outer = 0;
+    struct tool_usage u = {0};
     switch (tool_dirs_nested(fds, reals, n, &inner, &outer, err, sizeof err)) {
     case TOOL_NEST_NONE:
         break;
     case TOOL_NEST_INSIDE:
-        usage_error("%s is inside %s: give each directory once", dirs[inner], dirs[outer]);
+        tool_usage_error(&u, "%s is inside %s: give each directory once", dirs[inner], dirs[outer]);
+        usage_exit(&u);
     case TOOL_NEST_SAME:
-        usage_error("%s and %s are the same directory: give each directory once", dirs[outer],
-                    dirs[inner]);
+        tool_usage_error(&u, "%s and %s are the same directory: give each directory once",
+                         dirs[outer], dirs[inner]);
+        usage_exit(&u);
     case TOOL_NEST_ERROR:
         log_error("%s", err);
         exit(EXITCODE_NOINPUT);
@@ -398,6 +370,9 @@ struct scan {
     struct scan_root *roots;
     struct report report;
     struct publisher *pub;
+    /* The publisher keeps this name for its reconnections: it must live as
+     * long as the run. */
+    char name[300];
     char host[MSG_HOST_MAX + 1];
     char body[MSG_MAX_BYTES];
 };
@@ -488,31 +463,27 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
     } else {
         *st = publish_send(s->pub, s->body, len, m.id, (uint64_t)it->seen.tv_sec, it, err, errlen);
         if (*st != MQ_OK)
-            stop_signal = stop_signal ? stop_signal : -1; /* end the walk */
+            stop_walk = 1;
     }
 }
 
-static int run(struct options *o, char **dirs, unsigned n_dirs)
+/* Open the DIRs, --rejects and the publisher; 0, or the exit status. */
+static int scan_open(struct scan *s, struct options *o, char **dirs, unsigned n_dirs)
 {
-    static struct scan s; /* large: the message buffer */
     char err[1024];
-    int code = EXITCODE_OK;
-    enum mq_status st = MQ_OK;
+    s->o = o;
+    s->roots = open_roots(dirs, n_dirs);
+    if (gethostname(s->host, sizeof s->host) != 0)
+        snprintf(s->host, sizeof s->host, "localhost");
+    s->host[sizeof s->host - 1] = '\0';
 
-    s.o = o;
-    s.roots = open_roots(dirs, n_dirs);
-    if (gethostname(s.host, sizeof s.host) != 0)
-        snprintf(s.host, sizeof s.host, "localhost");
-    s.host[sizeof s.host - 1] = '\0';
-
-    report_init(&s.report);
-    s.report.dry_run = o->dry_run;
-    s.report.quiet = o->verbosity == LOG_LEVEL_QUIET;
-    s.report.verbose = o->verbosity >= LOG_LEVEL_INFO;
-    s.report.progress = !s.report.quiet && isatty(STDERR_FILENO);
+    report_init(&s->report);
+    s->report.dry_run = o->dry_run;
+    s->report.verbose = o->verbosity >= LOG_LEVEL_INFO;
+    s->report.progress = log_progress_enabled();
     if (o->rejects != NULL) {
-        s.report.rejects = strcmp(o->rejects, "-") == 0 ? stdout : fopen(o->rejects, "w");
-        if (s.report.rejects == NULL) {
+        s->report.rejects = strcmp(o->rejects, "-") == 0 ? stdout : fopen(o->rejects, "w");
+        if (s->report.rejects == NULL) {
             log_error("cannot write %s: %s", o->rejects, strerror(errno));
             return EXITCODE_IOERR;
         }
@@ -524,35 +495,25 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
     o->rules.young_after = ts_minus_ms(start, o->min_age_ms);
     o->rules.old_before = ts_minus_ms(start, o->max_age_ms);
 
-    /* The publisher keeps this name for its reconnections: it must live as
-     * long as the run, not just this block. */
-    static char name[300];
-    if (!o->dry_run) {
-        tool_conn_name("scan", name, sizeof name);
-        struct publish_opts po = {
-            &o->cfg, name,    (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
-            &s,      on_tick, &stop_signal};
-        st = publish_open(&po, &s.pub, err, sizeof err);
-        if (st != MQ_OK) {
-            log_error("%s", err);
-            return mq_exitcode(st);
-        }
-    }
-
-    struct pipeline p;
-    memset(&p, 0, sizeof p);
-    p.roots = s.roots;
-    p.n_roots = n_dirs;
-    p.rules = &o->rules;
-    p.walk = o->walk;
-    p.walk.stop = &stop_signal;
-    p.jobs = (unsigned)o->jobs;
-    p.stop = &stop_signal;
-    if (pipeline_start(&p, err, sizeof err) < 0) {
+    if (o->dry_run)
+        return 0;
+    tool_conn_name("scan", s->name, sizeof s->name);
+    struct publish_opts po = {&o->cfg,    s->name, (unsigned)o->window, o->reconnect_ms,
+                              o->blocked_ms, on_done, s,                on_tick,
+                              &stop_signal};
+    enum mq_status st = publish_open(&po, &s->pub, err, sizeof err);
+    if (st != MQ_OK) {
         log_error("%s", err);
-        return EXITCODE_SOFTWARE;
+        return mq_exitcode(st);
     }
+    return 0;
+}
 
+/* Take the pipeline's items until it ends: report rejects and failures,
+ * publish accepted files. *st: the broker's state, err its sentence. */
+static void scan_loop(struct scan *s, struct pipeline *p, enum mq_status *st, char *err,
+                      size_t errlen)
+{
     /* Accepted files are published in bursts: the broker spends several
      * times less CPU per message on a burst than on messages trickling in
      * one by one, and it shares the machine with the inspection threads. */
@@ -560,74 +521,108 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
     size_t held = 0;
     for (;;) {
         struct item *it;
-        int r = pipeline_next(&p, held > 0 ? 20 : 200, &it);
+        int r = pipeline_next(p, held > 0 ? 20 : 200, &it);
         if (r <= 0 || held == PUBLISH_BURST) {
-            if (held > 0 && s.pub != NULL)
-                publish_burst(s.pub, 1);
+            if (held > 0 && s->pub != NULL)
+                publish_burst(s->pub, 1);
             for (size_t i = 0; i < held; i++)
-                publish_item(&s, batch[i], &st, err, sizeof err);
-            if (held > 0 && s.pub != NULL)
-                publish_burst(s.pub, 0);
+                publish_item(s, batch[i], st, err, errlen);
+            if (held > 0 && s->pub != NULL)
+                publish_burst(s->pub, 0);
             held = 0;
         }
         if (r < 0)
             break;
         if (r == 0) {
             /* Idle: keep the connection alive and confirms flowing. */
-            if (s.pub != NULL && st == MQ_OK &&
-                (st = publish_poll(s.pub, err, sizeof err)) != MQ_OK)
-                stop_signal = stop_signal ? stop_signal : -1;
-            report_progress(&s.report, 0);
+            if (s->pub != NULL && *st == MQ_OK &&
+                (*st = publish_poll(s->pub, err, errlen)) != MQ_OK)
+                stop_walk = 1;
+            report_progress(&s->report, 0);
             continue;
         }
         if (it->kind != ITEM_ACCEPT) {
-            const struct scan_root *root = &s.roots[it->root];
-            report_outcome(&s.report, it->kind == ITEM_REJECT ? REPORT_REJECTED : REPORT_FAILED,
+            const struct scan_root *root = &s->roots[it->root];
+            report_outcome(&s->report, it->kind == ITEM_REJECT ? REPORT_REJECTED : REPORT_FAILED,
                            root->real, root->real_len, it->path, it->path_len, it->reason,
                            it->detail, 0);
             item_free(it);
-        } else if (o->dry_run) {
-            publish_item(&s, it, &st, err, sizeof err);
+        } else if (s->o->dry_run) {
+            publish_item(s, it, st, err, errlen);
         } else {
             batch[held++] = it;
         }
-        report_progress(&s.report, 0);
+        report_progress(&s->report, 0);
     }
-    pipeline_join(&p);
-    if (s.pub != NULL && st == MQ_OK)
-        st = publish_flush(s.pub, err, sizeof err);
-    publish_close(s.pub);
-    report_finish(&s.report);
+}
+
+/* The exit status of a finished scan, with its summary and the last word
+ * on --rejects. */
+static int scan_close(struct scan *s, enum mq_status st, const char *err)
+{
+    int code = EXITCODE_OK;
+    report_finish(&s->report);
     if (st != MQ_OK) {
         /* One sentence for every file the broker did not confirm: those in
          * flight when it went and those that never got to it. */
-        uint64_t n = report_count(&s.report, "unconfirmed");
+        uint64_t n = report_count(&s->report, "unconfirmed");
         log_error("%s: %s: %llu message%s not confirmed",
                   st == MQ_ERR_BLOCKED ? "gave up publishing"
                   : mq_transient(st)   ? "lost the broker"
                                        : "stopped publishing",
                   err, (unsigned long long)n, n == 1 ? " was" : "s were");
         code = mq_exitcode(st);
-    } else if (stop_signal > 0)
+    } else if (stop_signal)
         code = 128 + stop_signal;
-    else if (s.report.failed > 0)
+    else if (s->report.failed > 0)
         code = EXITCODE_SOME_FAILED;
-    if (o->json)
-        report_json(&s.report, stdout);
-    if (s.report.rejects == stdout && s.report.rejects_error) {
+    if (s->o->json)
+        report_json(&s->report, stdout);
+    if (s->report.rejects == stdout && s->report.rejects_error) {
         /* report.c stopped writing after the first error; say it here,
          * since the final fclose(stdout) may well succeed. */
-        log_error("cannot write to standard output: %s", strerror(s.report.rejects_error));
+        log_error("cannot write to standard output: %s", strerror(s->report.rejects_error));
         if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
             code = EXITCODE_IOERR;
     }
-    if (s.report.rejects != NULL && s.report.rejects != stdout &&
-        (fclose(s.report.rejects) != 0 || s.report.rejects_error)) {
-        log_error("cannot write %s: %s", o->rejects,
-                  strerror(s.report.rejects_error ? s.report.rejects_error : errno));
+    if (s->report.rejects != NULL && s->report.rejects != stdout &&
+        (fclose(s->report.rejects) != 0 || s->report.rejects_error)) {
+        log_error("cannot write %s: %s", s->o->rejects,
+                  strerror(s->report.rejects_error ? s->report.rejects_error : errno));
         if (code == EXITCODE_OK)
             code = EXITCODE_IOERR;
     }
+    return code;
+}
+
+static int run(struct options *o, char **dirs, unsigned n_dirs)
+{
+    static struct scan s; /* large: the message buffer */
+    char err[1024];
+    enum mq_status st = MQ_OK;
+
+    int code = scan_open(&s, o, dirs, n_dirs);
+    if (code != 0)
+        return code;
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    p.roots = s.roots;
+    p.n_roots = n_dirs;
+    p.rules = &o->rules;
+    p.walk = o->walk;
+    p.walk.stop = &stop_walk;
+    p.jobs = (unsigned)o->jobs;
+    p.stop = &stop_walk;
+    if (pipeline_start(&p, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return EXITCODE_SOFTWARE;
+    }
+    scan_loop(&s, &p, &st, err, sizeof err);
+    pipeline_join(&p);
+    if (s.pub != NULL && st == MQ_OK)
+        st = publish_flush(s.pub, err, sizeof err);
+    publish_close(s.pub);
+    code = scan_close(&s, st, err);
     for (unsigned i = 0; i < n_dirs; i++) {
         close(s.roots[i].fd);
         free(s.roots[i].real);
@@ -639,7 +634,7 @@ static int run(struct options *o, char **dirs, unsigned n_dirs)
 int main(int argc, char **argv)
 {
     static struct options o;
-    char err[1024];
+    char err[1024], warn[256];
 
     log_init("scan", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
@@ -651,40 +646,25 @@ int main(int argc, char **argv)
         nofile.rlim_cur = nofile.rlim_max;
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
-    cfg_defaults(&o.cfg);
     parse_options(argc, argv, &o);
     log_set_level((enum log_level)o.verbosity);
-    if (cfg_from_env(&o.cfg, err, sizeof err) < 0) {
+    int code = tool_load_cfg(&o.cfg, argc, argv, !o.dry_run, warn, sizeof warn, err, sizeof err);
+    if (warn[0] != '\0')
+        log_warn("%s", warn);
+    if (code != 0) {
         log_error("%s", err);
-        return EXITCODE_CONFIG;
-    }
-    if (cfg_hide_argv_password(argc, argv))
-        log_warn("a password in --url is visible to other users; use --url-file or AMQP_URL");
-    if (!o.dry_run && cfg_finish(&o.cfg, err, sizeof err) < 0) {
-        log_error("%s", err);
-        return EXITCODE_CONFIG;
+        return code;
     }
 
     if (o.check) {
-        char name[300], report[1024];
-        tool_conn_name("scan", name, sizeof name);
-        enum mq_status s = tool_check(&o.cfg, name, report, sizeof report, err, sizeof err);
-        if (s != MQ_OK) {
+        char report[1024];
+        code = tool_check(&o.cfg, report, sizeof report, err, sizeof err);
+        if (code == EXITCODE_OK)
+            printf("%s\n", report);
+        else
             log_error("%s", err);
-            return finish_stdout(mq_exitcode(s));
-        }
-        printf("%s\n", report);
-        return finish_stdout(EXITCODE_OK);
-    }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    int code = run(&o, argv + optind, (unsigned)(argc - optind));
-    if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
         return finish_stdout(code);
-    fflush(stdout);
-    return code;
+    }
+    tool_catch_stop(on_signal);
+    return finish_stdout(run(&o, argv + optind, (unsigned)(argc - optind)));
 }
