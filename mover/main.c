@@ -191,7 +191,7 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
 static void parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS,
+        CFG_LONG_OPTIONS
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
         {"from", required_argument, NULL, OPT_FROM},
