@@ -4,6 +4,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "opts.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,15 +189,18 @@ out:
 
 int tool_usage_error(struct tool_usage *u, const char *fmt, ...)
 {
-    if (u->code != 0)
+    if (u->end)
         return EXITCODE_USAGE;
     char sentence[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(sentence, sizeof sentence, fmt, ap);
     va_end(ap);
-    snprintf(u->msg, sizeof u->msg, "%s\nTry '%s --help'.", sentence, log_prog());
+    snprintf(u->buf, sizeof u->buf, "%s: %s\nTry '%s --help'.\n", log_prog(), sentence,
+             log_prog());
+    u->out = u->buf;
     u->code = EXITCODE_USAGE;
+    u->end = 1;
     return EXITCODE_USAGE;
 }
 
@@ -211,24 +215,37 @@ uint64_t tool_parse_num(struct tool_usage *u, const char *flag, const char *arg,
     return 0;
 }
 
-uint64_t tool_parse_size(struct tool_usage *u, const char *flag, const char *arg)
+/* The number of arg by parse, or 0 with the failure in u. */
+static uint64_t parse_with(struct tool_usage *u, const char *flag, const char *arg,
+                           int (*parse)(const char *, uint64_t *, char *, size_t))
 {
     uint64_t v;
     char why[256];
-    if (opts_parse_size(arg, &v, why, sizeof why) == 0)
+    if (parse(arg, &v, why, sizeof why) == 0)
         return v;
     tool_usage_error(u, "%s: %s", flag, why);
     return 0;
 }
 
+uint64_t tool_parse_size(struct tool_usage *u, const char *flag, const char *arg)
+{
+    return parse_with(u, flag, arg, opts_parse_size);
+}
+
 uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char *arg)
 {
-    uint64_t v;
-    char why[256];
-    if (opts_parse_duration(arg, &v, why, sizeof why) == 0)
-        return v;
-    tool_usage_error(u, "%s: %s", flag, why);
-    return 0;
+    return parse_with(u, flag, arg, opts_parse_duration);
+}
+
+/* End u with --help, or the --version line, for stdout. */
+static void end_with_output(struct tool_usage *u, int help)
+{
+    if (u->end)
+        return;
+    snprintf(u->buf, sizeof u->buf, "%s (scanmove) %s\n", log_prog(), SCANMOVE_VERSION);
+    u->out = help ? u->help : u->buf;
+    u->code = EXITCODE_OK;
+    u->end = 1;
 }
 
 void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int opt, char **argv)
@@ -243,6 +260,8 @@ void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int
         *verbosity = LOG_LEVEL_QUIET;
     else if (opt == 'v')
         *verbosity = *verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+    else if (opt == 'h' || opt == 'V')
+        end_with_output(u, opt == 'h');
     else if (opt == ':')
         tool_usage_error(u, "option '%s' needs an argument", argv[optind - 1]);
     else if (optopt != 0 && optopt < 256)
@@ -271,17 +290,41 @@ void tool_catch_stop(void (*handler)(int))
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int tool_load_cfg(struct cfg *c, int argc, char **argv, int resolve, char *warn, size_t warnlen,
-                  char *err, size_t errlen)
+/* End u with code and the line "PROG: SENTENCE" on stderr, or the line
+ * "TEXT" on stdout when code is EXITCODE_OK. */
+static void end_with_line(struct tool_usage *u, int code, const char *text)
 {
-    if (warnlen > 0)
-        warn[0] = '\0';
-    if (cfg_from_env(c, err, errlen) < 0)
-        return EXITCODE_CONFIG;
+    if (code == EXITCODE_OK)
+        snprintf(u->buf, sizeof u->buf, "%s\n", text);
+    else
+        snprintf(u->buf, sizeof u->buf, "%s: %s\n", log_prog(), text);
+    u->out = u->buf;
+    u->code = code;
+    u->end = 1;
+}
+
+void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
+                   int check)
+{
+    char err[1024], report[1024];
+    int code = EXITCODE_CONFIG;
+    u->warn[0] = '\0';
+    if (u->end)
+        return;
+    if (cfg_from_env(c, err, sizeof err) < 0)
+        goto fail;
     if (cfg_hide_argv_password(argc, argv))
-        snprintf(warn, warnlen,
+        snprintf(u->warn, sizeof u->warn,
                  "a password in --url is visible to other users; use --url-file or AMQP_URL");
-    if (resolve && cfg_finish(c, err, errlen) < 0)
-        return EXITCODE_CONFIG;
-    return 0;
+    if (resolve && cfg_finish(c, err, sizeof err) < 0)
+        goto fail;
+    if (!check)
+        return;
+    code = tool_check(c, report, sizeof report, err, sizeof err);
+    if (code == EXITCODE_OK) {
+        end_with_line(u, code, report);
+        return;
+    }
+fail:
+    end_with_line(u, code, err);
 }

@@ -67,18 +67,25 @@ enum tool_nest tool_dirs_nested(const int *fds, char *const *reals, unsigned n, 
                                 unsigned *outer, char *err, size_t errlen);
 
 /*
- * A usage error of the command line, kept for main to print (one
- * log_error line, the sentence, then "Try 'PROG --help'.") and to exit
- * with. Only the first failure is kept: the one the user meets first.
+ * What the command line says before anything runs: go on, or end now,
+ * printing out (on stdout when code is EXITCODE_OK: --help, --version,
+ * the --check report; else on stderr: a usage error, "PROG: SENTENCE\nTry
+ * 'PROG --help'.\n", or a failure, "PROG: SENTENCE\n") and exiting with
+ * code. Only the first ending is kept: the one the user
+ * meets first. PROG is log_prog().
  */
 struct tool_usage {
-    int code;      /* 0, or EXITCODE_USAGE once a failure is kept */
-    char msg[560]; /* "SENTENCE\nTry 'PROG --help'.", PROG from log_prog() */
+    const char *help; /* the tool's --help text, set by the caller */
+    int end;          /* 0: go on; 1: print out, then exit with code */
+    int code;         /* EXITCODE_OK, else the failure's exit status */
+    const char *out;  /* help, or buf */
+    char buf[1200];
+    char warn[128]; /* from tool_settings: a warning for log_warn, or "" */
 };
 
 /*
- * tool_usage_error - keep the sentence fmt... (cut at 511 bytes) in u
- * unless u already holds a failure. Returns EXITCODE_USAGE.
+ * tool_usage_error - end u with the usage error fmt... (the sentence cut
+ * at 511 bytes), unless u has ended already. Returns EXITCODE_USAGE.
  */
 int tool_usage_error(struct tool_usage *u, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -98,8 +105,9 @@ uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char 
 /*
  * tool_common_option - handle an option getopt_long returned that the tool
  * itself does not know: a broker flag (applied to c, see
- * cfg_apply_option), -q and -v (into *verbosity, a log level), and
- * otherwise a missing argument (':') or an unknown option, kept in u.
+ * cfg_apply_option), -q and -v (into *verbosity, a log level), -h and -V
+ * (ending u with u->help, or the version line, for stdout), and otherwise
+ * a missing argument (':') or an unknown option (a usage error in u).
  * argv, optind and optopt as getopt_long left them.
  */
 void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int opt, char **argv);
@@ -120,15 +128,15 @@ int tool_finish_stdout(int code, char *err, size_t errlen);
 void tool_catch_stop(void (*handler)(int));
 
 /*
- * tool_load_cfg - finish the broker settings of c once the flags are
- * applied: take from the environment what no flag gave (cfg_from_env),
- * overwrite a --url password in argv (cfg_hide_argv_password), and, when
- * resolve is set, resolve the URL (cfg_finish). When a password was
- * hidden, warn receives the sentence to warn the user with; else "". warn
- * is written even on failure. Returns 0, or EXITCODE_CONFIG with a
- * sentence in err.
+ * tool_settings - once the options are parsed: take from the environment
+ * the broker settings no flag gave (cfg_from_env), overwrite a --url
+ * password in argv (cfg_hide_argv_password: then u->warn says so), resolve
+ * the URL (cfg_finish) when resolve is set, and for --check
+ * (check set) run tool_check. Ends u with the check's report, or with the
+ * failure and its exit status (EXITCODE_CONFIG for bad settings); leaves
+ * u going on otherwise, or when u had ended already.
  */
-int tool_load_cfg(struct cfg *c, int argc, char **argv, int resolve, char *warn, size_t warnlen,
-                  char *err, size_t errlen);
+void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
+                   int check);
 
 #endif

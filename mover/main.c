@@ -90,13 +90,11 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-static int finish_stdout(int code)
+/* Say what ends the run before it starts (see struct tool_usage). */
+static int end_early(const struct tool_usage *u)
 {
-    char err[256];
-    int final = tool_finish_stdout(code, err, sizeof err);
-    if (final != code)
-        log_error("%s", err);
-    return final;
+    fputs(u->out, u->code == EXITCODE_OK ? stdout : stderr);
+    return u->code;
 }
 
 struct options {
@@ -159,12 +157,6 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_REQUEUE_DEAD:
         o->requeue = 1;
         break;
-    case 'h':
-        fputs(usage_text, stdout);
-        exit(finish_stdout(EXITCODE_OK));
-    case 'V':
-        printf("move (scanmove) %s\n", SCANMOVE_VERSION);
-        exit(finish_stdout(EXITCODE_OK));
     default:
         return 0;
     }
@@ -187,8 +179,9 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
         tool_usage_error(u, "%s", o->n_from == 0 ? "no --from root given" : "no --to directory given");
 }
 
-/* The options from argv into o; exit 64 on a usage error. */
-static void parse_options(int argc, char **argv, struct options *o)
+/* The options from argv into o. Returns -1 to go on, or the exit status
+ * (after --help, --version, or a usage error, printed). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         CFG_LONG_OPTIONS
@@ -209,22 +202,19 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct tool_usage u = {0};
+    struct tool_usage u = {.help = usage_text};
     int opt;
 
     cfg_defaults(&o->cfg);
     o->co.prefetch = PREFETCH_DEFAULT;
     o->verbosity = LOG_LEVEL_WARN;
     opterr = 0;
-    while (u.code == 0 && (opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1)
+    while (!u.end && (opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1)
         if (!parse_option(o, opt, &u))
             tool_common_option(&u, &o->cfg, &o->verbosity, opt, argv);
-    if (u.code == 0)
+    if (!u.end)
         check_options(o, argc, argv, &u);
-    if (u.code != 0) {
-        log_error("%s", u.msg);
-        exit(u.code);
-    }
+    return u.end ? end_early(&u) : -1;
 }
 
 /* Open a directory given on the command line; exit 66 when it does not
@@ -244,13 +234,13 @@ static int open_dir(const char *path, char **real)
  * 64 for a root that is --to, given twice or inside another. */
 static void open_dirs(struct options *o, struct consume_root *roots)
 {
-    struct tool_usage u = {0};
+    struct tool_usage u = {.help = usage_text};
     char err[PATH_MAX + 256];
     o->co.dest_fd = open_dir(o->to, &o->dest_real);
     o->co.dest_path = o->dest_real;
     int fds[MAX_ROOTS];
     char *reals[MAX_ROOTS];
-    for (unsigned i = 0; i < o->n_from && u.code == 0; i++) {
+    for (unsigned i = 0; i < o->n_from && !u.end; i++) {
         fds[i] = roots[i].fd = open_dir(o->from[i], &roots[i].real);
         reals[i] = roots[i].real;
         if (strcmp(roots[i].real, o->dest_real) == 0)
@@ -260,7 +250,7 @@ static void open_dirs(struct options *o, struct consume_root *roots)
      * which message moves it, and where it lands, would depend on their
      * order. */
     unsigned inner = 0, outer = 0;
-    if (u.code == 0) {
+    if (!u.end) {
         switch (tool_dirs_nested(fds, reals, o->n_from, &inner, &outer, err, sizeof err)) {
         case TOOL_NEST_NONE:
             break;
@@ -277,10 +267,8 @@ static void open_dirs(struct options *o, struct consume_root *roots)
             exit(EXITCODE_NOINPUT);
         }
     }
-    if (u.code != 0) {
-        log_error("%s", u.msg);
-        exit(u.code);
-    }
+    if (u.end)
+        exit(end_early(&u));
     o->co.roots = roots;
     o->co.n_roots = o->n_from;
 }
@@ -338,29 +326,22 @@ static int run(struct options *o, const char *name)
 int main(int argc, char **argv)
 {
     static struct options o;
-    char err[1024], warn[256];
+    char err[256], name[300];
 
     log_init("move", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
-    parse_options(argc, argv, &o);
-    log_set_level((enum log_level)o.verbosity);
-    int code = tool_load_cfg(&o.cfg, argc, argv, 1, warn, sizeof warn, err, sizeof err);
-    if (warn[0] != '\0')
-        log_warn("%s", warn);
-    if (code != 0) {
+    int code = parse_options(argc, argv, &o);
+    if (code < 0) {
+        struct tool_usage u = {.help = usage_text};
+        log_set_level((enum log_level)o.verbosity);
+        tool_settings(&u, &o.cfg, argc, argv, 1, o.check);
+        if (u.warn[0] != '\0')
+            log_warn("%s", u.warn);
+        tool_conn_name("move", name, sizeof name);
+        code = u.end ? end_early(&u) : o.requeue ? run_requeue(&o, name) : run(&o, name);
+    }
+    int final = tool_finish_stdout(code, err, sizeof err);
+    if (final != code)
         log_error("%s", err);
-        return code;
-    }
-    if (o.check) {
-        char report[1024];
-        code = tool_check(&o.cfg, report, sizeof report, err, sizeof err);
-        if (code == EXITCODE_OK)
-            printf("%s\n", report);
-        else
-            log_error("%s", err);
-        return finish_stdout(code);
-    }
-    char name[300];
-    tool_conn_name("move", name, sizeof name);
-    return finish_stdout(o.requeue ? run_requeue(&o, name) : run(&o, name));
+    return final;
 }

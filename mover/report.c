@@ -50,13 +50,18 @@ void report_summary(const struct consume_stats *st, double secs, FILE *out)
                (unsigned long long)st->requeued, secs, rate);
     if (out == NULL)
         return;
-    fprintf(out,
-            "{\"moved\":%llu,\"skipped\":%llu,\"duplicates\":%llu,\"dead_lettered\":%llu,"
-            "\"requeued\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f,"
-            "\"dead_by_reason\":{",
-            (unsigned long long)st->moved, (unsigned long long)st->skipped,
-            (unsigned long long)st->duplicates, (unsigned long long)st->dead,
-            (unsigned long long)st->requeued, secs, rate);
+    const struct {
+        const char *name;
+        uint64_t n;
+    } counts[] = {{"moved", st->moved},
+                  {"skipped", st->skipped},
+                  {"duplicates", st->duplicates},
+                  {"dead_lettered", st->dead},
+                  {"requeued", st->requeued}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        fprintf(out, "%c\"%s\":%llu", i ? ',' : '{', counts[i].name,
+                (unsigned long long)counts[i].n);
+    fprintf(out, ",\"seconds\":%.3f,\"files_per_second\":%.1f,\"dead_by_reason\":{", secs, rate);
     for (int i = 0; i < CONSUME_REASONS && st->reason[i] != NULL; i++)
         fprintf(out, "%s\"%s\":%llu", i ? "," : "", st->reason[i],
                 (unsigned long long)st->by_reason[i]);

@@ -104,20 +104,11 @@ static void on_signal(int sig)
     stop_walk = 1;
 }
 
-static void usage_exit(const struct tool_usage *u) __attribute__((noreturn));
-static void usage_exit(const struct tool_usage *u)
+/* Say what ends the run before it starts (see struct tool_usage). */
+static int end_early(const struct tool_usage *u)
 {
-    log_error("%s", u->msg);
-    exit(u->code);
-}
-
-static int finish_stdout(int code)
-{
-    char err[256];
-    int final = tool_finish_stdout(code, err, sizeof err);
-    if (final != code)
-        log_error("%s", err);
-    return final;
+    fputs(u->out, u->code == EXITCODE_OK ? stdout : stderr);
+    return u->code;
 }
 
 /* A growable NULL-terminated list of patterns for --include and friends. */
@@ -226,20 +217,15 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_BLOCKED_TIMEOUT:
         o->r.blocked_ms = tool_parse_duration(u, "--blocked-timeout", optarg);
         break;
-    case 'h':
-        fputs(usage_text, stdout);
-        exit(finish_stdout(EXITCODE_OK));
-    case 'V':
-        printf("scan (scanmove) %s\n", SCANMOVE_VERSION);
-        exit(finish_stdout(EXITCODE_OK));
     default:
         return 0;
     }
     return 1;
 }
 
-/* The options from argv into o; exit 64 on a usage error. */
-static void parse_options(int argc, char **argv, struct options *o)
+/* The options from argv into o. Returns -1 to go on, or the exit status
+ * (after --help, --version, or a usage error, printed). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         CFG_LONG_OPTIONS
@@ -269,18 +255,17 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct tool_usage u = {0};
+    struct tool_usage u = {.help = usage_text};
     char err[1024];
     int opt;
 
     set_defaults(o);
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1) {
+    while (!u.end && (opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1)
         if (!parse_option(o, opt, &u))
             tool_common_option(&u, &o->r.cfg, &o->verbosity, opt, argv);
-        if (u.code != 0)
-            usage_exit(&u);
-    }
+    if (u.end)
+        return end_early(&u);
     if (cfg_check_flags(&o->r.cfg, err, sizeof err) < 0)
         tool_usage_error(&u, "%s", err);
     else if (o->r.rules.min_size > o->r.rules.max_size)
@@ -289,18 +274,19 @@ static void parse_options(int argc, char **argv, struct options *o)
         tool_usage_error(&u, "--check takes no directories");
     else if (!o->check && optind == argc)
         tool_usage_error(&u, "no directory to scan");
-    if (u.code != 0)
-        usage_exit(&u);
+    if (u.end)
+        return end_early(&u);
     const char *env_jobs = getenv("SCANMOVE_JOBS");
     if (!o->jobs_given && env_jobs != NULL && *env_jobs != '\0') {
         if (opts_parse_u64(env_jobs, 1, 256, &o->r.jobs, err, sizeof err) < 0) {
             log_error("SCANMOVE_JOBS: %s", err);
-            exit(EXITCODE_CONFIG);
+            return EXITCODE_CONFIG;
         }
     }
     o->r.rules.include = o->include.v;
     o->r.rules.exclude = o->exclude.v;
     o->r.rules.mime = o->mime.v;
+    return -1;
 }
 
 /* Open each DIR and find its canonical path; exit 66 for a missing one, 77
@@ -335,17 +321,17 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
      * published twice under two roots: two messages with different ids,
      * of which the mover can honour only the first. */
     unsigned inner = 0, outer = 0;
-    struct tool_usage u = {0};
+    struct tool_usage u = {.help = usage_text};
     switch (tool_dirs_nested(fds, reals, n, &inner, &outer, err, sizeof err)) {
     case TOOL_NEST_NONE:
         break;
     case TOOL_NEST_INSIDE:
         tool_usage_error(&u, "%s is inside %s: give each directory once", dirs[inner], dirs[outer]);
-        usage_exit(&u);
+        exit(end_early(&u));
     case TOOL_NEST_SAME:
         tool_usage_error(&u, "%s and %s are the same directory: give each directory once",
                          dirs[outer], dirs[inner]);
-        usage_exit(&u);
+        exit(end_early(&u));
     case TOOL_NEST_ERROR:
         log_error("%s", err);
         exit(EXITCODE_NOINPUT);
@@ -355,10 +341,35 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
     return roots;
 }
 
+/* Everything after the options: the settings, then --check or the scan of
+ * the DIRs. Returns the exit status. */
+static int scan(struct options *o, int argc, char **argv)
+{
+    struct tool_usage u = {.help = usage_text};
+    log_set_level((enum log_level)o->verbosity);
+    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run, o->check);
+    if (u.warn[0] != '\0')
+        log_warn("%s", u.warn);
+    if (u.end)
+        return end_early(&u);
+    tool_catch_stop(on_signal);
+    unsigned n = (unsigned)(argc - optind);
+    struct scan_root *roots = open_roots(argv + optind, n);
+    o->r.stop_signal = &stop_signal;
+    o->r.stop_walk = &stop_walk;
+    int code = run_scan(&o->r, roots, n);
+    for (unsigned i = 0; i < n; i++) {
+        close(roots[i].fd);
+        free(roots[i].real);
+    }
+    free(roots);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     static struct options o;
-    char err[1024], warn[256];
+    char err[256];
 
     log_init("scan", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
@@ -370,35 +381,11 @@ int main(int argc, char **argv)
         nofile.rlim_cur = nofile.rlim_max;
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
-    parse_options(argc, argv, &o);
-    log_set_level((enum log_level)o.verbosity);
-    int code = tool_load_cfg(&o.r.cfg, argc, argv, !o.r.dry_run, warn, sizeof warn, err, sizeof err);
-    if (warn[0] != '\0')
-        log_warn("%s", warn);
-    if (code != 0) {
+    int code = parse_options(argc, argv, &o);
+    if (code < 0)
+        code = scan(&o, argc, argv);
+    int final = tool_finish_stdout(code, err, sizeof err);
+    if (final != code)
         log_error("%s", err);
-        return code;
-    }
-
-    if (o.check) {
-        char report[1024];
-        code = tool_check(&o.r.cfg, report, sizeof report, err, sizeof err);
-        if (code == EXITCODE_OK)
-            printf("%s\n", report);
-        else
-            log_error("%s", err);
-        return finish_stdout(code);
-    }
-    tool_catch_stop(on_signal);
-    unsigned n = (unsigned)(argc - optind);
-    struct scan_root *roots = open_roots(argv + optind, n);
-    o.r.stop_signal = &stop_signal;
-    o.r.stop_walk = &stop_walk;
-    code = run_scan(&o.r, roots, n);
-    for (unsigned i = 0; i < n; i++) {
-        close(roots[i].fd);
-        free(roots[i].real);
-    }
-    free(roots);
-    return finish_stdout(code);
+    return final;
 }
