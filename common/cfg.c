@@ -223,19 +223,10 @@ const char *cfg_url_source_name(enum cfg_url_source s)
 /* Overwrite the password inside one URL string in place. */
 static int hide_in(char *url)
 {
-    char *sep = strstr(url, "://");
-    char *auth = sep ? sep + 3 : url;
-    size_t alen = strcspn(auth, "/?#");
-    char *at = NULL;
-    for (char *q = auth; q < auth + alen; q++)
-        if (*q == '@')
-            at = q;
-    if (at == NULL)
+    const char *user, *colon, *at;
+    if (!mq_url_userinfo(url, &user, &colon, &at) || colon == NULL || colon + 1 == at)
         return 0;
-    char *colon = memchr(auth, ':', (size_t)(at - auth));
-    if (colon == NULL || colon + 1 == at)
-        return 0;
-    memset(colon + 1, '*', (size_t)(at - colon - 1));
+    memset(url + (colon + 1 - url), '*', (size_t)(at - colon - 1));
     return 1;
 }
 
