@@ -67,21 +67,21 @@ struct cfg {
  * Adding a setting is one entry here and its case in cfg.c's apply().
  */
 #define CFG_SETTINGS(X)                                                                            \
-    X(URL, "url", "URL            ", NULL, "",                                                       \
+    X(URL, "url", "URL            ", NULL, "",                                                     \
       "broker URL (default from AMQP_URL, else\n" CFG_HELP_INDENT MQ_URL_DEFAULT                   \
       "); a password here\n" CFG_HELP_INDENT "is visible to other users: prefer --url-file",       \
       "")                                                                                          \
-    X(URL_FILE, "url-file", "FILE      ", NULL, "",                                                 \
+    X(URL_FILE, "url-file", "FILE      ", NULL, "",                                                \
       "read the broker URL from the first line of FILE", "")                                       \
-    X(CACERT, "cacert", "FILE        ", "SCANMOVE_CACERT", "",                                      \
+    X(CACERT, "cacert", "FILE        ", "SCANMOVE_CACERT", "",                                     \
       "CA certificates to verify an amqps:// broker", "")                                          \
     X(CONNECT_TIMEOUT, "connect-timeout", "DUR", "SCANMOVE_CONNECT_TIMEOUT", "10s",                \
       "give up connecting after DUR (default ", ")")                                               \
     X(HEARTBEAT, "heartbeat", "DUR      ", "SCANMOVE_HEARTBEAT", "30s",                            \
       "AMQP heartbeat interval (default ", ", 0 = off)")                                           \
-    X(EXCHANGE, "exchange", "NAME      ", "SCANMOVE_EXCHANGE", "scanmove", "exchange (default ",    \
+    X(EXCHANGE, "exchange", "NAME      ", "SCANMOVE_EXCHANGE", "scanmove", "exchange (default ",   \
       ")")                                                                                         \
-    X(QUEUE, "queue", "NAME         ", "SCANMOVE_QUEUE", "files", "queue (default ", ")")           \
+    X(QUEUE, "queue", "NAME         ", "SCANMOVE_QUEUE", "files", "queue (default ", ")")          \
     X(ROUTING_KEY, "routing-key", "KEY    ", "SCANMOVE_ROUTING_KEY", "files",                      \
       "routing key (default ", ")")                                                                \
     X(QUEUE_TYPE, "queue-type", "TYPE    ", "SCANMOVE_QUEUE_TYPE", "quorum",                       \
@@ -98,11 +98,13 @@ enum cfg_opt { CFG_OPT_BEFORE_ = CFG_OPT_FIRST - 1, CFG_SETTINGS(CFG_ENUM_) CFG_
 
 /* The broker flags as struct option initialisers, each followed by a
  * comma, for the tools' tables. */
-#define CFG_GETOPT_(id, flag, arg, env, def, help, after) {flag, required_argument, NULL, CFG_OPT_##id},
+#define CFG_GETOPT_(id, flag, arg, env, def, help, after)                                          \
+    {flag, required_argument, NULL, CFG_OPT_##id},
 #define CFG_LONG_OPTIONS CFG_SETTINGS(CFG_GETOPT_)
 
 /* The help text of those flags, for both tools' --help. */
-#define CFG_HELP_(id, flag, arg, env, def, help, after) "      --" flag " " arg " " help def after "\n"
+#define CFG_HELP_(id, flag, arg, env, def, help, after)                                            \
+    "      --" flag " " arg " " help def after "\n"
 #define CFG_HELP "Broker options:\n" CFG_SETTINGS(CFG_HELP_)
 
 /* One row of CFG_SETTINGS: its code, "--FLAG", ENV (or NULL) and DEFAULT. */

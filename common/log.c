@@ -8,9 +8,9 @@
 
 static const char *log_name = "scanmove";
 static enum log_level log_level_now = LOG_LEVEL_WARN;
-static FILE *log_out;          /* NULL: stderr */
-static int log_terminal = -1;  /* -1: not asked yet */
-static int log_drawn;          /* a progress line is on the screen */
+static FILE *log_out;         /* NULL: stderr */
+static int log_terminal = -1; /* -1: not asked yet */
+static int log_drawn;         /* a progress line is on the screen */
 
 void log_init(const char *prog, enum log_level level)
 {

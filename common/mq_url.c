@@ -91,8 +91,8 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
         if (decode_field("user name", user, ulen, out->user, err, errlen) < 0)
             return -1;
         if (pw_colon != NULL) {
-            if (decode_field("password", pw_colon + 1, (size_t)(at - pw_colon - 1), out->password, err,
-                             errlen) < 0)
+            if (decode_field("password", pw_colon + 1, (size_t)(at - pw_colon - 1), out->password,
+                             err, errlen) < 0)
                 return -1;
         } else {
             snprintf(out->password, sizeof out->password, "guest");

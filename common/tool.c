@@ -196,8 +196,7 @@ int tool_usage_error(struct tool_usage *u, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sentence, sizeof sentence, fmt, ap);
     va_end(ap);
-    snprintf(u->buf, sizeof u->buf, "%s: %s\nTry '%s --help'.\n", log_prog(), sentence,
-             log_prog());
+    snprintf(u->buf, sizeof u->buf, "%s: %s\nTry '%s --help'.\n", log_prog(), sentence, log_prog());
     u->out = u->buf;
     u->code = EXITCODE_USAGE;
     u->end = 1;

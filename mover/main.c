@@ -176,7 +176,8 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
     else if ((o->check || o->requeue) && (o->n_from > 0 || o->to != NULL))
         tool_usage_error(u, "--%s takes no --from or --to", o->check ? "check" : "requeue-dead");
     else if (!o->check && !o->requeue && (o->n_from == 0 || o->to == NULL))
-        tool_usage_error(u, "%s", o->n_from == 0 ? "no --from root given" : "no --to directory given");
+        tool_usage_error(u, "%s",
+                         o->n_from == 0 ? "no --from root given" : "no --to directory given");
 }
 
 /* The options from argv into o. Returns -1 to go on, or the exit status
@@ -184,7 +185,7 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS
+        CFG_LONG_OPTIONS /* the broker flags, each with its comma */
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
         {"from", required_argument, NULL, OPT_FROM},
@@ -259,7 +260,8 @@ static void open_dirs(struct options *o, struct consume_root *roots)
                              o->from[inner], o->from[outer]);
             break;
         case TOOL_NEST_SAME:
-            tool_usage_error(&u, "--from %s and --from %s are the same directory: give each root once",
+            tool_usage_error(&u,
+                             "--from %s and --from %s are the same directory: give each root once",
                              o->from[outer], o->from[inner]);
             break;
         case TOOL_NEST_ERROR:
@@ -279,8 +281,7 @@ static int run_requeue(struct options *o, const char *name)
     char err[1024];
     uint64_t n = 0;
     tool_catch_stop(on_signal);
-    enum mq_status s =
-        requeue_dead(&o->cfg, name, o->co.count, &stop_signal, &n, err, sizeof err);
+    enum mq_status s = requeue_dead(&o->cfg, name, o->co.count, &stop_signal, &n, err, sizeof err);
     report_requeued(n, &o->cfg, o->json ? stdout : NULL);
     if (s != MQ_OK)
         log_error("%s", err);

@@ -228,7 +228,7 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS
+        CFG_LONG_OPTIONS /* the broker flags, each with its comma */
         {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
         {"confirm-window", required_argument, NULL, OPT_WINDOW},

@@ -33,7 +33,10 @@ static int clear_env(void **state)
 static void test_settings_table(void **state)
 {
     (void)state;
-    static const struct option longopts[] = {CFG_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        CFG_LONG_OPTIONS /* each with its comma */
+        {NULL, 0, NULL, 0},
+    };
     const char help[] = CFG_HELP;
     size_t n;
     const struct cfg_setting *set = cfg_settings(&n);
