@@ -3,6 +3,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "mq.h"
 #include "opts.h"
 #include "version.h"
 

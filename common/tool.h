@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #include "cfg.h"
-#include "mq.h"
 
 /*
  * tool_check - connect to the broker of c as log_prog() (see
