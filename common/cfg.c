@@ -9,16 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cfg_defaults(struct cfg *c)
+#define CFG_ROW_(id, flag, arg, env, def, help, after) {CFG_OPT_##id, "--" flag, env, def},
+static const struct cfg_setting settings[] = {CFG_SETTINGS(CFG_ROW_)};
+
+const struct cfg_setting *cfg_settings(size_t *n)
 {
-    memset(c, 0, sizeof *c);
-    snprintf(c->exchange, sizeof c->exchange, "scanmove");
-    snprintf(c->queue, sizeof c->queue, "files");
-    snprintf(c->routing_key, sizeof c->routing_key, "files");
-    c->queue_type = CFG_QUEUE_QUORUM;
-    c->delivery_limit = 5;
-    c->heartbeat_s = 30;
-    c->connect_timeout_ms = 10000;
+    if (n != NULL)
+        *n = sizeof settings / sizeof settings[0];
+    return settings;
 }
 
 static int set_name(char *dst, size_t dstlen, const char *what, const char *v, char *err,
@@ -101,26 +99,24 @@ static int apply(struct cfg *c, int code, const char *what, const char *v, char 
     }
 }
 
+void cfg_defaults(struct cfg *c)
+{
+    char ignored[256];
+    memset(c, 0, sizeof *c);
+    /* The defaults are good values: tests/unit/test_cfg.c applies each. */
+    for (size_t i = 0; i < CFG_N_SETTINGS; i++)
+        if (settings[i].def[0] != '\0')
+            apply(c, settings[i].code, settings[i].flag, settings[i].def, ignored, sizeof ignored);
+}
+
 int cfg_from_env(struct cfg *c, char *err, size_t errlen)
 {
-    static const struct {
-        const char *name;
-        int code;
-    } vars[] = {
-        {"SCANMOVE_EXCHANGE", CFG_OPT_EXCHANGE},
-        {"SCANMOVE_QUEUE", CFG_OPT_QUEUE},
-        {"SCANMOVE_ROUTING_KEY", CFG_OPT_ROUTING_KEY},
-        {"SCANMOVE_QUEUE_TYPE", CFG_OPT_QUEUE_TYPE},
-        {"SCANMOVE_DELIVERY_LIMIT", CFG_OPT_DELIVERY_LIMIT},
-        {"SCANMOVE_HEARTBEAT", CFG_OPT_HEARTBEAT},
-        {"SCANMOVE_CACERT", CFG_OPT_CACERT},
-        {"SCANMOVE_CONNECT_TIMEOUT", CFG_OPT_CONNECT_TIMEOUT},
-    };
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i].name);
-        if (c->flags_given & (1u << (vars[i].code - CFG_OPT_URL)))
+    for (size_t i = 0; i < CFG_N_SETTINGS; i++) {
+        const struct cfg_setting *set = &settings[i];
+        if (set->env == NULL || (c->flags_given & (1u << (set->code - CFG_OPT_FIRST))))
             continue;
-        if (v != NULL && *v != '\0' && apply(c, vars[i].code, vars[i].name, v, err, errlen) < 0)
+        const char *v = getenv(set->env);
+        if (v != NULL && *v != '\0' && apply(c, set->code, set->env, v, err, errlen) < 0)
             return -1;
     }
     const char *url = getenv("AMQP_URL");
@@ -136,15 +132,11 @@ int cfg_from_env(struct cfg *c, char *err, size_t errlen)
 
 int cfg_apply_option(struct cfg *c, int code, const char *arg, char *err, size_t errlen)
 {
-    static const char *const names[] = {
-        "--url",        "--url-file",       "--exchange",  "--queue",  "--routing-key",
-        "--queue-type", "--delivery-limit", "--heartbeat", "--cacert", "--connect-timeout",
-    };
-    if (code < CFG_OPT_URL || code > CFG_OPT_CONNECT_TIMEOUT)
+    if (code < CFG_OPT_FIRST || code >= CFG_OPT_END)
         return 0;
-    if (apply(c, code, names[code - CFG_OPT_URL], arg, err, errlen) < 0)
+    if (apply(c, code, settings[code - CFG_OPT_FIRST].flag, arg, err, errlen) < 0)
         return -1;
-    c->flags_given |= 1u << (code - CFG_OPT_URL);
+    c->flags_given |= 1u << (code - CFG_OPT_FIRST);
     return 1;
 }
 
@@ -179,12 +171,19 @@ static int read_url_file(struct cfg *c, char *err, size_t errlen)
     return 0;
 }
 
-int cfg_finish(struct cfg *c, char *err, size_t errlen)
+int cfg_check_flags(const struct cfg *c, char *err, size_t errlen)
 {
     if (c->url_flag[0] != '\0' && c->url_file[0] != '\0') {
         snprintf(err, errlen, "--url and --url-file cannot be used together");
         return -1;
     }
+    return 0;
+}
+
+int cfg_finish(struct cfg *c, char *err, size_t errlen)
+{
+    if (cfg_check_flags(c, err, errlen) < 0)
+        return -1;
     if (c->url_flag[0] != '\0') {
         snprintf(c->url, sizeof c->url, "%s", c->url_flag);
         c->url_source = CFG_URL_FLAG;
@@ -224,19 +223,10 @@ const char *cfg_url_source_name(enum cfg_url_source s)
 /* Overwrite the password inside one URL string in place. */
 static int hide_in(char *url)
 {
-    char *sep = strstr(url, "://");
-    char *auth = sep ? sep + 3 : url;
-    size_t alen = strcspn(auth, "/?#");
-    char *at = NULL;
-    for (char *q = auth; q < auth + alen; q++)
-        if (*q == '@')
-            at = q;
-    if (at == NULL)
+    const char *user, *colon, *at;
+    if (!mq_url_userinfo(url, &user, &colon, &at) || colon == NULL || colon + 1 == at)
         return 0;
-    char *colon = memchr(auth, ':', (size_t)(at - auth));
-    if (colon == NULL || colon + 1 == at)
-        return 0;
-    memset(colon + 1, '*', (size_t)(at - colon - 1));
+    memset(url + (colon + 1 - url), '*', (size_t)(at - colon - 1));
     return 1;
 }
 

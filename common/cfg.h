@@ -8,9 +8,7 @@
  * cfg_finish() then resolves the URL (--url, --url-file, AMQP_URL or the
  * default) and checks the combination. No output, no exit.
  *
- * Environment: AMQP_URL, SCANMOVE_EXCHANGE, SCANMOVE_QUEUE,
- * SCANMOVE_ROUTING_KEY, SCANMOVE_QUEUE_TYPE, SCANMOVE_DELIVERY_LIMIT,
- * SCANMOVE_HEARTBEAT, SCANMOVE_CACERT, SCANMOVE_CONNECT_TIMEOUT.
+ * Environment: AMQP_URL, and the SCANMOVE_* variables of CFG_SETTINGS.
  */
 #ifndef SCANMOVE_CFG_H
 #define SCANMOVE_CFG_H
@@ -18,6 +16,8 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mq_url.h"
 
 #define CFG_NAME_MAX 255  /* AMQP short strings */
 #define CFG_URL_MAX 2048
@@ -47,54 +47,80 @@ struct cfg {
     uint32_t heartbeat_s;         /* AMQP heartbeat in seconds; 0 = off */
     uint64_t connect_timeout_ms;  /* TCP connect and handshake timeout */
     char cacert[CFG_PATH_MAX];    /* CA bundle for amqps://, "" = system default */
-    unsigned flags_given;         /* bit (code - CFG_OPT_URL) per broker flag given */
+    unsigned flags_given;         /* bit (code - CFG_OPT_FIRST) per broker flag given */
 };
+
+/* Where continued lines of --help start. */
+#define CFG_HELP_INDENT "                            "
+
+/*
+ * CFG_SETTINGS(X) - every broker setting, once, in --help order, as
+ * X(ID, FLAG, ARG, ENV, DEFAULT, HELP, HELP_AFTER):
+ *   ID       the option code is CFG_OPT_<ID>;
+ *   FLAG     the long option without "--";
+ *   ARG      its argument as --help shows it, padded to the help column;
+ *   ENV      the environment variable, or NULL (the URL is read apart:
+ *            AMQP_URL, resolved by cfg_finish);
+ *   DEFAULT  applied by cfg_defaults as if given, "" for none;
+ *   HELP, HELP_AFTER  the --help text around DEFAULT (which it shows
+ *            when not ""), continued lines indented by CFG_HELP_INDENT.
+ * Adding a setting is one entry here and its case in cfg.c's apply().
+ */
+#define CFG_SETTINGS(X)                                                                            \
+    X(URL, "url", "URL            ", NULL, "",                                                     \
+      "broker URL (default from AMQP_URL, else\n" CFG_HELP_INDENT MQ_URL_DEFAULT                   \
+      "); a password here\n" CFG_HELP_INDENT "is visible to other users: prefer --url-file",       \
+      "")                                                                                          \
+    X(URL_FILE, "url-file", "FILE      ", NULL, "",                                                \
+      "read the broker URL from the first line of FILE", "")                                       \
+    X(CACERT, "cacert", "FILE        ", "SCANMOVE_CACERT", "",                                     \
+      "CA certificates to verify an amqps:// broker", "")                                          \
+    X(CONNECT_TIMEOUT, "connect-timeout", "DUR", "SCANMOVE_CONNECT_TIMEOUT", "10s",                \
+      "give up connecting after DUR (default ", ")")                                               \
+    X(HEARTBEAT, "heartbeat", "DUR      ", "SCANMOVE_HEARTBEAT", "30s",                            \
+      "AMQP heartbeat interval (default ", ", 0 = off)")                                           \
+    X(EXCHANGE, "exchange", "NAME      ", "SCANMOVE_EXCHANGE", "scanmove", "exchange (default ",   \
+      ")")                                                                                         \
+    X(QUEUE, "queue", "NAME         ", "SCANMOVE_QUEUE", "files", "queue (default ", ")")          \
+    X(ROUTING_KEY, "routing-key", "KEY    ", "SCANMOVE_ROUTING_KEY", "files",                      \
+      "routing key (default ", ")")                                                                \
+    X(QUEUE_TYPE, "queue-type", "TYPE    ", "SCANMOVE_QUEUE_TYPE", "quorum",                       \
+      "quorum or classic (default ", ")")                                                          \
+    X(DELIVERY_LIMIT, "delivery-limit", "N   ", "SCANMOVE_DELIVERY_LIMIT", "5",                    \
+      "deliveries before a quorum queue dead-letters a\n" CFG_HELP_INDENT "message (default ",     \
+      ", 0 = unlimited)")
 
 /* Option codes of the shared broker flags, above any single character. */
-enum cfg_opt {
-    CFG_OPT_URL = 1000,
-    CFG_OPT_URL_FILE,
-    CFG_OPT_EXCHANGE,
-    CFG_OPT_QUEUE,
-    CFG_OPT_ROUTING_KEY,
-    CFG_OPT_QUEUE_TYPE,
-    CFG_OPT_DELIVERY_LIMIT,
-    CFG_OPT_HEARTBEAT,
-    CFG_OPT_CACERT,
-    CFG_OPT_CONNECT_TIMEOUT
-};
+#define CFG_OPT_FIRST 1000
+#define CFG_ENUM_(id, flag, arg, env, def, help, after) CFG_OPT_##id,
+enum cfg_opt { CFG_OPT_BEFORE_ = CFG_OPT_FIRST - 1, CFG_SETTINGS(CFG_ENUM_) CFG_OPT_END };
+#define CFG_N_SETTINGS (CFG_OPT_END - CFG_OPT_FIRST)
 
-/* The broker flags as struct option initialisers, for the tools' tables. */
-#define CFG_LONG_OPTIONS                                                                           \
-    {"cacert", required_argument, NULL, CFG_OPT_CACERT},                                           \
-        {"connect-timeout", required_argument, NULL, CFG_OPT_CONNECT_TIMEOUT},                     \
-        {"delivery-limit", required_argument, NULL, CFG_OPT_DELIVERY_LIMIT},                       \
-        {"exchange", required_argument, NULL, CFG_OPT_EXCHANGE},                                   \
-        {"heartbeat", required_argument, NULL, CFG_OPT_HEARTBEAT},                                 \
-        {"queue", required_argument, NULL, CFG_OPT_QUEUE},                                         \
-        {"queue-type", required_argument, NULL, CFG_OPT_QUEUE_TYPE},                               \
-        {"routing-key", required_argument, NULL, CFG_OPT_ROUTING_KEY},                             \
-        {"url", required_argument, NULL, CFG_OPT_URL},                                             \
-        {"url-file", required_argument, NULL, CFG_OPT_URL_FILE}
+/* The broker flags as struct option initialisers, each followed by a
+ * comma, for the tools' tables. */
+#define CFG_GETOPT_(id, flag, arg, env, def, help, after)                                          \
+    {flag, required_argument, NULL, CFG_OPT_##id},
+#define CFG_LONG_OPTIONS CFG_SETTINGS(CFG_GETOPT_)
 
 /* The help text of those flags, for both tools' --help. */
-#define CFG_HELP                                                                                   \
-    "Broker options:\n"                                                                            \
-    "      --url URL             broker URL (default from AMQP_URL, else\n"                        \
-    "                            amqp://guest:guest@localhost:5672/); a password here\n"          \
-    "                            is visible to other users: prefer --url-file\n"                  \
-    "      --url-file FILE       read the broker URL from the first line of FILE\n"               \
-    "      --cacert FILE         CA certificates to verify an amqps:// broker\n"                  \
-    "      --connect-timeout DUR give up connecting after DUR (default 10s)\n"                    \
-    "      --heartbeat DUR       AMQP heartbeat interval (default 30s, 0 = off)\n"                \
-    "      --exchange NAME       exchange (default scanmove)\n"                                   \
-    "      --queue NAME          queue (default files)\n"                                         \
-    "      --routing-key KEY     routing key (default files)\n"                                   \
-    "      --queue-type TYPE     quorum or classic (default quorum)\n"                            \
-    "      --delivery-limit N    deliveries before a quorum queue dead-letters a\n"               \
-    "                            message (default 5, 0 = unlimited)\n"
+#define CFG_HELP_(id, flag, arg, env, def, help, after)                                            \
+    "      --" flag " " arg " " help def after "\n"
+#define CFG_HELP "Broker options:\n" CFG_SETTINGS(CFG_HELP_)
 
-/* cfg_defaults - fill c with the built-in defaults. c must not be NULL. */
+/* One row of CFG_SETTINGS: its code, "--FLAG", ENV (or NULL) and DEFAULT. */
+struct cfg_setting {
+    int code;
+    const char *flag, *env, *def;
+};
+
+/*
+ * cfg_settings - the CFG_SETTINGS table as an array of *n rows (n may be
+ * NULL), in its order. Static; never NULL.
+ */
+const struct cfg_setting *cfg_settings(size_t *n);
+
+/* cfg_defaults - fill c with the built-in defaults (CFG_SETTINGS). c must
+ * not be NULL. */
 void cfg_defaults(struct cfg *c);
 
 /*
@@ -113,9 +139,17 @@ int cfg_from_env(struct cfg *c, char *err, size_t errlen);
 int cfg_apply_option(struct cfg *c, int code, const char *arg, char *err, size_t errlen);
 
 /*
+ * cfg_check_flags - check the combination of the broker flags given:
+ * --url together with --url-file is an error. Returns 0, or -1 with a
+ * sentence in err. The tools call it as soon as the flags are parsed, for
+ * a usage error; cfg_finish calls it too.
+ */
+int cfg_check_flags(const struct cfg *c, char *err, size_t errlen);
+
+/*
  * cfg_finish - resolve c->url: --url, else --url-file (first line, trailing
  * white space dropped), else AMQP_URL, else the default; --url together with
- * --url-file is an error. Returns 0, or -1 with a sentence in err (never
+ * --url-file is an error (cfg_check_flags). Returns 0, or -1 with a sentence in err (never
  * containing a password) when the file cannot be read or the URL is empty.
  */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);

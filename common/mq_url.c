@@ -50,6 +50,22 @@ static int decode_field(const char *what, const char *s, size_t len, char *out, 
     return 0;
 }
 
+int mq_url_userinfo(const char *url, const char **user, const char **colon, const char **at)
+{
+    const char *sep = strstr(url, "://");
+    const char *auth = sep ? sep + 3 : url;
+    size_t alen = strcspn(auth, "/?#");
+    *user = auth;
+    *colon = *at = NULL;
+    for (const char *q = auth; q < auth + alen; q++)
+        if (*q == '@')
+            *at = q;
+    if (*at == NULL)
+        return 0;
+    *colon = memchr(auth, ':', (size_t)(*at - auth));
+    return 1;
+}
+
 int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -69,21 +85,16 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
     size_t alen = strcspn(p, "/?#");
     const char *auth = p, *auth_end = p + alen;
 
-    /* userinfo: up to the last '@', so that an unencoded '@' in a password
-     * still works as users expect. */
-    const char *at = NULL;
-    for (const char *q = auth; q < auth_end; q++)
-        if (*q == '@')
-            at = q;
+    /* userinfo: up to the last '@' (mq_url_userinfo) */
+    const char *user, *pw_colon, *at;
     const char *hostp = auth;
-    if (at != NULL) {
-        const char *colon = memchr(auth, ':', (size_t)(at - auth));
-        size_t ulen = colon ? (size_t)(colon - auth) : (size_t)(at - auth);
-        if (decode_field("user name", auth, ulen, out->user, err, errlen) < 0)
+    if (mq_url_userinfo(url, &user, &pw_colon, &at)) {
+        size_t ulen = pw_colon ? (size_t)(pw_colon - user) : (size_t)(at - user);
+        if (decode_field("user name", user, ulen, out->user, err, errlen) < 0)
             return -1;
-        if (colon != NULL) {
-            if (decode_field("password", colon + 1, (size_t)(at - colon - 1), out->password, err,
-                             errlen) < 0)
+        if (pw_colon != NULL) {
+            if (decode_field("password", pw_colon + 1, (size_t)(at - pw_colon - 1), out->password,
+                             err, errlen) < 0)
                 return -1;
         } else {
             snprintf(out->password, sizeof out->password, "guest");
@@ -160,16 +171,8 @@ void mq_url_mask(const char *url, char *out, size_t outlen)
 {
     if (outlen == 0)
         return;
-    const char *sep = strstr(url, "://");
-    const char *auth = sep ? sep + 3 : url;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = NULL, *colon = NULL;
-    for (const char *q = auth; q < auth + alen; q++)
-        if (*q == '@')
-            at = q;
-    if (at != NULL)
-        colon = memchr(auth, ':', (size_t)(at - auth));
-    if (colon == NULL) {
+    const char *user, *colon, *at;
+    if (!mq_url_userinfo(url, &user, &colon, &at) || colon == NULL) {
         snprintf(out, outlen, "%s", url);
         return;
     }

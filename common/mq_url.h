@@ -34,6 +34,18 @@ struct mq_url {
 int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen);
 
 /*
+ * mq_url_userinfo - find the userinfo of url, any string: the authority
+ * follows the first "://" (or starts the string) and runs to the first
+ * '/', '?' or '#'; the userinfo is what comes before its last '@' (so an
+ * unencoded '@' in a password still works, as users expect), the password
+ * what follows the first ':' in it. Returns 1 with *user at the start of
+ * the userinfo, *at at that '@' and *colon at that ':' (NULL: no password)
+ * when url has a userinfo; else 0. The one place that reads userinfo: for
+ * parsing, masking, and hiding a password in argv.
+ */
+int mq_url_userinfo(const char *url, const char **user, const char **colon, const char **at);
+
+/*
  * mq_url_mask - copy url into out (outlen bytes, always NUL-terminated when
  * outlen > 0) with the password, if any, replaced by "***". Works on any
  * string, URL or not; use it for every URL that may reach a log line.

@@ -2,23 +2,31 @@
 #include "tool.h"
 
 #include "exitcode.h"
+#include "log.h"
+#include "mq.h"
+#include "opts.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum mq_status tool_check(const struct cfg *c, const char *conn_name, char *out, size_t outlen,
-                          char *err, size_t errlen)
+int tool_check(const struct cfg *c, char *out, size_t outlen, char *err, size_t errlen)
 {
     struct mq *m;
     struct mq_queue_info qi;
-    enum mq_status s = mq_connect(c, conn_name, &m, err, errlen);
+    char name[300];
+    tool_conn_name(log_prog(), name, sizeof name);
+    enum mq_status s = mq_connect(c, name, &m, err, errlen);
     if (s != MQ_OK)
-        return s;
+        return mq_exitcode(s);
     s = mq_declare_topology(m, c, &qi, err, errlen);
     if (s == MQ_OK)
         snprintf(out, outlen,
@@ -28,7 +36,7 @@ enum mq_status tool_check(const struct cfg *c, const char *conn_name, char *out,
                  cfg_queue_type_name(c->queue_type), qi.messages, qi.consumers, c->queue,
                  qi.dead_messages);
     mq_close(m);
-    return s;
+    return mq_exitcode(s);
 }
 
 void tool_conn_name(const char *prog, char *out, size_t outlen)
@@ -178,4 +186,145 @@ out:
     free(path);
     free(ids);
     return found;
+}
+
+int tool_usage_error(struct tool_usage *u, const char *fmt, ...)
+{
+    if (u->end)
+        return EXITCODE_USAGE;
+    char sentence[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sentence, sizeof sentence, fmt, ap);
+    va_end(ap);
+    snprintf(u->buf, sizeof u->buf, "%s: %s\nTry '%s --help'.\n", log_prog(), sentence, log_prog());
+    u->out = u->buf;
+    u->code = EXITCODE_USAGE;
+    u->end = 1;
+    return EXITCODE_USAGE;
+}
+
+uint64_t tool_parse_num(struct tool_usage *u, const char *flag, const char *arg, uint64_t min,
+                        uint64_t max)
+{
+    uint64_t v;
+    char why[256];
+    if (opts_parse_u64(arg, min, max, &v, why, sizeof why) == 0)
+        return v;
+    tool_usage_error(u, "%s: %s", flag, why);
+    return 0;
+}
+
+/* The number of arg by parse, or 0 with the failure in u. */
+static uint64_t parse_with(struct tool_usage *u, const char *flag, const char *arg,
+                           int (*parse)(const char *, uint64_t *, char *, size_t))
+{
+    uint64_t v;
+    char why[256];
+    if (parse(arg, &v, why, sizeof why) == 0)
+        return v;
+    tool_usage_error(u, "%s: %s", flag, why);
+    return 0;
+}
+
+uint64_t tool_parse_size(struct tool_usage *u, const char *flag, const char *arg)
+{
+    return parse_with(u, flag, arg, opts_parse_size);
+}
+
+uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char *arg)
+{
+    return parse_with(u, flag, arg, opts_parse_duration);
+}
+
+/* End u with --help, or the --version line, for stdout. */
+static void end_with_output(struct tool_usage *u, int help)
+{
+    if (u->end)
+        return;
+    snprintf(u->buf, sizeof u->buf, "%s (scanmove) %s\n", log_prog(), SCANMOVE_VERSION);
+    u->out = help ? u->help : u->buf;
+    u->code = EXITCODE_OK;
+    u->end = 1;
+}
+
+void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int opt, char **argv)
+{
+    char err[1024];
+    int r = cfg_apply_option(c, opt, optarg, err, sizeof err);
+    if (r < 0)
+        tool_usage_error(u, "%s", err);
+    else if (r > 0)
+        return;
+    else if (opt == 'q')
+        *verbosity = LOG_LEVEL_QUIET;
+    else if (opt == 'v')
+        *verbosity = *verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+    else if (opt == 'h' || opt == 'V')
+        end_with_output(u, opt == 'h');
+    else if (opt == ':')
+        tool_usage_error(u, "option '%s' needs an argument", argv[optind - 1]);
+    else if (optopt != 0 && optopt < 256)
+        tool_usage_error(u, "unknown option '-%c'", optopt);
+    else
+        tool_usage_error(u, "unknown option '%s'", argv[optind - 1]);
+}
+
+int tool_finish_stdout(int code, char *err, size_t errlen)
+{
+    int lost = ferror(stdout);
+    if ((fclose(stdout) != 0 || lost) && (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)) {
+        snprintf(err, errlen, "cannot write to standard output%s%s", lost ? "" : ": ",
+                 lost ? "" : strerror(errno));
+        return EXITCODE_IOERR;
+    }
+    return code;
+}
+
+void tool_catch_stop(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* End u with code and the line "PROG: SENTENCE" on stderr, or the line
+ * "TEXT" on stdout when code is EXITCODE_OK. */
+static void end_with_line(struct tool_usage *u, int code, const char *text)
+{
+    if (code == EXITCODE_OK)
+        snprintf(u->buf, sizeof u->buf, "%s\n", text);
+    else
+        snprintf(u->buf, sizeof u->buf, "%s: %s\n", log_prog(), text);
+    u->out = u->buf;
+    u->code = code;
+    u->end = 1;
+}
+
+void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
+                   int check)
+{
+    char err[1024], report[1024];
+    int code = EXITCODE_CONFIG;
+    u->warn[0] = '\0';
+    if (u->end)
+        return;
+    if (cfg_from_env(c, err, sizeof err) < 0)
+        goto fail;
+    if (cfg_hide_argv_password(argc, argv))
+        snprintf(u->warn, sizeof u->warn,
+                 "a password in --url is visible to other users; use --url-file or AMQP_URL");
+    if (resolve && cfg_finish(c, err, sizeof err) < 0)
+        goto fail;
+    if (!check)
+        return;
+    code = tool_check(c, report, sizeof report, err, sizeof err);
+    if (code == EXITCODE_OK) {
+        end_with_line(u, code, report);
+        return;
+    }
+fail:
+    end_with_line(u, code, err);
 }

@@ -9,19 +9,19 @@
 #define SCANMOVE_TOOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cfg.h"
-#include "mq.h"
 
 /*
- * tool_check - connect to the broker of c, declare the topology, and write
- * a one-line report into out (outlen bytes) such as "amqp://guest@h:5672/
- * (RabbitMQ 3.10.8): queue 'files' (quorum) has 12 messages, 2 consumers;
- * 'files.dead' has 0 messages". conn_name as for mq_connect. Returns
- * MQ_OK, or the failure with its sentence in err.
+ * tool_check - connect to the broker of c as log_prog() (see
+ * tool_conn_name), declare the topology, and write a one-line report into
+ * out (outlen bytes) such as "amqp://guest@h:5672/ (RabbitMQ 3.10.8):
+ * queue 'files' (quorum) has 12 messages and 2 consumers; 'files.dead' has
+ * 0 messages". Returns EXITCODE_OK, or the exit status of the failure
+ * (mq_exitcode) with its sentence in err.
  */
-enum mq_status tool_check(const struct cfg *c, const char *conn_name, char *out, size_t outlen,
-                          char *err, size_t errlen);
+int tool_check(const struct cfg *c, char *out, size_t outlen, char *err, size_t errlen);
 
 /*
  * tool_conn_name - write "prog@host[pid]" into out, the connection name
@@ -64,5 +64,78 @@ enum tool_nest {
  */
 enum tool_nest tool_dirs_nested(const int *fds, char *const *reals, unsigned n, unsigned *inner,
                                 unsigned *outer, char *err, size_t errlen);
+
+/*
+ * What the command line says before anything runs: go on, or end now,
+ * printing out (on stdout when code is EXITCODE_OK: --help, --version,
+ * the --check report; else on stderr: a usage error, "PROG: SENTENCE\nTry
+ * 'PROG --help'.\n", or a failure, "PROG: SENTENCE\n") and exiting with
+ * code. Only the first ending is kept: the one the user
+ * meets first. PROG is log_prog().
+ */
+struct tool_usage {
+    const char *help; /* the tool's --help text, set by the caller */
+    int end;          /* 0: go on; 1: print out, then exit with code */
+    int code;         /* EXITCODE_OK, else the failure's exit status */
+    const char *out;  /* help, or buf */
+    char buf[1200];
+    char warn[128]; /* from tool_settings: a warning for log_warn, or "" */
+};
+
+/*
+ * tool_usage_error - end u with the usage error fmt... (the sentence cut
+ * at 511 bytes), unless u has ended already. Returns EXITCODE_USAGE.
+ */
+int tool_usage_error(struct tool_usage *u, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * tool_parse_num, tool_parse_size, tool_parse_duration - parse the
+ * argument arg of the flag named flag (e.g. "--jobs") as opts_parse_u64
+ * within [min, max], opts_parse_size or opts_parse_duration (in
+ * milliseconds). Return the value; or 0, with the failure "FLAG: why" kept
+ * in u.
+ */
+uint64_t tool_parse_num(struct tool_usage *u, const char *flag, const char *arg, uint64_t min,
+                        uint64_t max);
+uint64_t tool_parse_size(struct tool_usage *u, const char *flag, const char *arg);
+uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char *arg);
+
+/*
+ * tool_common_option - handle an option getopt_long returned that the tool
+ * itself does not know: a broker flag (applied to c, see
+ * cfg_apply_option), -q and -v (into *verbosity, a log level), -h and -V
+ * (ending u with u->help, or the version line, for stdout), and otherwise
+ * a missing argument (':') or an unknown option (a usage error in u).
+ * argv, optind and optopt as getopt_long left them.
+ */
+void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int opt, char **argv);
+
+/*
+ * tool_finish_stdout - close stdout, which carries data: a write error
+ * there (a full disk, a closed pipe) must not pass silently. Returns code;
+ * or EXITCODE_IOERR, with a sentence in err, when code is EXITCODE_OK or
+ * EXITCODE_SOME_FAILED and a write to stdout or its close failed.
+ */
+int tool_finish_stdout(int code, char *err, size_t errlen);
+
+/*
+ * tool_catch_stop - have handler called on SIGINT and SIGTERM (sigaction,
+ * no flags), for it to set a flag the loops watch, as they drain rather
+ * than die.
+ */
+void tool_catch_stop(void (*handler)(int));
+
+/*
+ * tool_settings - once the options are parsed: take from the environment
+ * the broker settings no flag gave (cfg_from_env), overwrite a --url
+ * password in argv (cfg_hide_argv_password: then u->warn says so), resolve
+ * the URL (cfg_finish) when resolve is set, and for --check
+ * (check set) run tool_check. Ends u with the check's report, or with the
+ * failure and its exit status (EXITCODE_CONFIG for bad settings); leaves
+ * u going on otherwise, or when u had ended already.
+ */
+void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
+                   int check);
 
 #endif

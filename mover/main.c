@@ -2,9 +2,9 @@
  * move - consume the queue and relocate each file it names, safely, from
  * any number of processes (see docs/move.1).
  *
- * This front end parses options and wires consume (delivery loop) and
- * fileop (confined moves) together; it is the only place that prints
- * results or exits.
+ * This front end parses options and wires consume (delivery loop), fileop
+ * (confined moves) and report (progress and summary) together; it is the
+ * only place that exits.
  */
 #include "cfg.h"
 #include "clock.h"
@@ -12,21 +12,17 @@
 #include "exitcode.h"
 #include "log.h"
 #include "mq.h"
-#include "opts.h"
+#include "report.h"
 #include "requeue.h"
 #include "tool.h"
 #include "version.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Measured with bench/move.sh: 2 movers gain up to 256, nothing beyond. */
@@ -67,9 +63,9 @@ static const char usage_text[] =
     "64 usage (also a root given twice or inside another), 66 no such root or\n"
     "destination (also DEST deleted while running), 69 broker unreachable or\n"
     "lost for longer than\n"
-    "--reconnect-timeout, 70 internal error, 77 authentication or access refused\n"
-    "(broker, or a root or the destination), 78 configuration or topology\n"
-    "mismatch. See move(1).\n";
+    "--reconnect-timeout, 70 internal error, 74 standard output not writable,\n"
+    "77 authentication or access refused (broker, or a root or the\n"
+    "destination), 78 configuration or topology mismatch. See move(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -85,6 +81,8 @@ enum {
     OPT_REQUEUE_DEAD
 };
 
+#define MAX_ROOTS 64 /* --from given at most this often */
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -92,109 +90,102 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-/* ---- the progress line, on a terminal only ---- */
-
-static int progress_on, progress_drawn;
-static double progress_last;
-static uint64_t progress_done_last;
-
-
-static void progress_clear(void)
+/* Say what ends the run before it starts (see struct tool_usage). */
+static int end_early(const struct tool_usage *u)
 {
-    if (progress_drawn)
-        fputs("\r\033[K", stderr);
-    progress_drawn = 0;
+    fputs(u->out, u->code == EXITCODE_OK ? stdout : stderr);
+    return u->code;
 }
 
-/* Redraw at most once a second: the counts so far and the rate of the last
- * second (a worker runs for days; an average since start says little). */
-static void progress(const struct consume_stats *st, int last)
+struct options {
+    struct cfg cfg;
+    struct consume_opts co;
+    const char *from[MAX_ROOTS], *to;
+    char *dest_real; /* realpath(3) of --to */
+    unsigned n_from;
+    int check, json, requeue, verbosity;
+};
+
+/* Handle one of move's own options; 0 when opt is not one. */
+static int parse_option(struct options *o, int opt, struct tool_usage *u)
 {
-    if (!progress_on)
-        return;
-    if (last) {
-        progress_clear();
-        return;
+    static const char *const conflict[] = {[FILEOP_RENAME] = "rename",
+                                           [FILEOP_SKIP] = "skip",
+                                           [FILEOP_FAIL] = "fail",
+                                           [FILEOP_OVERWRITE] = "overwrite"};
+    size_t i;
+    switch (opt) {
+    case OPT_CHECK:
+        o->check = 1;
+        break;
+    case OPT_FROM:
+        if (o->n_from == MAX_ROOTS)
+            tool_usage_error(u, "too many --from roots (at most %d)", MAX_ROOTS);
+        else
+            o->from[o->n_from++] = optarg;
+        break;
+    case OPT_TO:
+        o->to = optarg;
+        break;
+    case OPT_ON_CONFLICT:
+        for (i = 0; i < sizeof conflict / sizeof conflict[0]; i++)
+            if (strcmp(optarg, conflict[i]) == 0)
+                break;
+        if (i == sizeof conflict / sizeof conflict[0])
+            tool_usage_error(u, "--on-conflict must be rename, skip, fail or overwrite, not '%s'",
+                             optarg);
+        o->co.fileop.conflict = (enum fileop_conflict)i;
+        break;
+    case OPT_FSYNC:
+        o->co.fsync = 1;
+        break;
+    case OPT_PREFETCH:
+        o->co.prefetch = (unsigned)tool_parse_num(u, "--prefetch", optarg, 1, 65535);
+        break;
+    case OPT_COUNT:
+        o->co.count = tool_parse_num(u, "--count", optarg, 1, UINT64_MAX);
+        break;
+    case OPT_IDLE_EXIT:
+        o->co.idle_exit_ms = tool_parse_duration(u, "--idle-exit", optarg);
+        break;
+    case OPT_RECONNECT_TIMEOUT:
+        o->co.reconnect_timeout_ms = tool_parse_duration(u, "--reconnect-timeout", optarg);
+        break;
+    case OPT_JSON:
+        o->json = 1;
+        break;
+    case OPT_REQUEUE_DEAD:
+        o->requeue = 1;
+        break;
+    default:
+        return 0;
     }
-    double now = mono_now();
-    if (progress_last == 0) {
-        progress_last = now;
-        return;
-    }
-    if (now - progress_last < 1.0)
-        return;
-    uint64_t done = st->moved + st->skipped + st->duplicates + st->dead;
-    double rate = (double)(done - progress_done_last) / (now - progress_last);
-    progress_last = now;
-    progress_done_last = done;
-    fprintf(stderr,
-            "\r\033[K%s: %llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu "
-            "requeued, %.0f files/s",
-            log_prog(), (unsigned long long)st->moved, (unsigned long long)st->duplicates,
-            (unsigned long long)st->skipped, (unsigned long long)st->dead,
-            (unsigned long long)st->requeued, rate);
-    progress_drawn = 1;
+    return 1;
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
+/* The usage error of the whole command line, if any, into u. */
+static void check_options(struct options *o, int argc, char **argv, struct tool_usage *u)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    log_error("%s", msg);
-    fprintf(stderr, "Try 'move --help'.\n");
-    exit(EXITCODE_USAGE);
+    char err[256];
+    if (cfg_check_flags(&o->cfg, err, sizeof err) < 0)
+        tool_usage_error(u, "%s", err);
+    else if (optind < argc)
+        tool_usage_error(u, "unexpected argument '%s'", argv[optind]);
+    else if (o->check && o->requeue)
+        tool_usage_error(u, "--check and --requeue-dead cannot be used together");
+    else if ((o->check || o->requeue) && (o->n_from > 0 || o->to != NULL))
+        tool_usage_error(u, "--%s takes no --from or --to", o->check ? "check" : "requeue-dead");
+    else if (!o->check && !o->requeue && (o->n_from == 0 || o->to == NULL))
+        tool_usage_error(u, "%s",
+                         o->n_from == 0 ? "no --from root given" : "no --to directory given");
 }
 
-/* stdout carries data: a write error there (full disk, closed pipe) must
- * not pass silently. */
-static int finish_stdout(int code)
-{
-    if (fclose(stdout) != 0 && code == EXITCODE_OK) {
-        log_error("cannot write to standard output: %s", strerror(errno));
-        return EXITCODE_IOERR;
-    }
-    return code;
-}
-
-static uint64_t parse_num(const char *opt, const char *arg, uint64_t min, uint64_t max)
-{
-    uint64_t v;
-    char why[256];
-    if (opts_parse_u64(arg, min, max, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
-}
-
-static uint64_t parse_duration(const char *opt, const char *arg)
-{
-    uint64_t v;
-    char why[256];
-    if (opts_parse_duration(arg, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
-}
-
-/* Open a directory given on the command line; exit 66 when it does not
- * exist or is not one, 77 when it may not be read or searched. */
-static int open_dir(const char *path, char **real)
-{
-    char err[PATH_MAX + 256];
-    int fd, code = tool_open_dir(path, &fd, real, err, sizeof err);
-    if (code != 0) {
-        log_error("%s", err);
-        exit(code);
-    }
-    return fd;
-}
-
-int main(int argc, char **argv)
+/* The options from argv into o. Returns -1 to go on, or the exit status
+ * (after --help, --version, or a usage error, printed). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS,
+        CFG_LONG_OPTIONS /* the broker flags, each with its comma */
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
         {"from", required_argument, NULL, OPT_FROM},
@@ -212,224 +203,110 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    static struct cfg c;
-    struct consume_opts co;
-    const char *from[64], *to = NULL;
-    unsigned n_from = 0;
-    char err[1024];
-    int check = 0, json = 0, requeue = 0, verbosity = LOG_LEVEL_WARN;
-
-    log_init("move", LOG_LEVEL_WARN);
-    signal(SIGPIPE, SIG_IGN);
-    cfg_defaults(&c);
-    memset(&co, 0, sizeof co);
-    co.prefetch = PREFETCH_DEFAULT;
-
-    opterr = 0;
+    struct tool_usage u = {.help = usage_text};
     int opt;
-    while ((opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1) {
-        int r = cfg_apply_option(&c, opt, optarg, err, sizeof err);
-        if (r < 0)
-            usage_error("%s", err);
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_CHECK:
-            check = 1;
-            break;
-        case OPT_FROM:
-            if (n_from == sizeof from / sizeof from[0])
-                usage_error("too many --from roots (at most 64)");
-            from[n_from++] = optarg;
-            break;
-        case OPT_TO:
-            to = optarg;
-            break;
-        case OPT_ON_CONFLICT:
-            if (strcmp(optarg, "rename") == 0)
-                co.fileop.conflict = FILEOP_RENAME;
-            else if (strcmp(optarg, "skip") == 0)
-                co.fileop.conflict = FILEOP_SKIP;
-            else if (strcmp(optarg, "fail") == 0)
-                co.fileop.conflict = FILEOP_FAIL;
-            else if (strcmp(optarg, "overwrite") == 0)
-                co.fileop.conflict = FILEOP_OVERWRITE;
-            else
-                usage_error("--on-conflict must be rename, skip, fail or overwrite, not '%s'",
-                            optarg);
-            break;
-        case OPT_FSYNC:
-            co.fsync = 1;
-            break;
-        case OPT_PREFETCH:
-            co.prefetch = (unsigned)parse_num("--prefetch", optarg, 1, 65535);
-            break;
-        case OPT_COUNT:
-            co.count = parse_num("--count", optarg, 1, UINT64_MAX);
-            break;
-        case OPT_IDLE_EXIT:
-            co.idle_exit_ms = parse_duration("--idle-exit", optarg);
-            break;
-        case OPT_RECONNECT_TIMEOUT:
-            co.reconnect_timeout_ms = parse_duration("--reconnect-timeout", optarg);
-            break;
-        case OPT_JSON:
-            json = 1;
-            break;
-        case OPT_REQUEUE_DEAD:
-            requeue = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return finish_stdout(EXITCODE_OK);
-        case 'q':
-            verbosity = LOG_LEVEL_QUIET;
-            break;
-        case 'v':
-            verbosity = verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
-            break;
-        case 'V':
-            printf("move (scanmove) %s\n", SCANMOVE_VERSION);
-            return finish_stdout(EXITCODE_OK);
-        case ':':
-            usage_error("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt != 0 && optopt < 256)
-                usage_error("unknown option '-%c'", optopt);
-            usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    log_set_level((enum log_level)verbosity);
-    if (c.url_flag[0] != '\0' && c.url_file[0] != '\0')
-        usage_error("--url and --url-file cannot be used together");
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    if (check && requeue)
-        usage_error("--check and --requeue-dead cannot be used together");
-    if ((check || requeue) && (n_from > 0 || to != NULL))
-        usage_error("--%s takes no --from or --to", check ? "check" : "requeue-dead");
-    if (!check && !requeue && (n_from == 0 || to == NULL))
-        usage_error("%s", n_from == 0 ? "no --from root given" : "no --to directory given");
-    if (cfg_from_env(&c, err, sizeof err) < 0) {
+
+    cfg_defaults(&o->cfg);
+    o->co.prefetch = PREFETCH_DEFAULT;
+    o->verbosity = LOG_LEVEL_WARN;
+    opterr = 0;
+    while (!u.end && (opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1)
+        if (!parse_option(o, opt, &u))
+            tool_common_option(&u, &o->cfg, &o->verbosity, opt, argv);
+    if (!u.end)
+        check_options(o, argc, argv, &u);
+    return u.end ? end_early(&u) : -1;
+}
+
+/* Open a directory given on the command line; exit 66 when it does not
+ * exist or is not one, 77 when it may not be read or searched. */
+static int open_dir(const char *path, char **real)
+{
+    char err[PATH_MAX + 256];
+    int fd, code = tool_open_dir(path, &fd, real, err, sizeof err);
+    if (code != 0) {
         log_error("%s", err);
-        return EXITCODE_CONFIG;
+        exit(code);
     }
-    if (cfg_hide_argv_password(argc, argv))
-        log_warn("a password in --url is visible to other users; use --url-file or AMQP_URL");
-    if (cfg_finish(&c, err, sizeof err) < 0) {
-        log_error("%s", err);
-        return EXITCODE_CONFIG;
-    }
+    return fd;
+}
 
-    char name[300];
-    tool_conn_name("move", name, sizeof name);
-    if (check) {
-        char report[1024];
-        enum mq_status s = tool_check(&c, name, report, sizeof report, err, sizeof err);
-        if (s != MQ_OK) {
-            log_error("%s", err);
-            return finish_stdout(mq_exitcode(s));
-        }
-        printf("%s\n", report);
-        return finish_stdout(EXITCODE_OK);
-    }
-
-    if (requeue) {
-        struct sigaction rsa;
-        memset(&rsa, 0, sizeof rsa);
-        rsa.sa_handler = on_signal;
-        sigaction(SIGINT, &rsa, NULL);
-        sigaction(SIGTERM, &rsa, NULL);
-        uint64_t n = 0;
-        enum mq_status s = requeue_dead(&c, name, co.count, &stop_signal, &n, err, sizeof err);
-        if (verbosity > LOG_LEVEL_QUIET)
-            log_error("requeued %llu dead letters from '%s.dead' to exchange '%s'",
-                      (unsigned long long)n, c.queue, c.exchange);
-        if (json)
-            printf("{\"requeued_dead\":%llu}\n", (unsigned long long)n);
-        if (s != MQ_OK) {
-            log_error("%s", err);
-            return finish_stdout(mq_exitcode(s));
-        }
-        return finish_stdout(EXITCODE_OK);
-    }
-
-    static struct consume_root roots[64];
-    char *dest_real;
-    co.dest_fd = open_dir(to, &dest_real);
-    for (unsigned i = 0; i < n_from; i++) {
-        roots[i].fd = open_dir(from[i], &roots[i].real);
-        if (strcmp(roots[i].real, dest_real) == 0)
-            usage_error("--to is the same directory as --from %s", from[i]);
+/* Open --to and each --from into o->co (roots: MAX_ROOTS entries); exit
+ * 64 for a root that is --to, given twice or inside another. */
+static void open_dirs(struct options *o, struct consume_root *roots)
+{
+    struct tool_usage u = {.help = usage_text};
+    char err[PATH_MAX + 256];
+    o->co.dest_fd = open_dir(o->to, &o->dest_real);
+    o->co.dest_path = o->dest_real;
+    int fds[MAX_ROOTS];
+    char *reals[MAX_ROOTS];
+    for (unsigned i = 0; i < o->n_from && !u.end; i++) {
+        fds[i] = roots[i].fd = open_dir(o->from[i], &roots[i].real);
+        reals[i] = roots[i].real;
+        if (strcmp(roots[i].real, o->dest_real) == 0)
+            tool_usage_error(&u, "--to is the same directory as --from %s", o->from[i]);
     }
     /* A root inside another would make one file reachable under two roots:
      * which message moves it, and where it lands, would depend on their
      * order. */
-    int from_fds[64];
-    char *from_reals[64];
-    for (unsigned i = 0; i < n_from; i++) {
-        from_fds[i] = roots[i].fd;
-        from_reals[i] = roots[i].real;
-    }
     unsigned inner = 0, outer = 0;
-    switch (tool_dirs_nested(from_fds, from_reals, n_from, &inner, &outer, err, sizeof err)) {
-    case TOOL_NEST_NONE:
-        break;
-    case TOOL_NEST_INSIDE:
-        usage_error("--from %s is inside --from %s: give each root once", from[inner], from[outer]);
-    case TOOL_NEST_SAME:
-        usage_error("--from %s and --from %s are the same directory: give each root once",
-                    from[outer], from[inner]);
-    case TOOL_NEST_ERROR:
-        log_error("%s", err);
-        return EXITCODE_NOINPUT;
+    if (!u.end) {
+        switch (tool_dirs_nested(fds, reals, o->n_from, &inner, &outer, err, sizeof err)) {
+        case TOOL_NEST_NONE:
+            break;
+        case TOOL_NEST_INSIDE:
+            tool_usage_error(&u, "--from %s is inside --from %s: give each root once",
+                             o->from[inner], o->from[outer]);
+            break;
+        case TOOL_NEST_SAME:
+            tool_usage_error(&u,
+                             "--from %s and --from %s are the same directory: give each root once",
+                             o->from[outer], o->from[inner]);
+            break;
+        case TOOL_NEST_ERROR:
+            log_error("%s", err);
+            exit(EXITCODE_NOINPUT);
+        }
     }
-    co.dest_path = dest_real;
-    co.cfg = &c;
-    co.conn_name = name;
-    co.roots = roots;
-    co.n_roots = n_from;
-    co.stop = &stop_signal;
+    if (u.end)
+        exit(end_early(&u));
+    o->co.roots = roots;
+    o->co.n_roots = o->n_from;
+}
+
+/* move --requeue-dead; the exit status. */
+static int run_requeue(struct options *o, const char *name)
+{
+    char err[1024];
+    uint64_t n = 0;
+    tool_catch_stop(on_signal);
+    enum mq_status s = requeue_dead(&o->cfg, name, o->co.count, &stop_signal, &n, err, sizeof err);
+    report_requeued(n, &o->cfg, o->json ? stdout : NULL);
+    if (s != MQ_OK)
+        log_error("%s", err);
+    return mq_exitcode(s);
+}
+
+/* Consume until done; the exit status. */
+static int run(struct options *o, const char *name)
+{
+    static struct consume_root roots[MAX_ROOTS];
+    static struct consume_stats st;
+    char err[1024];
+    open_dirs(o, roots);
+    o->co.cfg = &o->cfg;
+    o->co.conn_name = name;
+    o->co.stop = &stop_signal;
+    o->co.progress = report_progress;
     /* Testing aid: copy as on filesystems without O_TMPFILE (NFS, CIFS). */
     const char *nt = getenv("SCANMOVE_TEST_NAMED_TEMP");
-    co.fileop.named_temp = nt != NULL && strcmp(nt, "1") == 0;
-    progress_on = verbosity > LOG_LEVEL_QUIET && isatty(STDERR_FILENO);
-    if (progress_on) {
-        co.progress = progress;
-        log_set_before(progress_clear);
-    }
+    o->co.fileop.named_temp = nt != NULL && strcmp(nt, "1") == 0;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
-    static struct consume_stats st;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    enum mq_status s = consume_run(&co, &st, err, sizeof err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    uint64_t total = st.moved + st.skipped + st.duplicates + st.dead;
-    if (verbosity > LOG_LEVEL_QUIET)
-        log_error("%llu moved, %llu skipped, %llu duplicates, %llu dead-lettered, %llu requeued "
-                  "in %.2f s (%.0f files/s)",
-                  (unsigned long long)st.moved, (unsigned long long)st.skipped,
-                  (unsigned long long)st.duplicates, (unsigned long long)st.dead,
-                  (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
-    if (json) {
-        printf("{\"moved\":%llu,\"skipped\":%llu,\"duplicates\":%llu,\"dead_lettered\":%llu,"
-               "\"requeued\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f,"
-               "\"dead_by_reason\":{",
-               (unsigned long long)st.moved, (unsigned long long)st.skipped,
-               (unsigned long long)st.duplicates, (unsigned long long)st.dead,
-               (unsigned long long)st.requeued, secs, secs > 0 ? (double)total / secs : 0.0);
-        for (unsigned i = 0; i < st.n_seen; i++)
-            printf("%s\"%s\":%llu", i ? "," : "", move_reason_name(st.seen[i]),
-                   (unsigned long long)st.by_reason[st.seen[i]]);
-        printf("}}\n");
-    }
+    tool_catch_stop(on_signal);
+    double t0 = mono_now();
+    enum mq_status s = consume_run(&o->co, &st, err, sizeof err);
+    report_summary(&st, mono_now() - t0, o->json ? stdout : NULL);
     int code = EXITCODE_OK;
     if (s != MQ_OK) {
         log_error("%s", err);
@@ -438,11 +315,34 @@ int main(int argc, char **argv)
         log_error("%s", err);
         code = st.local_exit;
     }
-    for (unsigned i = 0; i < n_from; i++) {
+    for (unsigned i = 0; i < o->n_from; i++) {
         close(roots[i].fd);
         free(roots[i].real);
     }
-    close(co.dest_fd);
-    free(dest_real);
-    return finish_stdout(code);
+    close(o->co.dest_fd);
+    free(o->dest_real);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    static struct options o;
+    char err[256], name[300];
+
+    log_init("move", LOG_LEVEL_WARN);
+    signal(SIGPIPE, SIG_IGN);
+    int code = parse_options(argc, argv, &o);
+    if (code < 0) {
+        struct tool_usage u = {.help = usage_text};
+        log_set_level((enum log_level)o.verbosity);
+        tool_settings(&u, &o.cfg, argc, argv, 1, o.check);
+        if (u.warn[0] != '\0')
+            log_warn("%s", u.warn);
+        tool_conn_name("move", name, sizeof name);
+        code = u.end ? end_early(&u) : o.requeue ? run_requeue(&o, name) : run(&o, name);
+    }
+    int final = tool_finish_stdout(code, err, sizeof err);
+    if (final != code)
+        log_error("%s", err);
+    return final;
 }

@@ -9,22 +9,17 @@
 #include "cfg.h"
 #include "exitcode.h"
 #include "log.h"
-#include "mq.h"
 #include "msg.h"
 #include "opts.h"
-#include "pipeline.h"
-#include "publish.h"
-#include "report.h"
+#include "run.h"
 #include "tool.h"
 #include "version.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,39 +93,22 @@ enum {
     OPT_BLOCKED_TIMEOUT
 };
 
-static volatile sig_atomic_t stop_signal;
-
-#define PUBLISH_BURST 512 /* accepted files published together */
+/* A signal sets both; a broker lost for good ends only the walk. The
+ * publisher watches stop_signal alone, the walk and the inspection threads
+ * stop_walk. */
+static volatile sig_atomic_t stop_signal, stop_walk;
 
 static void on_signal(int sig)
 {
     stop_signal = sig;
+    stop_walk = 1;
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage_error(const char *fmt, ...)
+/* Say what ends the run before it starts (see struct tool_usage). */
+static int end_early(const struct tool_usage *u)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    log_error("%s", msg);
-    fprintf(stderr, "Try 'scan --help'.\n");
-    exit(EXITCODE_USAGE);
-}
-
-/* stdout carries data: a write error there (full disk, closed pipe) must
- * not pass silently. */
-static int finish_stdout(int code)
-{
-    int lost = ferror(stdout);
-    if ((fclose(stdout) != 0 || lost) && (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)) {
-        log_error("cannot write to standard output%s%s", lost ? "" : ": ",
-                  lost ? "" : strerror(errno));
-        return EXITCODE_IOERR;
-    }
-    return code;
+    fputs(u->out, u->code == EXITCODE_OK ? stdout : stderr);
+    return u->code;
 }
 
 /* A growable NULL-terminated list of patterns for --include and friends. */
@@ -152,46 +130,105 @@ static void strlist_add(struct strlist *l, const char *s)
 }
 
 struct options {
-    struct cfg cfg;
-    struct inspect_rules rules;
-    struct walk_opts walk;
+    struct run_opts r; /* what the run needs */
     struct strlist include, exclude, mime;
-    int check, dry_run, json, verbosity;
-    const char *rejects;
-    uint64_t jobs, window, reconnect_ms, blocked_ms, min_age_ms, max_age_ms;
+    int check, verbosity, jobs_given;
 };
 
-static uint64_t parse_num(const char *opt, const char *arg, uint64_t min, uint64_t max)
+static void set_defaults(struct options *o)
 {
-    uint64_t v;
-    char why[256];
-    if (opts_parse_u64(arg, min, max, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
+    cfg_defaults(&o->r.cfg);
+    o->r.rules.max_size = UINT64_MAX;
+    o->r.rules.want_mime = 1;
+    o->verbosity = LOG_LEVEL_WARN;
+    o->r.window = 4096;
+    o->r.reconnect_ms = 30000;
+    o->r.blocked_ms = 300000;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->r.jobs = cpus > 0 ? (uint64_t)cpus : 1;
+    if (o->r.jobs > 256)
+        o->r.jobs = 256;
 }
 
-static uint64_t parse_size(const char *opt, const char *arg)
+/* Handle one of scan's own options; 0 when opt is not one. */
+static int parse_option(struct options *o, int opt, struct tool_usage *u)
 {
-    uint64_t v;
-    char why[256];
-    if (opts_parse_size(arg, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
+    switch (opt) {
+    case OPT_CHECK:
+        o->check = 1;
+        break;
+    case OPT_MAX_DEPTH:
+        o->r.walk.max_depth = (unsigned)tool_parse_num(u, "--max-depth", optarg, 1, UINT_MAX);
+        break;
+    case OPT_ONE_FS:
+        o->r.walk.one_file_system = 1;
+        break;
+    case OPT_HIDDEN:
+        o->r.walk.hidden = 1;
+        break;
+    case OPT_INCLUDE:
+        strlist_add(&o->include, optarg);
+        break;
+    case OPT_EXCLUDE:
+        strlist_add(&o->exclude, optarg);
+        break;
+    case OPT_MIME:
+        strlist_add(&o->mime, optarg);
+        break;
+    case OPT_MIN_SIZE:
+        o->r.rules.min_size = tool_parse_size(u, "--min-size", optarg);
+        break;
+    case OPT_MAX_SIZE:
+        o->r.rules.max_size = tool_parse_size(u, "--max-size", optarg);
+        break;
+    case OPT_MIN_AGE:
+        o->r.rules.has_min_age = 1;
+        o->r.min_age_ms = tool_parse_duration(u, "--min-age", optarg);
+        break;
+    case OPT_MAX_AGE:
+        o->r.rules.has_max_age = 1;
+        o->r.max_age_ms = tool_parse_duration(u, "--max-age", optarg);
+        break;
+    case OPT_NO_MIME:
+        o->r.rules.want_mime = 0;
+        break;
+    case OPT_READABLE:
+        o->r.rules.readable = 1;
+        break;
+    case OPT_DRY_RUN:
+        o->r.dry_run = 1;
+        break;
+    case OPT_REJECTS:
+        o->r.rejects = optarg;
+        break;
+    case OPT_JSON:
+        o->r.json = 1;
+        break;
+    case 'j':
+        o->r.jobs = tool_parse_num(u, "--jobs", optarg, 1, 256);
+        o->jobs_given = 1;
+        break;
+    case OPT_WINDOW:
+        o->r.window = tool_parse_num(u, "--confirm-window", optarg, 1, 1000000);
+        break;
+    case OPT_RECONNECT_TIMEOUT:
+        o->r.reconnect_ms = tool_parse_duration(u, "--reconnect-timeout", optarg);
+        break;
+    case OPT_BLOCKED_TIMEOUT:
+        o->r.blocked_ms = tool_parse_duration(u, "--blocked-timeout", optarg);
+        break;
+    default:
+        return 0;
+    }
+    return 1;
 }
 
-static uint64_t parse_duration(const char *opt, const char *arg)
-{
-    uint64_t v;
-    char why[256];
-    if (opts_parse_duration(arg, &v, why, sizeof why) < 0)
-        usage_error("%s: %s", opt, why);
-    return v;
-}
-
-static void parse_options(int argc, char **argv, struct options *o)
+/* The options from argv into o. Returns -1 to go on, or the exit status
+ * (after --help, --version, or a usage error, printed). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS,
+        CFG_LONG_OPTIONS /* the broker flags, each with its comma */
         {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
         {"confirm-window", required_argument, NULL, OPT_WINDOW},
@@ -218,129 +255,38 @@ static void parse_options(int argc, char **argv, struct options *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    struct tool_usage u = {.help = usage_text};
     char err[1024];
-    int opt, jobs_given = 0;
+    int opt;
 
-    o->rules.max_size = UINT64_MAX;
-    o->rules.want_mime = 1;
-    o->verbosity = LOG_LEVEL_WARN;
-    o->window = 4096;
-    o->reconnect_ms = 30000;
-    o->blocked_ms = 300000;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    o->jobs = cpus > 0 ? (uint64_t)cpus : 1;
-    if (o->jobs > 256)
-        o->jobs = 256;
-
+    set_defaults(o);
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1) {
-        int r = cfg_apply_option(&o->cfg, opt, optarg, err, sizeof err);
-        if (r < 0)
-            usage_error("%s", err);
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case OPT_CHECK:
-            o->check = 1;
-            break;
-        case OPT_MAX_DEPTH:
-            o->walk.max_depth = (unsigned)parse_num("--max-depth", optarg, 1, UINT_MAX);
-            break;
-        case OPT_ONE_FS:
-            o->walk.one_file_system = 1;
-            break;
-        case OPT_HIDDEN:
-            o->walk.hidden = 1;
-            break;
-        case OPT_INCLUDE:
-            strlist_add(&o->include, optarg);
-            break;
-        case OPT_EXCLUDE:
-            strlist_add(&o->exclude, optarg);
-            break;
-        case OPT_MIME:
-            strlist_add(&o->mime, optarg);
-            break;
-        case OPT_MIN_SIZE:
-            o->rules.min_size = parse_size("--min-size", optarg);
-            break;
-        case OPT_MAX_SIZE:
-            o->rules.max_size = parse_size("--max-size", optarg);
-            break;
-        case OPT_MIN_AGE:
-            o->rules.has_min_age = 1;
-            o->min_age_ms = parse_duration("--min-age", optarg);
-            break;
-        case OPT_MAX_AGE:
-            o->rules.has_max_age = 1;
-            o->max_age_ms = parse_duration("--max-age", optarg);
-            break;
-        case OPT_NO_MIME:
-            o->rules.want_mime = 0;
-            break;
-        case OPT_READABLE:
-            o->rules.readable = 1;
-            break;
-        case OPT_DRY_RUN:
-            o->dry_run = 1;
-            break;
-        case OPT_REJECTS:
-            o->rejects = optarg;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case 'j':
-            o->jobs = parse_num("--jobs", optarg, 1, 256);
-            jobs_given = 1;
-            break;
-        case OPT_WINDOW:
-            o->window = parse_num("--confirm-window", optarg, 1, 1000000);
-            break;
-        case OPT_RECONNECT_TIMEOUT:
-            o->reconnect_ms = parse_duration("--reconnect-timeout", optarg);
-            break;
-        case OPT_BLOCKED_TIMEOUT:
-            o->blocked_ms = parse_duration("--blocked-timeout", optarg);
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(finish_stdout(EXITCODE_OK));
-        case 'q':
-            o->verbosity = LOG_LEVEL_QUIET;
-            break;
-        case 'v':
-            o->verbosity = o->verbosity < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
-            break;
-        case 'V':
-            printf("scan (scanmove) %s\n", SCANMOVE_VERSION);
-            exit(finish_stdout(EXITCODE_OK));
-        case ':':
-            usage_error("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt != 0 && optopt < 256)
-                usage_error("unknown option '-%c'", optopt);
-            usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (o->cfg.url_flag[0] != '\0' && o->cfg.url_file[0] != '\0')
-        usage_error("--url and --url-file cannot be used together");
-    if (o->rules.min_size > o->rules.max_size)
-        usage_error("--min-size is larger than --max-size");
-    if (o->check && optind < argc)
-        usage_error("--check takes no directories");
-    if (!o->check && optind == argc)
-        usage_error("no directory to scan");
+    while (!u.end && (opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1)
+        if (!parse_option(o, opt, &u))
+            tool_common_option(&u, &o->r.cfg, &o->verbosity, opt, argv);
+    if (u.end)
+        return end_early(&u);
+    if (cfg_check_flags(&o->r.cfg, err, sizeof err) < 0)
+        tool_usage_error(&u, "%s", err);
+    else if (o->r.rules.min_size > o->r.rules.max_size)
+        tool_usage_error(&u, "--min-size is larger than --max-size");
+    else if (o->check && optind < argc)
+        tool_usage_error(&u, "--check takes no directories");
+    else if (!o->check && optind == argc)
+        tool_usage_error(&u, "no directory to scan");
+    if (u.end)
+        return end_early(&u);
     const char *env_jobs = getenv("SCANMOVE_JOBS");
-    if (!jobs_given && env_jobs != NULL && *env_jobs != '\0') {
-        if (opts_parse_u64(env_jobs, 1, 256, &o->jobs, err, sizeof err) < 0) {
+    if (!o->jobs_given && env_jobs != NULL && *env_jobs != '\0') {
+        if (opts_parse_u64(env_jobs, 1, 256, &o->r.jobs, err, sizeof err) < 0) {
             log_error("SCANMOVE_JOBS: %s", err);
-            exit(EXITCODE_CONFIG);
+            return EXITCODE_CONFIG;
         }
     }
-    o->rules.include = o->include.v;
-    o->rules.exclude = o->exclude.v;
-    o->rules.mime = o->mime.v;
+    o->r.rules.include = o->include.v;
+    o->r.rules.exclude = o->exclude.v;
+    o->r.rules.mime = o->mime.v;
+    return -1;
 }
 
 /* Open each DIR and find its canonical path; exit 66 for a missing one, 77
@@ -375,14 +321,17 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
      * published twice under two roots: two messages with different ids,
      * of which the mover can honour only the first. */
     unsigned inner = 0, outer = 0;
+    struct tool_usage u = {.help = usage_text};
     switch (tool_dirs_nested(fds, reals, n, &inner, &outer, err, sizeof err)) {
     case TOOL_NEST_NONE:
         break;
     case TOOL_NEST_INSIDE:
-        usage_error("%s is inside %s: give each directory once", dirs[inner], dirs[outer]);
+        tool_usage_error(&u, "%s is inside %s: give each directory once", dirs[inner], dirs[outer]);
+        exit(end_early(&u));
     case TOOL_NEST_SAME:
-        usage_error("%s and %s are the same directory: give each directory once", dirs[outer],
-                    dirs[inner]);
+        tool_usage_error(&u, "%s and %s are the same directory: give each directory once",
+                         dirs[outer], dirs[inner]);
+        exit(end_early(&u));
     case TOOL_NEST_ERROR:
         log_error("%s", err);
         exit(EXITCODE_NOINPUT);
@@ -392,255 +341,35 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
     return roots;
 }
 
-/* Everything the main loop needs, for the publisher's callbacks. */
-struct scan {
-    struct options *o;
-    struct scan_root *roots;
-    struct report report;
-    struct publisher *pub;
-    char host[MSG_HOST_MAX + 1];
-    char body[MSG_MAX_BYTES];
-};
-
-/* The broker's final word on one message. */
-static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
+/* Everything after the options: the settings, then --check or the scan of
+ * the DIRs. Returns the exit status. */
+static int scan(struct options *o, int argc, char **argv)
 {
-    struct scan *s = arg;
-    struct item *it = cookie;
-    const struct scan_root *r = &s->roots[it->root];
-    report_outcome(&s->report, ok ? REPORT_PUBLISHED : REPORT_FAILED, r->real, r->real_len,
-                   it->path, it->path_len, reason, NULL, (uint64_t)it->st.st_size);
-    item_free(it);
-}
-
-static void on_tick(void *arg)
-{
-    struct scan *s = arg;
-    report_progress(&s->report, 0);
-}
-
-/* Build the message for an accepted item into s->body. */
-static int build(struct scan *s, const struct item *it, struct msg *m, size_t *len)
-{
-    const struct scan_root *r = &s->roots[it->root];
-    char err[256];
-    struct tm tm;
-    memset(m, 0, sizeof *m);
-    m->v = MSG_VERSION;
-    memcpy(m->root, r->real, r->real_len + 1);
-    m->root_len = r->real_len;
-    memcpy(m->path, it->path, it->path_len + 1);
-    m->path_len = it->path_len;
-    m->size = (uint64_t)it->st.st_size;
-    m->mtime_sec = it->st.st_mtim.tv_sec;
-    m->mtime_nsec = (uint32_t)it->st.st_mtim.tv_nsec;
-    m->dev = it->st.st_dev;
-    m->ino = it->st.st_ino;
-    m->mode = it->st.st_mode;
-    m->uid = it->st.st_uid;
-    m->gid = it->st.st_gid;
-    memcpy(m->mime, it->mime, sizeof m->mime);
-    gmtime_r(&it->seen.tv_sec, &tm);
-    size_t n = strftime(m->scanned_at, sizeof m->scanned_at, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(m->scanned_at + n, sizeof m->scanned_at - n, ".%03ldZ", it->seen.tv_nsec / 1000000);
-    memcpy(m->host, s->host, sizeof m->host);
-    msg_make_id(m);
-    if (msg_encode(m, s->body, sizeof s->body, len, err, sizeof err) < 0) {
-        log_error("internal error encoding %s: %s", it->path, err);
-        return -1;
+    struct tool_usage u = {.help = usage_text};
+    log_set_level((enum log_level)o->verbosity);
+    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run, o->check);
+    if (u.warn[0] != '\0')
+        log_warn("%s", u.warn);
+    if (u.end)
+        return end_early(&u);
+    tool_catch_stop(on_signal);
+    unsigned n = (unsigned)(argc - optind);
+    struct scan_root *roots = open_roots(argv + optind, n);
+    o->r.stop_signal = &stop_signal;
+    o->r.stop_walk = &stop_walk;
+    int code = run_scan(&o->r, roots, n);
+    for (unsigned i = 0; i < n; i++) {
+        close(roots[i].fd);
+        free(roots[i].real);
     }
-    return 0;
-}
-
-static struct timespec ts_minus_ms(struct timespec t, uint64_t ms)
-{
-    t.tv_sec -= (time_t)(ms / 1000);
-    t.tv_nsec -= (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec < 0) {
-        t.tv_nsec += 1000000000L;
-        t.tv_sec--;
-    }
-    return t;
-}
-
-/* Publish (or, in a dry run, print) one accepted item; it is reported and
- * freed now, or once the broker has had its say. */
-static void publish_item(struct scan *s, struct item *it, enum mq_status *st, char *err,
-                         size_t errlen)
-{
-    const struct scan_root *root = &s->roots[it->root];
-    struct msg m;
-    size_t len;
-    if (build(s, it, &m, &len) < 0) {
-        report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
-                       it->path_len, SCAN_REASON_IO_ERROR, "cannot encode the message", 0);
-        item_free(it);
-    } else if (s->o->dry_run) {
-        s->body[len] = '\n';
-        fwrite(s->body, 1, len + 1, stdout);
-        report_outcome(&s->report, REPORT_PUBLISHED, NULL, 0, NULL, 0, SCAN_REASON_NONE, NULL,
-                       m.size);
-        item_free(it);
-    } else if (*st != MQ_OK) {
-        /* The broker is gone for good: what is left is not published. */
-        report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
-                       it->path_len, SCAN_REASON_UNCONFIRMED, "not published: broker lost", 0);
-        item_free(it);
-    } else {
-        *st = publish_send(s->pub, s->body, len, m.id, (uint64_t)it->seen.tv_sec, it, err, errlen);
-        if (*st != MQ_OK)
-            stop_signal = stop_signal ? stop_signal : -1; /* end the walk */
-    }
-}
-
-static int run(struct options *o, char **dirs, unsigned n_dirs)
-{
-    static struct scan s; /* large: the message buffer */
-    char err[1024];
-    int code = EXITCODE_OK;
-    enum mq_status st = MQ_OK;
-
-    s.o = o;
-    s.roots = open_roots(dirs, n_dirs);
-    if (gethostname(s.host, sizeof s.host) != 0)
-        snprintf(s.host, sizeof s.host, "localhost");
-    s.host[sizeof s.host - 1] = '\0';
-
-    report_init(&s.report);
-    s.report.dry_run = o->dry_run;
-    s.report.quiet = o->verbosity == LOG_LEVEL_QUIET;
-    s.report.verbose = o->verbosity >= LOG_LEVEL_INFO;
-    s.report.progress = !s.report.quiet && isatty(STDERR_FILENO);
-    if (o->rejects != NULL) {
-        s.report.rejects = strcmp(o->rejects, "-") == 0 ? stdout : fopen(o->rejects, "w");
-        if (s.report.rejects == NULL) {
-            log_error("cannot write %s: %s", o->rejects, strerror(errno));
-            return EXITCODE_IOERR;
-        }
-    }
-
-    /* Ages are measured from the start of the scan. */
-    struct timespec start;
-    clock_gettime(CLOCK_REALTIME, &start);
-    o->rules.young_after = ts_minus_ms(start, o->min_age_ms);
-    o->rules.old_before = ts_minus_ms(start, o->max_age_ms);
-
-    /* The publisher keeps this name for its reconnections: it must live as
-     * long as the run, not just this block. */
-    static char name[300];
-    if (!o->dry_run) {
-        tool_conn_name("scan", name, sizeof name);
-        struct publish_opts po = {
-            &o->cfg, name,    (unsigned)o->window, o->reconnect_ms, o->blocked_ms, on_done,
-            &s,      on_tick, &stop_signal};
-        st = publish_open(&po, &s.pub, err, sizeof err);
-        if (st != MQ_OK) {
-            log_error("%s", err);
-            return mq_exitcode(st);
-        }
-    }
-
-    struct pipeline p;
-    memset(&p, 0, sizeof p);
-    p.roots = s.roots;
-    p.n_roots = n_dirs;
-    p.rules = &o->rules;
-    p.walk = o->walk;
-    p.walk.stop = &stop_signal;
-    p.jobs = (unsigned)o->jobs;
-    p.stop = &stop_signal;
-    if (pipeline_start(&p, err, sizeof err) < 0) {
-        log_error("%s", err);
-        return EXITCODE_SOFTWARE;
-    }
-
-    /* Accepted files are published in bursts: the broker spends several
-     * times less CPU per message on a burst than on messages trickling in
-     * one by one, and it shares the machine with the inspection threads. */
-    struct item *batch[PUBLISH_BURST];
-    size_t held = 0;
-    for (;;) {
-        struct item *it;
-        int r = pipeline_next(&p, held > 0 ? 20 : 200, &it);
-        if (r <= 0 || held == PUBLISH_BURST) {
-            if (held > 0 && s.pub != NULL)
-                publish_burst(s.pub, 1);
-            for (size_t i = 0; i < held; i++)
-                publish_item(&s, batch[i], &st, err, sizeof err);
-            if (held > 0 && s.pub != NULL)
-                publish_burst(s.pub, 0);
-            held = 0;
-        }
-        if (r < 0)
-            break;
-        if (r == 0) {
-            /* Idle: keep the connection alive and confirms flowing. */
-            if (s.pub != NULL && st == MQ_OK &&
-                (st = publish_poll(s.pub, err, sizeof err)) != MQ_OK)
-                stop_signal = stop_signal ? stop_signal : -1;
-            report_progress(&s.report, 0);
-            continue;
-        }
-        if (it->kind != ITEM_ACCEPT) {
-            const struct scan_root *root = &s.roots[it->root];
-            report_outcome(&s.report, it->kind == ITEM_REJECT ? REPORT_REJECTED : REPORT_FAILED,
-                           root->real, root->real_len, it->path, it->path_len, it->reason,
-                           it->detail, 0);
-            item_free(it);
-        } else if (o->dry_run) {
-            publish_item(&s, it, &st, err, sizeof err);
-        } else {
-            batch[held++] = it;
-        }
-        report_progress(&s.report, 0);
-    }
-    pipeline_join(&p);
-    if (s.pub != NULL && st == MQ_OK)
-        st = publish_flush(s.pub, err, sizeof err);
-    publish_close(s.pub);
-    report_finish(&s.report);
-    if (st != MQ_OK) {
-        /* One sentence for every file the broker did not confirm: those in
-         * flight when it went and those that never got to it. */
-        uint64_t n = report_count(&s.report, SCAN_REASON_UNCONFIRMED);
-        log_error("%s: %s: %llu message%s not confirmed",
-                  st == MQ_ERR_BLOCKED ? "gave up publishing"
-                  : mq_transient(st)   ? "lost the broker"
-                                       : "stopped publishing",
-                  err, (unsigned long long)n, n == 1 ? " was" : "s were");
-        code = mq_exitcode(st);
-    } else if (stop_signal > 0)
-        code = 128 + stop_signal;
-    else if (s.report.failed > 0)
-        code = EXITCODE_SOME_FAILED;
-    if (o->json)
-        report_json(&s.report, stdout);
-    if (s.report.rejects == stdout && s.report.rejects_error) {
-        /* report.c stopped writing after the first error; say it here,
-         * since the final fclose(stdout) may well succeed. */
-        log_error("cannot write to standard output: %s", strerror(s.report.rejects_error));
-        if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
-            code = EXITCODE_IOERR;
-    }
-    if (s.report.rejects != NULL && s.report.rejects != stdout &&
-        (fclose(s.report.rejects) != 0 || s.report.rejects_error)) {
-        log_error("cannot write %s: %s", o->rejects,
-                  strerror(s.report.rejects_error ? s.report.rejects_error : errno));
-        if (code == EXITCODE_OK)
-            code = EXITCODE_IOERR;
-    }
-    for (unsigned i = 0; i < n_dirs; i++) {
-        close(s.roots[i].fd);
-        free(s.roots[i].real);
-    }
-    free(s.roots);
+    free(roots);
     return code;
 }
 
 int main(int argc, char **argv)
 {
     static struct options o;
-    char err[1024];
+    char err[256];
 
     log_init("scan", LOG_LEVEL_WARN);
     signal(SIGPIPE, SIG_IGN);
@@ -652,40 +381,11 @@ int main(int argc, char **argv)
         nofile.rlim_cur = nofile.rlim_max;
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
-    cfg_defaults(&o.cfg);
-    parse_options(argc, argv, &o);
-    log_set_level((enum log_level)o.verbosity);
-    if (cfg_from_env(&o.cfg, err, sizeof err) < 0) {
+    int code = parse_options(argc, argv, &o);
+    if (code < 0)
+        code = scan(&o, argc, argv);
+    int final = tool_finish_stdout(code, err, sizeof err);
+    if (final != code)
         log_error("%s", err);
-        return EXITCODE_CONFIG;
-    }
-    if (cfg_hide_argv_password(argc, argv))
-        log_warn("a password in --url is visible to other users; use --url-file or AMQP_URL");
-    if (!o.dry_run && cfg_finish(&o.cfg, err, sizeof err) < 0) {
-        log_error("%s", err);
-        return EXITCODE_CONFIG;
-    }
-
-    if (o.check) {
-        char name[300], report[1024];
-        tool_conn_name("scan", name, sizeof name);
-        enum mq_status s = tool_check(&o.cfg, name, report, sizeof report, err, sizeof err);
-        if (s != MQ_OK) {
-            log_error("%s", err);
-            return finish_stdout(mq_exitcode(s));
-        }
-        printf("%s\n", report);
-        return finish_stdout(EXITCODE_OK);
-    }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    int code = run(&o, argv + optind, (unsigned)(argc - optind));
-    if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
-        return finish_stdout(code);
-    fflush(stdout);
-    return code;
+    return final;
 }

@@ -21,14 +21,6 @@ uint64_t report_count(const struct report *r, enum scan_reason reason)
     return (unsigned)reason < SCAN_REASON_COUNT ? r->by_reason[reason] : 0;
 }
 
-static void clear_line(struct report *r)
-{
-    if (r->drawn) {
-        fputs("\r\033[K", stderr);
-        r->drawn = 0;
-    }
-}
-
 void report_outcome(struct report *r, enum report_outcome o, const char *root, size_t root_len,
                     const char *path, size_t path_len, enum scan_reason reason, const char *detail,
                     uint64_t size)
@@ -60,10 +52,8 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
                 r->rejects_error = errno ? errno : EIO;
             line[len] = '\0';
         }
-        if (say) {
-            clear_line(r);
+        if (say)
             log_error("%s: %s", what, line);
-        }
     }
 }
 
@@ -76,23 +66,20 @@ void report_progress(struct report *r, int force)
         return;
     r->last_draw = now;
     double secs = now - r->start;
-    fprintf(stderr, "\r\033[K%s: %llu files, %llu %s, %llu rejected, %llu failed, %.0f files/s",
-            log_prog(), (unsigned long long)r->files, (unsigned long long)r->published,
-            r->dry_run ? "to publish" : "published", (unsigned long long)r->rejected,
-            (unsigned long long)r->failed, secs > 0 ? (double)r->files / secs : 0.0);
-    r->drawn = 1;
+    log_progress("%llu files, %llu %s, %llu rejected, %llu failed, %.0f files/s",
+                 (unsigned long long)r->files, (unsigned long long)r->published,
+                 r->dry_run ? "to publish" : "published", (unsigned long long)r->rejected,
+                 (unsigned long long)r->failed, secs > 0 ? (double)r->files / secs : 0.0);
 }
 
 void report_finish(struct report *r)
 {
-    clear_line(r);
-    if (r->quiet)
-        return;
+    log_progress_clear();
     double secs = mono_now() - r->start;
-    log_error("%llu files: %llu %s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
-              (unsigned long long)r->files, (unsigned long long)r->published,
-              r->dry_run ? "would be published" : "published", (unsigned long long)r->rejected,
-              (unsigned long long)r->failed, secs, secs > 0 ? (double)r->files / secs : 0.0);
+    log_notice("%llu files: %llu %s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
+               (unsigned long long)r->files, (unsigned long long)r->published,
+               r->dry_run ? "would be published" : "published", (unsigned long long)r->rejected,
+               (unsigned long long)r->failed, secs, secs > 0 ? (double)r->files / secs : 0.0);
 }
 
 /* The counts of the failures (failures = 1) or of the rejections, in enum order. */

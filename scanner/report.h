@@ -16,14 +16,12 @@ enum report_outcome { REPORT_PUBLISHED, REPORT_REJECTED, REPORT_FAILED };
 
 struct report {
     FILE *rejects; /* --rejects, or NULL */
-    int progress;  /* draw the live line on stderr */
-    int quiet;     /* no summary line */
+    int progress;  /* draw the live line (log_progress_enabled()) */
     int verbose;   /* one stderr line per rejected or failed entry */
     int dry_run;
     uint64_t files, published, rejected, failed, bytes;
     uint64_t by_reason[SCAN_REASON_COUNT];
     double start, last_draw;
-    int drawn;         /* a progress line is on the screen */
     int rejects_error; /* writing --rejects failed (errno kept) */
 };
 
@@ -43,7 +41,7 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
 /* report_progress - redraw the progress line when due (every 200 ms), or now when force. */
 void report_progress(struct report *r, int force);
 
-/* report_finish - clear the progress line, print the summary line (unless quiet). */
+/* report_finish - clear the progress line, print the summary line (unless -q). */
 void report_finish(struct report *r);
 
 /* report_json - print the summary as one JSON object and a newline on out. */

@@ -15,18 +15,55 @@
 #include "cfg.h"
 #include "mq_url.h"
 
-static const char *const vars[] = {
-    "AMQP_URL",           "SCANMOVE_EXCHANGE",       "SCANMOVE_QUEUE",
-    "SCANMOVE_ROUTING_KEY", "SCANMOVE_QUEUE_TYPE",   "SCANMOVE_DELIVERY_LIMIT",
-    "SCANMOVE_HEARTBEAT", "SCANMOVE_CACERT",         "SCANMOVE_CONNECT_TIMEOUT",
-};
-
 static int clear_env(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-        unsetenv(vars[i]);
+    size_t n;
+    const struct cfg_setting *set = cfg_settings(&n);
+    for (size_t i = 0; i < n; i++)
+        if (set[i].env != NULL)
+            unsetenv(set[i].env);
+    unsetenv("AMQP_URL");
     return 0;
+}
+
+/* The table is consistent: one row per option code in order, each flag in
+ * --help and in the getopt entries, each variable named after its flag,
+ * each default a good value that --help states. */
+static void test_settings_table(void **state)
+{
+    (void)state;
+    static const struct option longopts[] = {
+        CFG_LONG_OPTIONS /* each with its comma */
+        {NULL, 0, NULL, 0},
+    };
+    const char help[] = CFG_HELP;
+    size_t n;
+    const struct cfg_setting *set = cfg_settings(&n);
+    assert_int_equal(n, CFG_N_SETTINGS);
+    for (size_t i = 0; i < n; i++) {
+        char want[300], err[256];
+        struct cfg c;
+        assert_int_equal(set[i].code, CFG_OPT_FIRST + (int)i);
+        assert_string_equal(longopts[i].name, set[i].flag + 2);
+        assert_int_equal(longopts[i].val, set[i].code);
+        snprintf(want, sizeof want, "\n      %s ", set[i].flag);
+        assert_non_null(strstr(help, want));
+        if (set[i].env != NULL) {
+            size_t k = 0;
+            k += (size_t)snprintf(want, sizeof want, "SCANMOVE_");
+            for (const char *f = set[i].flag + 2; *f != '\0'; f++)
+                want[k++] = *f == '-' ? '_' : (char)(*f - 'a' + 'A');
+            want[k] = '\0';
+            assert_string_equal(set[i].env, want);
+        }
+        if (set[i].def[0] != '\0') {
+            cfg_defaults(&c);
+            assert_int_equal(cfg_apply_option(&c, set[i].code, set[i].def, err, sizeof err), 1);
+            snprintf(want, sizeof want, "(default %s", set[i].def);
+            assert_non_null(strstr(help, want));
+        }
+    }
 }
 
 static void test_defaults(void **state)
@@ -45,6 +82,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.queue_type, CFG_QUEUE_QUORUM);
     assert_int_equal(c.delivery_limit, 5);
     assert_int_equal(c.heartbeat_s, 30);
+    assert_int_equal(c.connect_timeout_ms, 10000);
+    assert_string_equal(c.cacert, "");
 }
 
 static void test_env_then_flags(void **state)
@@ -161,6 +200,7 @@ static void test_hide_argv(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_settings_table, clear_env),
         cmocka_unit_test_setup(test_defaults, clear_env),
         cmocka_unit_test_setup(test_env_then_flags, clear_env),
         cmocka_unit_test_setup(test_bad_values, clear_env),

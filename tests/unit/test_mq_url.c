@@ -169,6 +169,28 @@ static void test_mask(void **state)
     mq_url_mask("x", tiny, 0); /* must not write */
 }
 
+/* The one userinfo reader: the last '@' of the authority, the first ':'. */
+static void test_userinfo(void **state)
+{
+    (void)state;
+    const char *user, *colon, *at;
+    const char *u1 = "amqp://us:p@ss:w@host:1/v?x=a@b";
+    assert_int_equal(mq_url_userinfo(u1, &user, &colon, &at), 1);
+    assert_ptr_equal(user, u1 + 7);
+    assert_ptr_equal(colon, u1 + 9);
+    assert_ptr_equal(at, u1 + 16);
+    const char *u2 = "amqps://user@h/";
+    assert_int_equal(mq_url_userinfo(u2, &user, &colon, &at), 1);
+    assert_null(colon);
+    assert_ptr_equal(at, u2 + 12);
+    assert_int_equal(mq_url_userinfo("amqp://h/a@b", &user, &colon, &at), 0);
+    assert_null(at);
+    const char *u3 = "u:pw@h"; /* no scheme: the authority starts the string */
+    assert_int_equal(mq_url_userinfo(u3, &user, &colon, &at), 1);
+    assert_ptr_equal(user, u3);
+    assert_ptr_equal(colon, u3 + 1);
+}
+
 static void test_format(void **state)
 {
     (void)state;
@@ -191,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_password_never_in_errors),
         cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_userinfo),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

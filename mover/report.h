@@ -1,0 +1,36 @@
+/*
+ * report.h - what move tells the user: a live progress line on a terminal,
+ * and the summary at the end (a line on stderr, or JSON on stdout), for
+ * the delivery loop and for --requeue-dead. Used from the main thread only.
+ */
+#ifndef SCANMOVE_MOVER_REPORT_H
+#define SCANMOVE_MOVER_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cfg.h"
+#include "consume.h"
+
+/*
+ * report_progress - the consume_opts progress hook: redraw the progress
+ * line at most once a second (nothing unless log_progress_enabled()), or
+ * clear it when last.
+ */
+void report_progress(const struct consume_stats *st, int last);
+
+/*
+ * report_summary - print the counts of st and the rate over secs seconds
+ * as one line on stderr (unless -q), and as one JSON object and a newline
+ * on out when out is not NULL.
+ */
+void report_summary(const struct consume_stats *st, double secs, FILE *out);
+
+/*
+ * report_requeued - say that n dead letters went from c's dead-letter
+ * queue back to its exchange: one line on stderr (unless -q), and
+ * {"requeued_dead":n} on out when out is not NULL.
+ */
+void report_requeued(uint64_t n, const struct cfg *c, FILE *out);
+
+#endif

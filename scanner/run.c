@@ -1,0 +1,285 @@
+/* run.c - one scan run: the pipeline's items published, reported and summed up; see run.h. */
+#include "run.h"
+
+#include "exitcode.h"
+#include "log.h"
+#include "msg.h"
+#include "pipeline.h"
+#include "publish.h"
+#include "report.h"
+#include "tool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PUBLISH_BURST 512 /* accepted files published together */
+
+/* Everything the main loop needs, for the publisher's callbacks. */
+struct scan {
+    struct run_opts *o;
+    struct scan_root *roots;
+    struct report report;
+    struct publisher *pub;
+    char host[MSG_HOST_MAX + 1];
+    char body[MSG_MAX_BYTES];
+};
+
+/* The broker's final word on one message. */
+static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
+{
+    struct scan *s = arg;
+    struct item *it = cookie;
+    const struct scan_root *r = &s->roots[it->root];
+    report_outcome(&s->report, ok ? REPORT_PUBLISHED : REPORT_FAILED, r->real, r->real_len,
+                   it->path, it->path_len, reason, NULL, (uint64_t)it->st.st_size);
+    item_free(it);
+}
+
+static void on_tick(void *arg)
+{
+    struct scan *s = arg;
+    report_progress(&s->report, 0);
+}
+
+/* Build the message for an accepted item into s->body. */
+static int build(struct scan *s, const struct item *it, struct msg *m, size_t *len)
+{
+    const struct scan_root *r = &s->roots[it->root];
+    char err[256];
+    struct tm tm;
+    memset(m, 0, sizeof *m);
+    m->v = MSG_VERSION;
+    memcpy(m->root, r->real, r->real_len + 1);
+    m->root_len = r->real_len;
+    memcpy(m->path, it->path, it->path_len + 1);
+    m->path_len = it->path_len;
+    m->size = (uint64_t)it->st.st_size;
+    m->mtime_sec = it->st.st_mtim.tv_sec;
+    m->mtime_nsec = (uint32_t)it->st.st_mtim.tv_nsec;
+    m->dev = it->st.st_dev;
+    m->ino = it->st.st_ino;
+    m->mode = it->st.st_mode;
+    m->uid = it->st.st_uid;
+    m->gid = it->st.st_gid;
+    memcpy(m->mime, it->mime, sizeof m->mime);
+    gmtime_r(&it->seen.tv_sec, &tm);
+    size_t n = strftime(m->scanned_at, sizeof m->scanned_at, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(m->scanned_at + n, sizeof m->scanned_at - n, ".%03ldZ", it->seen.tv_nsec / 1000000);
+    memcpy(m->host, s->host, sizeof m->host);
+    msg_make_id(m);
+    if (msg_encode(m, s->body, sizeof s->body, len, err, sizeof err) < 0) {
+        log_error("internal error encoding %s: %s", it->path, err);
+        return -1;
+    }
+    return 0;
+}
+
+static struct timespec ts_minus_ms(struct timespec t, uint64_t ms)
+{
+    t.tv_sec -= (time_t)(ms / 1000);
+    t.tv_nsec -= (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec < 0) {
+        t.tv_nsec += 1000000000L;
+        t.tv_sec--;
+    }
+    return t;
+}
+
+/* Publish (or, in a dry run, print) one accepted item; it is reported and
+ * freed now, or once the broker has had its say. */
+static void publish_item(struct scan *s, struct item *it, enum mq_status *st, char *err,
+                         size_t errlen)
+{
+    const struct scan_root *root = &s->roots[it->root];
+    struct msg m;
+    size_t len;
+    if (build(s, it, &m, &len) < 0) {
+        report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
+                       it->path_len, SCAN_REASON_IO_ERROR, "cannot encode the message", 0);
+        item_free(it);
+    } else if (s->o->dry_run) {
+        s->body[len] = '\n';
+        fwrite(s->body, 1, len + 1, stdout);
+        report_outcome(&s->report, REPORT_PUBLISHED, NULL, 0, NULL, 0, SCAN_REASON_NONE, NULL,
+                       m.size);
+        item_free(it);
+    } else if (*st != MQ_OK) {
+        /* The broker is gone for good: what is left is not published. */
+        report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
+                       it->path_len, SCAN_REASON_UNCONFIRMED, "not published: broker lost", 0);
+        item_free(it);
+    } else {
+        *st = publish_send(s->pub, s->body, len, m.id, (uint64_t)it->seen.tv_sec, it, err, errlen);
+        if (*st != MQ_OK)
+            *s->o->stop_walk = 1;
+    }
+}
+
+/* Open --rejects and the publisher; 0, or the exit status. */
+static int scan_open(struct scan *s, struct run_opts *o)
+{
+    char err[1024];
+    s->o = o;
+    if (gethostname(s->host, sizeof s->host) != 0)
+        snprintf(s->host, sizeof s->host, "localhost");
+    s->host[sizeof s->host - 1] = '\0';
+
+    report_init(&s->report);
+    s->report.dry_run = o->dry_run;
+    s->report.verbose = log_get_level() >= LOG_LEVEL_INFO;
+    s->report.progress = log_progress_enabled();
+    if (o->rejects != NULL) {
+        s->report.rejects = strcmp(o->rejects, "-") == 0 ? stdout : fopen(o->rejects, "w");
+        if (s->report.rejects == NULL) {
+            log_error("cannot write %s: %s", o->rejects, strerror(errno));
+            return EXITCODE_IOERR;
+        }
+    }
+
+    /* Ages are measured from the start of the scan. */
+    struct timespec start;
+    clock_gettime(CLOCK_REALTIME, &start);
+    o->rules.young_after = ts_minus_ms(start, o->min_age_ms);
+    o->rules.old_before = ts_minus_ms(start, o->max_age_ms);
+
+    if (o->dry_run)
+        return 0;
+    char name[300];
+    tool_conn_name("scan", name, sizeof name);
+    struct publish_opts po = {.cfg = &o->cfg,
+                              .conn_name = name,
+                              .window = (unsigned)o->window,
+                              .reconnect_timeout_ms = o->reconnect_ms,
+                              .blocked_timeout_ms = o->blocked_ms,
+                              .done = on_done,
+                              .arg = s,
+                              .tick = on_tick,
+                              .stop = o->stop_signal};
+    enum mq_status st = publish_open(&po, &s->pub, err, sizeof err);
+    if (st != MQ_OK) {
+        log_error("%s", err);
+        return mq_exitcode(st);
+    }
+    return 0;
+}
+
+/* Take the pipeline's items until it ends: report rejects and failures,
+ * publish accepted files. *st: the broker's state, err its sentence. */
+static void scan_loop(struct scan *s, struct pipeline *p, enum mq_status *st, char *err,
+                      size_t errlen)
+{
+    /* Accepted files are published in bursts: the broker spends several
+     * times less CPU per message on a burst than on messages trickling in
+     * one by one, and it shares the machine with the inspection threads. */
+    struct item *batch[PUBLISH_BURST];
+    size_t held = 0;
+    for (;;) {
+        struct item *it;
+        int r = pipeline_next(p, held > 0 ? 20 : 200, &it);
+        if (r <= 0 || held == PUBLISH_BURST) {
+            if (held > 0 && s->pub != NULL)
+                publish_burst(s->pub, 1);
+            for (size_t i = 0; i < held; i++)
+                publish_item(s, batch[i], st, err, errlen);
+            if (held > 0 && s->pub != NULL)
+                publish_burst(s->pub, 0);
+            held = 0;
+        }
+        if (r < 0)
+            break;
+        if (r == 0) {
+            /* Idle: keep the connection alive and confirms flowing. */
+            if (s->pub != NULL && *st == MQ_OK &&
+                (*st = publish_poll(s->pub, err, errlen)) != MQ_OK)
+                *s->o->stop_walk = 1;
+            report_progress(&s->report, 0);
+            continue;
+        }
+        if (it->kind != ITEM_ACCEPT) {
+            const struct scan_root *root = &s->roots[it->root];
+            report_outcome(&s->report, it->kind == ITEM_REJECT ? REPORT_REJECTED : REPORT_FAILED,
+                           root->real, root->real_len, it->path, it->path_len, it->reason,
+                           it->detail, 0);
+            item_free(it);
+        } else if (s->o->dry_run) {
+            publish_item(s, it, st, err, errlen);
+        } else {
+            batch[held++] = it;
+        }
+        report_progress(&s->report, 0);
+    }
+}
+
+/* The exit status of a finished scan, with its summary and the last word
+ * on --rejects. */
+static int scan_close(struct scan *s, enum mq_status st, const char *err)
+{
+    int code = EXITCODE_OK;
+    report_finish(&s->report);
+    if (st != MQ_OK) {
+        /* One sentence for every file the broker did not confirm: those in
+         * flight when it went and those that never got to it. */
+        uint64_t n = report_count(&s->report, SCAN_REASON_UNCONFIRMED);
+        log_error("%s: %s: %llu message%s not confirmed",
+                  st == MQ_ERR_BLOCKED ? "gave up publishing"
+                  : mq_transient(st)   ? "lost the broker"
+                                       : "stopped publishing",
+                  err, (unsigned long long)n, n == 1 ? " was" : "s were");
+        code = mq_exitcode(st);
+    } else if (*s->o->stop_signal)
+        code = 128 + *s->o->stop_signal;
+    else if (s->report.failed > 0)
+        code = EXITCODE_SOME_FAILED;
+    if (s->o->json)
+        report_json(&s->report, stdout);
+    if (s->report.rejects == stdout && s->report.rejects_error) {
+        /* report.c stopped writing after the first error; say it here,
+         * since the final fclose(stdout) may well succeed. */
+        log_error("cannot write to standard output: %s", strerror(s->report.rejects_error));
+        if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
+            code = EXITCODE_IOERR;
+    }
+    if (s->report.rejects != NULL && s->report.rejects != stdout &&
+        (fclose(s->report.rejects) != 0 || s->report.rejects_error)) {
+        log_error("cannot write %s: %s", s->o->rejects,
+                  strerror(s->report.rejects_error ? s->report.rejects_error : errno));
+        if (code == EXITCODE_OK)
+            code = EXITCODE_IOERR;
+    }
+    return code;
+}
+
+int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
+{
+    static struct scan s; /* large: the message buffer */
+    char err[1024];
+    enum mq_status st = MQ_OK;
+
+    s.roots = roots;
+    int code = scan_open(&s, o);
+    if (code != 0)
+        return code;
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    p.roots = s.roots;
+    p.n_roots = n_roots;
+    p.rules = &o->rules;
+    p.walk = o->walk;
+    p.walk.stop = o->stop_walk;
+    p.jobs = (unsigned)o->jobs;
+    p.stop = o->stop_walk;
+    if (pipeline_start(&p, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return EXITCODE_SOFTWARE;
+    }
+    scan_loop(&s, &p, &st, err, sizeof err);
+    pipeline_join(&p);
+    if (s.pub != NULL && st == MQ_OK)
+        st = publish_flush(s.pub, err, sizeof err);
+    publish_close(s.pub);
+    return scan_close(&s, st, err);
+}
