@@ -22,14 +22,34 @@ enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, ch
     return mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
 }
 
+/* The previous delivery's body lives until the next call: free it now. */
+static void drop_envelope(struct mq *m)
+{
+    if (m->have_env) {
+        amqp_destroy_envelope(&m->env);
+        m->have_env = 0;
+    }
+}
+
+/* Describe the message now in m->env, delivery tag, in *d. */
+static void fill_delivery(struct mq *m, uint64_t tag, int redelivered, struct mq_delivery *d)
+{
+    m->have_env = 1;
+    memset(d, 0, sizeof *d);
+    d->tag = tag;
+    d->redelivered = redelivered;
+    d->body = m->env.message.body.bytes;
+    d->len = m->env.message.body.len;
+    if (m->env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+        mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
+                             sizeof d->message_id);
+}
+
 enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,
                                 char *err, size_t errlen)
 {
     *got = 0;
-    if (m->have_env) { /* the previous delivery's body lives until now */
-        amqp_destroy_envelope(&m->env);
-        m->have_env = 0;
-    }
+    drop_envelope(m);
     if (!m->conn_open) {
         snprintf(err, errlen, "the connection to %s is closed", m->display_url);
         return MQ_ERR_CLOSED;
@@ -38,15 +58,7 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
     amqp_rpc_reply_t r = amqp_consume_message(m->conn, &m->env, &tv, 0);
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-        m->have_env = 1;
-        memset(d, 0, sizeof *d);
-        d->tag = m->env.delivery_tag;
-        d->redelivered = m->env.redelivered;
-        d->body = m->env.message.body.bytes;
-        d->len = m->env.message.body.len;
-        if (m->env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-            mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
-                                 sizeof d->message_id);
+        fill_delivery(m, m->env.delivery_tag, m->env.redelivered, d);
         *got = 1;
         return MQ_OK;
     }
@@ -80,10 +92,7 @@ enum mq_status mq_get(struct mq *m, const char *queue, struct mq_delivery *d, in
                       size_t errlen)
 {
     *got = 0;
-    if (m->have_env) {
-        amqp_destroy_envelope(&m->env);
-        m->have_env = 0;
-    }
+    drop_envelope(m);
     if (!m->channel_open) {
         snprintf(err, errlen, "the connection to %s is closed", m->display_url);
         return MQ_ERR_CLOSED;
@@ -106,15 +115,7 @@ enum mq_status mq_get(struct mq *m, const char *queue, struct mq_delivery *d, in
         return mq_priv_lost(m, r.library_error, doing, err, errlen);
     if ((s = mq_priv_reply_error(m, r, doing, err, errlen)) != MQ_OK)
         return s;
-    m->have_env = 1;
-    memset(d, 0, sizeof *d);
-    d->tag = tag;
-    d->redelivered = redelivered;
-    d->body = m->env.message.body.bytes;
-    d->len = m->env.message.body.len;
-    if (m->env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-        mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
-                             sizeof d->message_id);
+    fill_delivery(m, tag, redelivered, d);
     *got = 1;
     return MQ_OK;
 }
@@ -159,34 +160,4 @@ enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen)
     f.channel = 0;
     int rc = amqp_send_frame(m->conn, &f);
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "sending a heartbeat", err, errlen);
-}
-
-enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
-                               const void *body, size_t len, const char *message_id,
-                               const char *reason, const char *error, char *err, size_t errlen)
-{
-    amqp_table_entry_t h[2];
-    h[0].key = amqp_cstring_bytes("x-scanmove-reason");
-    h[0].value.kind = AMQP_FIELD_KIND_UTF8;
-    h[0].value.value.bytes = amqp_cstring_bytes(reason);
-    h[1].key = amqp_cstring_bytes("x-scanmove-error");
-    h[1].value.kind = AMQP_FIELD_KIND_UTF8;
-    h[1].value.value.bytes = amqp_cstring_bytes(error);
-    amqp_basic_properties_t p;
-    memset(&p, 0, sizeof p);
-    p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_APP_ID_FLAG;
-    p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-    p.headers.num_entries = 2;
-    p.headers.entries = h;
-    p.app_id = amqp_cstring_bytes("scanmove");
-    if (message_id != NULL && message_id[0] != '\0') {
-        p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
-        p.message_id = amqp_cstring_bytes(message_id);
-    }
-    amqp_bytes_t b = {.len = len, .bytes = (void *)body};
-    int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
-                                amqp_cstring_bytes(routing_key), 1, 0, &p, b);
-    if (rc != AMQP_STATUS_OK)
-        return mq_priv_lost(m, rc, "dead-lettering", err, errlen);
-    return mq_wait_confirm(m, m->next_seq++, "the dead letter", err, errlen);
 }

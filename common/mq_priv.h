@@ -1,8 +1,9 @@
 /*
- * mq_priv.h - what the files of the mq module share (mq.c: connection and
- * topology; mq_publish.c: publisher confirms; mq_consume.c: consuming;
+ * mq_priv.h - what the files of the mq module share (mq.c: the connection
+ * and its errors; mq_topology.c: exchanges and queues; mq_publish.c:
+ * publishing, with confirms, and dead letters; mq_consume.c: consuming;
  * mq_probe.c: what answers on a port when the AMQP handshake fails). Not
- * for use outside mq_*.c (and their unit tests).
+ * for use outside those files (and their unit tests).
  */
 #ifndef SCANMOVE_MQ_PRIV_H
 #define SCANMOVE_MQ_PRIV_H
@@ -33,6 +34,15 @@ void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen);
 
 /* Lower-case the first letter, for library text placed mid-sentence. */
 void mq_priv_lower_first(char *s);
+
+/* Open channel MQ_CHANNEL on the open connection m; the failure with its sentence. */
+enum mq_status mq_priv_open_channel(struct mq *m, char *err, size_t errlen);
+
+/* Fill table entry e with key and a string (not copied: it must outlive the table's use). */
+void mq_priv_arg_str(amqp_table_entry_t *e, const char *key, const char *val);
+
+/* Fill table entry e with key and a signed 64-bit integer. */
+void mq_priv_arg_i64(amqp_table_entry_t *e, const char *key, int64_t val);
 
 /*
  * The connection is gone (library status rc while doing, e.g.

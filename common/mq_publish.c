@@ -26,6 +26,27 @@ void mq_cork(struct mq *m, int on)
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 
+/* Properties every message of ours carries (persistent, app "scanmove"), plus flags. */
+static void props_init(amqp_basic_properties_t *p, amqp_flags_t flags)
+{
+    memset(p, 0, sizeof *p);
+    p->_flags = flags | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_APP_ID_FLAG;
+    p->delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    p->app_id = amqp_cstring_bytes("scanmove");
+}
+
+/* Send body as a mandatory message with properties p; MQ_OK, or the lost
+ * connection while doing ("publishing") with its sentence in err. */
+static enum mq_status send_mandatory(struct mq *m, const char *exchange, const char *routing_key,
+                                     const amqp_basic_properties_t *p, const void *body, size_t len,
+                                     const char *doing, char *err, size_t errlen)
+{
+    amqp_bytes_t b = {.len = len, .bytes = (void *)body};
+    int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
+                                amqp_cstring_bytes(routing_key), 1, 0, p, b);
+    return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, doing, err, errlen);
+}
+
 enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
                           const void *body, size_t len, const char *message_id, const char *type,
                           uint64_t timestamp, uint64_t *seq, char *err, size_t errlen)
@@ -35,25 +56,42 @@ enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routin
         return MQ_ERR_CLOSED;
     }
     amqp_basic_properties_t p;
-    memset(&p, 0, sizeof p);
-    p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
-               AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
+    props_init(&p, AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+                       AMQP_BASIC_TIMESTAMP_FLAG);
     p.content_type = amqp_cstring_bytes("application/json");
-    p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     p.message_id = amqp_cstring_bytes(message_id);
     p.timestamp = timestamp;
-    p.app_id = amqp_cstring_bytes("scanmove");
     if (type != NULL) {
         p._flags |= AMQP_BASIC_TYPE_FLAG;
         p.type = amqp_cstring_bytes(type);
     }
-    amqp_bytes_t b = {.len = len, .bytes = (void *)body};
-    int rc = amqp_basic_publish(m->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
-                                amqp_cstring_bytes(routing_key), 1, 0, &p, b);
-    if (rc != AMQP_STATUS_OK)
-        return mq_priv_lost(m, rc, "publishing", err, errlen);
-    *seq = m->next_seq++;
-    return MQ_OK;
+    enum mq_status s =
+        send_mandatory(m, exchange, routing_key, &p, body, len, "publishing", err, errlen);
+    if (s == MQ_OK)
+        *seq = m->next_seq++;
+    return s;
+}
+
+enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
+                               const void *body, size_t len, const char *message_id,
+                               const char *reason, const char *error, char *err, size_t errlen)
+{
+    amqp_table_entry_t h[2];
+    mq_priv_arg_str(&h[0], "x-scanmove-reason", reason);
+    mq_priv_arg_str(&h[1], "x-scanmove-error", error);
+    amqp_basic_properties_t p;
+    props_init(&p, AMQP_BASIC_HEADERS_FLAG);
+    p.headers.num_entries = 2;
+    p.headers.entries = h;
+    if (message_id != NULL && message_id[0] != '\0') {
+        p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+        p.message_id = amqp_cstring_bytes(message_id);
+    }
+    enum mq_status s =
+        send_mandatory(m, exchange, routing_key, &p, body, len, "dead-lettering", err, errlen);
+    if (s != MQ_OK)
+        return s;
+    return mq_wait_confirm(m, m->next_seq++, "the dead letter", err, errlen);
 }
 
 /* After a basic.return come a content header and body frames: read them,
@@ -85,6 +123,17 @@ static enum mq_status read_returned(struct mq *m, struct mq_event *ev, char *err
     return MQ_OK;
 }
 
+/* A basic.ack or basic.nack for tag (and all before it when multiple) into *ev. */
+static enum mq_status confirm_event(struct mq *m, struct mq_event *ev, enum mq_event_kind kind,
+                                    uint64_t tag, amqp_boolean_t multiple)
+{
+    ev->kind = kind;
+    ev->tag = tag;
+    ev->multiple = multiple;
+    amqp_maybe_release_buffers(m->conn);
+    return MQ_OK;
+}
+
 enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, char *err,
                              size_t errlen)
 {
@@ -105,20 +154,12 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
             continue;
         switch (f.payload.method.id) {
         case AMQP_BASIC_ACK_METHOD: {
-            amqp_basic_ack_t *a = f.payload.method.decoded;
-            ev->kind = MQ_EVENT_ACK;
-            ev->tag = a->delivery_tag;
-            ev->multiple = a->multiple;
-            amqp_maybe_release_buffers(m->conn);
-            return MQ_OK;
+            const amqp_basic_ack_t *a = f.payload.method.decoded;
+            return confirm_event(m, ev, MQ_EVENT_ACK, a->delivery_tag, a->multiple);
         }
         case AMQP_BASIC_NACK_METHOD: {
-            amqp_basic_nack_t *n = f.payload.method.decoded;
-            ev->kind = MQ_EVENT_NACK;
-            ev->tag = n->delivery_tag;
-            ev->multiple = n->multiple;
-            amqp_maybe_release_buffers(m->conn);
-            return MQ_OK;
+            const amqp_basic_nack_t *n = f.payload.method.decoded;
+            return confirm_event(m, ev, MQ_EVENT_NACK, n->delivery_tag, n->multiple);
         }
         case AMQP_BASIC_RETURN_METHOD: {
             amqp_basic_return_t *r = f.payload.method.decoded;
@@ -171,11 +212,9 @@ enum mq_status mq_check_publish(struct mq *m, const char *exchange, char *err, s
         return MQ_ERR_CLOSED;
     }
     amqp_basic_properties_t p;
-    memset(&p, 0, sizeof p);
-    p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG;
+    props_init(&p, AMQP_BASIC_TYPE_FLAG);
     p.delivery_mode = AMQP_DELIVERY_NONPERSISTENT;
     p.type = amqp_cstring_bytes("scanmove.publish-check");
-    p.app_id = amqp_cstring_bytes("scanmove");
     /* The empty routing key: scanmove never binds by it (cfg refuses an
      * empty --routing-key), and not mandatory, so the broker drops the
      * message and confirms it, unless it refuses the publish itself. */
