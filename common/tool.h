@@ -101,6 +101,13 @@ uint64_t tool_parse_num(struct tool_usage *u, const char *flag, const char *arg,
 uint64_t tool_parse_size(struct tool_usage *u, const char *flag, const char *arg);
 uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char *arg);
 
+/* The options tool_common_option handles besides the broker flags, as
+ * struct option initialisers (each with its comma) for the tools' tables;
+ * their short forms are "hqvV". */
+#define TOOL_LONG_OPTIONS                                                                          \
+    {"help", no_argument, NULL, 'h'}, {"quiet", no_argument, NULL, 'q'},                           \
+        {"verbose", no_argument, NULL, 'v'}, {"version", no_argument, NULL, 'V'},
+
 /*
  * tool_common_option - handle an option getopt_long returned that the tool
  * itself does not know: a broker flag (applied to c, see

@@ -185,22 +185,19 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS /* the broker flags, each with its comma */
+        CFG_LONG_OPTIONS  /* the broker flags, each with its comma */
+        TOOL_LONG_OPTIONS /* -h, -q, -v, -V */
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
         {"from", required_argument, NULL, OPT_FROM},
         {"fsync", no_argument, NULL, OPT_FSYNC},
-        {"help", no_argument, NULL, 'h'},
         {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
         {"json", no_argument, NULL, OPT_JSON},
         {"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
         {"prefetch", required_argument, NULL, OPT_PREFETCH},
-        {"quiet", no_argument, NULL, 'q'},
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
         {"requeue-dead", no_argument, NULL, OPT_REQUEUE_DEAD},
         {"to", required_argument, NULL, OPT_TO},
-        {"verbose", no_argument, NULL, 'v'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};

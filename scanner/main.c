@@ -228,13 +228,13 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS /* the broker flags, each with its comma */
+        CFG_LONG_OPTIONS  /* the broker flags, each with its comma */
+        TOOL_LONG_OPTIONS /* -h, -q, -v, -V */
         {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
         {"confirm-window", required_argument, NULL, OPT_WINDOW},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"exclude", required_argument, NULL, OPT_EXCLUDE},
-        {"help", no_argument, NULL, 'h'},
         {"hidden", no_argument, NULL, OPT_HIDDEN},
         {"include", required_argument, NULL, OPT_INCLUDE},
         {"jobs", required_argument, NULL, 'j'},
@@ -247,12 +247,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"min-size", required_argument, NULL, OPT_MIN_SIZE},
         {"no-mime", no_argument, NULL, OPT_NO_MIME},
         {"one-file-system", no_argument, NULL, OPT_ONE_FS},
-        {"quiet", no_argument, NULL, 'q'},
         {"readable", no_argument, NULL, OPT_READABLE},
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
         {"rejects", required_argument, NULL, OPT_REJECTS},
-        {"verbose", no_argument, NULL, 'v'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};
