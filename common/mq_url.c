@@ -167,17 +167,6 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
     return 0;
 }
 
-void mq_url_mask(const char *url, char *out, size_t outlen)
-{
-    if (outlen == 0)
-        return;
-    const char *user, *colon, *at;
-    if (!mq_url_userinfo(url, &user, &colon, &at) || colon == NULL) {
-        snprintf(out, outlen, "%s", url);
-        return;
-    }
-    snprintf(out, outlen, "%.*s***%s", (int)(colon + 1 - url), url, at);
-}
 
 /* Append s to out percent-encoding what a URL path or userinfo cannot hold. */
 static size_t encode_append(char *out, size_t outlen, size_t used, const char *s)

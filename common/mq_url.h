@@ -45,12 +45,6 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen);
  */
 int mq_url_userinfo(const char *url, const char **user, const char **colon, const char **at);
 
-/*
- * mq_url_mask - copy url into out (outlen bytes, always NUL-terminated when
- * outlen > 0) with the password, if any, replaced by "***". Works on any
- * string, URL or not; use it for every URL that may reach a log line.
- */
-void mq_url_mask(const char *url, char *out, size_t outlen);
 
 /*
  * mq_url_format - write the masked display form of a parsed URL,

@@ -145,17 +145,3 @@ big:
     return -1;
 }
 
-void opts_format_size(uint64_t n, char *out, size_t outlen)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)n;
-    size_t u = 0;
-    while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
-        v /= 1024.0;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, outlen, "%llu B", (unsigned long long)n);
-    else
-        snprintf(out, outlen, "%.1f %s", v, units[u]);
-}

@@ -49,10 +49,5 @@ int opts_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
  */
 int opts_parse_duration(const char *s, uint64_t *out_ms, char *err, size_t errlen);
 
-/*
- * opts_format_size - write n as a short human size ("1.5 MiB", "512 B")
- * into out (outlen bytes). For progress lines and summaries.
- */
-void opts_format_size(uint64_t n, char *out, size_t outlen);
 
 #endif

@@ -300,7 +300,6 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
         exit(EXITCODE_SOFTWARE);
     }
     for (unsigned i = 0; i < n; i++) {
-        roots[i].arg = dirs[i];
         int code = tool_open_dir(dirs[i], &roots[i].fd, &roots[i].real, err, sizeof err);
         if (code != 0) {
             log_error("%s", err);

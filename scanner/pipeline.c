@@ -30,7 +30,6 @@ static struct item *item_new(const struct walk_entry *e, unsigned root, enum ite
     it->reason = reason;
     it->detail[0] = '\0';
     it->mime[0] = '\0';
-    it->have_st = e->st != NULL;
     if (e->st != NULL)
         it->st = *e->st;
     clock_gettime(CLOCK_REALTIME, &it->seen);
@@ -86,7 +85,7 @@ static void *walker_main(void *arg)
         char err[256];
         if (walk_tree(p->roots[i].fd, &p->walk, on_entry, &w, err, sizeof err) < 0) {
             struct walk_entry e = {
-                .kind = WALK_FAILED, .path = "", .is_dir = 1, .reason = SCAN_REASON_UNREADABLE_DIR};
+                .kind = WALK_FAILED, .path = "", .reason = SCAN_REASON_UNREADABLE_DIR};
             struct item *it = item_new(&e, i, ITEM_FAIL, SCAN_REASON_UNREADABLE_DIR);
             if (it != NULL) {
                 snprintf(it->detail, sizeof it->detail, "%s", err);

@@ -20,7 +20,6 @@
 #include "walk.h"
 
 struct scan_root {
-    const char *arg; /* as given on the command line */
     char *real;      /* realpath, the "root" of messages */
     size_t real_len;
     int fd; /* open directory */
@@ -34,7 +33,6 @@ struct item {
     unsigned root;           /* index into the roots */
     enum scan_reason reason; /* ITEM_REJECT, ITEM_FAIL */
     char detail[256];
-    int have_st;
     struct stat st;
     struct timespec seen; /* when it was lstat'ed (CLOCK_REALTIME) */
     char mime[MSG_MIME_MAX + 1];

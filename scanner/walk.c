@@ -25,13 +25,12 @@ struct walker {
 };
 
 static int emit(struct walker *w, enum walk_kind kind, size_t len, const struct stat *st,
-                int is_dir, enum scan_reason reason, int err_no)
+                enum scan_reason reason, int err_no)
 {
     struct walk_entry e = {.kind = kind,
                            .path = w->path,
                            .path_len = len,
                            .st = st,
-                           .is_dir = is_dir,
                            .reason = reason,
                            .err_no = err_no};
     return w->fn(&e, w->arg);
@@ -62,16 +61,16 @@ static int push(struct walker *w, DIR *d, size_t len)
 static int enter(struct walker *w, int parent, const char *name, size_t len, const struct stat *st)
 {
     if (w->o->max_depth != 0 && w->depth >= w->o->max_depth)
-        return emit(w, WALK_SKIPPED, len, st, 1, SCAN_REASON_TOO_DEEP, 0);
+        return emit(w, WALK_SKIPPED, len, st, SCAN_REASON_TOO_DEEP, 0);
     if (w->o->one_file_system && st->st_dev != w->root_dev)
-        return emit(w, WALK_SKIPPED, len, st, 1, SCAN_REASON_OTHER_FILESYSTEM, 0);
+        return emit(w, WALK_SKIPPED, len, st, SCAN_REASON_OTHER_FILESYSTEM, 0);
     int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         enum scan_reason why = e == ENOENT || e == ENOTDIR || e == ELOOP ? SCAN_REASON_VANISHED
                                : e == EACCES || e == EPERM ? SCAN_REASON_UNREADABLE_DIR
                                                            : SCAN_REASON_IO_ERROR;
-        return emit(w, WALK_FAILED, len, st, 1, why, e);
+        return emit(w, WALK_FAILED, len, st, why, e);
     }
     DIR *d = fdopendir(fd);
     if (d == NULL || push(w, d, len) < 0) {
@@ -80,7 +79,7 @@ static int enter(struct walker *w, int parent, const char *name, size_t len, con
             closedir(d);
         else
             close(fd);
-        return emit(w, WALK_FAILED, len, st, 1, SCAN_REASON_IO_ERROR, e);
+        return emit(w, WALK_FAILED, len, st, SCAN_REASON_IO_ERROR, e);
     }
     return 0;
 }
@@ -100,7 +99,7 @@ static int visit(struct walker *w, const struct dirent *de)
         if (base)
             w->path[base] = '/';
         memcpy(w->path + base + (base ? 1 : 0), name, nlen + 1);
-        int r = emit(w, WALK_FAILED, len, NULL, de->d_type == DT_DIR, SCAN_REASON_PATH_TOO_LONG,
+        int r = emit(w, WALK_FAILED, len, NULL, SCAN_REASON_PATH_TOO_LONG,
                      ENAMETOOLONG);
         w->path[base] = '\0';
         return r;
@@ -113,18 +112,17 @@ static int visit(struct walker *w, const struct dirent *de)
     int dfd = dirfd(topdir);
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         int e = errno;
-        r = emit(w, WALK_FAILED, len, NULL, de->d_type == DT_DIR,
-                 e == ENOENT ? SCAN_REASON_VANISHED : SCAN_REASON_IO_ERROR, e);
+        r = emit(w, WALK_FAILED, len, NULL, e == ENOENT ? SCAN_REASON_VANISHED : SCAN_REASON_IO_ERROR, e);
     } else if (name[0] == '.' && !w->o->hidden) {
-        r = emit(w, WALK_SKIPPED, len, &st, S_ISDIR(st.st_mode), SCAN_REASON_HIDDEN, 0);
+        r = emit(w, WALK_SKIPPED, len, &st, SCAN_REASON_HIDDEN, 0);
     } else if (S_ISDIR(st.st_mode)) {
         r = enter(w, dfd, name, len, &st);
     } else if (S_ISREG(st.st_mode)) {
-        r = emit(w, WALK_FILE, len, &st, 0, SCAN_REASON_NONE, 0);
+        r = emit(w, WALK_FILE, len, &st, SCAN_REASON_NONE, 0);
     } else if (S_ISLNK(st.st_mode)) {
-        r = emit(w, WALK_SYMLINK, len, &st, 0, SCAN_REASON_NONE, 0);
+        r = emit(w, WALK_SYMLINK, len, &st, SCAN_REASON_NONE, 0);
     } else {
-        r = emit(w, WALK_OTHER, len, &st, 0, SCAN_REASON_NONE, 0);
+        r = emit(w, WALK_OTHER, len, &st, SCAN_REASON_NONE, 0);
     }
     /* enter() may have pushed a frame: the parent's path is restored when
      * that directory is finished. */
@@ -176,7 +174,7 @@ int walk_tree(int rootfd, const struct walk_opts *o, walk_fn fn, void *arg, char
                     snprintf(err, errlen, "%s", strerror(e));
                     stop = -1;
                 } else {
-                    stop = emit(&w, WALK_FAILED, len, NULL, 1, SCAN_REASON_UNREADABLE_DIR, e) != 0;
+                    stop = emit(&w, WALK_FAILED, len, NULL, SCAN_REASON_UNREADABLE_DIR, e) != 0;
                 }
             }
             /* Back in the parent: its path ends where the child began. */

@@ -35,7 +35,6 @@ struct walk_entry {
     const char *path; /* relative to the walk's root, NUL-terminated, no leading '/' */
     size_t path_len;
     const struct stat *st;   /* lstat of the entry; NULL for some WALK_FAILED */
-    int is_dir;              /* the entry is a directory (WALK_SKIPPED, WALK_FAILED) */
     enum scan_reason reason; /* WALK_SKIPPED and WALK_FAILED; else SCAN_REASON_NONE */
     int err_no;              /* WALK_FAILED: the errno behind it, or 0 */
 };

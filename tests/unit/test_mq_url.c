@@ -143,32 +143,6 @@ static void test_password_never_in_errors(void **state)
     }
 }
 
-static void test_mask(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *in, *out;
-    } cases[] = {
-        {"amqp://u:hunter2@h:5672/v", "amqp://u:***@h:5672/v"},
-        {"amqps://u:p@ss@h/", "amqps://u:***@h/"},
-        {"amqp://u@h/", "amqp://u@h/"},
-        {"amqp://h/", "amqp://h/"},
-        {"amqp://h/x@y:z", "amqp://h/x@y:z"},
-        {"u:secret@h", "u:***@h"},
-        {"not a url", "not a url"},
-        {"", ""},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char out[128];
-        mq_url_mask(cases[i].in, out, sizeof out);
-        assert_string_equal(out, cases[i].out);
-    }
-    char tiny[4];
-    mq_url_mask("amqp://u:secret@h/", tiny, sizeof tiny);
-    assert_string_equal(tiny, "amq");
-    mq_url_mask("x", tiny, 0); /* must not write */
-}
-
 /* The one userinfo reader: the last '@' of the authority, the first ':'. */
 static void test_userinfo(void **state)
 {
@@ -212,7 +186,6 @@ int main(void)
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_password_never_in_errors),
-        cmocka_unit_test(test_mask),
         cmocka_unit_test(test_userinfo),
         cmocka_unit_test(test_format),
     };

@@ -136,22 +136,6 @@ static void test_duration(void **state)
     assert_non_null(strstr(err, "too long"));
 }
 
-static void test_format_size(void **state)
-{
-    (void)state;
-    char out[32];
-    opts_format_size(0, out, sizeof out);
-    assert_string_equal(out, "0 B");
-    opts_format_size(1023, out, sizeof out);
-    assert_string_equal(out, "1023 B");
-    opts_format_size(1536, out, sizeof out);
-    assert_string_equal(out, "1.5 KiB");
-    opts_format_size(5ULL << 30, out, sizeof out);
-    assert_string_equal(out, "5.0 GiB");
-    opts_format_size(UINT64_MAX, out, sizeof out);
-    assert_string_equal(out, "16.0 EiB");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,7 +143,6 @@ int main(void)
         cmocka_unit_test(test_u64),
         cmocka_unit_test(test_size),
         cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_format_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

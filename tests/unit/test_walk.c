@@ -264,7 +264,7 @@ static void test_reasons(void **state)
     (void)state;
     const char *exclude[] = {"d1/*", NULL};
     struct inspect_rules rules = {.exclude = exclude, .max_size = UINT64_MAX};
-    struct scan_root root = {.arg = tree, .real = tree, .real_len = strlen(tree), .fd = tree_fd};
+    struct scan_root root = {.real = tree, .real_len = strlen(tree), .fd = tree_fd};
     struct pipeline p = {.roots = &root, .n_roots = 1, .rules = &rules, .jobs = 1};
     p.walk.max_depth = 2;
     char err[256];
