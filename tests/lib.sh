@@ -11,9 +11,17 @@ MOVE=${MOVE:-$SOURCE_DIR/build/mover/move}
 BROKER_SH=${BROKER_SH:-$TESTS_DIR/broker.sh}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/scanmove-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-# Broker settings from the caller's environment must not leak into tests.
-unset AMQP_URL SCANMOVE_EXCHANGE SCANMOVE_QUEUE SCANMOVE_ROUTING_KEY SCANMOVE_QUEUE_TYPE \
-    SCANMOVE_DELIVERY_LIMIT SCANMOVE_HEARTBEAT SCANMOVE_CACERT SCANMOVE_CONNECT_TIMEOUT
+# Broker settings from the caller's environment must not leak into tests:
+# AMQP_URL and every SCANMOVE_* variable but the harness's own (so a new
+# setting in common/cfg.h needs no line here) and SCANMOVE_JOBS.
+for _v in $(compgen -e); do
+    case $_v in
+    SCANMOVE_BROKER_* | SCANMOVE_COMMON_DIR | SCANMOVE_SOAK | SCANMOVE_VERSION | SCANMOVE_FUZZ* | \
+        SCANMOVE_TEST* | SCANMOVE_JOBS) ;;
+    AMQP_URL | SCANMOVE_*) unset "$_v" ;;
+    esac
+done
+unset _v
 
 failures=0
 checks=0
