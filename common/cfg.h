@@ -19,35 +19,30 @@
 
 #include "mq_url.h"
 
-#define CFG_NAME_MAX 255  /* AMQP short strings */
+#define CFG_NAME_MAX 255 /* AMQP short strings */
 #define CFG_URL_MAX 2048
 #define CFG_PATH_MAX 4096
 
 enum cfg_queue_type { CFG_QUEUE_QUORUM = 0, CFG_QUEUE_CLASSIC = 1 };
 
 /* Where the URL came from, for messages such as "from AMQP_URL". */
-enum cfg_url_source {
-    CFG_URL_DEFAULT = 0,
-    CFG_URL_FLAG,
-    CFG_URL_FILE,
-    CFG_URL_ENV
-};
+enum cfg_url_source { CFG_URL_DEFAULT = 0, CFG_URL_FLAG, CFG_URL_FILE, CFG_URL_ENV };
 
 struct cfg {
-    char url[CFG_URL_MAX];         /* resolved by cfg_finish; holds the password */
+    char url[CFG_URL_MAX]; /* resolved by cfg_finish; holds the password */
     enum cfg_url_source url_source;
-    char url_flag[CFG_URL_MAX];    /* --url as given, "" if not */
-    char url_file[CFG_PATH_MAX];   /* --url-file as given, "" if not */
-    char url_env[CFG_URL_MAX];     /* AMQP_URL, "" if unset */
+    char url_flag[CFG_URL_MAX];  /* --url as given, "" if not */
+    char url_file[CFG_PATH_MAX]; /* --url-file as given, "" if not */
+    char url_env[CFG_URL_MAX];   /* AMQP_URL, "" if unset */
     char exchange[CFG_NAME_MAX + 1];
     char queue[CFG_NAME_MAX + 1];
     char routing_key[CFG_NAME_MAX + 1];
     enum cfg_queue_type queue_type;
-    uint32_t delivery_limit;      /* quorum x-delivery-limit; 0 = unlimited */
-    uint32_t heartbeat_s;         /* AMQP heartbeat in seconds; 0 = off */
-    uint64_t connect_timeout_ms;  /* TCP connect and handshake timeout */
-    char cacert[CFG_PATH_MAX];    /* CA bundle for amqps://, "" = system default */
-    unsigned flags_given;         /* bit (code - CFG_OPT_FIRST) per broker flag given */
+    uint32_t delivery_limit;     /* quorum x-delivery-limit; 0 = unlimited */
+    uint32_t heartbeat_s;        /* AMQP heartbeat in seconds; 0 = off */
+    uint64_t connect_timeout_ms; /* TCP connect and handshake timeout */
+    char cacert[CFG_PATH_MAX];   /* CA bundle for amqps://, "" = system default */
+    unsigned flags_given;        /* bit (code - CFG_OPT_FIRST) per broker flag given */
 };
 
 /* Where continued lines of --help start. */

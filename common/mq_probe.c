@@ -53,7 +53,6 @@ static const unsigned char tls_hello[] = {
 };
 /* clang-format on */
 
-
 /* Connect a non-blocking socket to a within timeout_ms: the descriptor,
  * or -1 with the reason in *e (ETIMEDOUT when it took too long). */
 static int connect_within(const struct addrinfo *a, int timeout_ms, int *e)

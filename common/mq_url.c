@@ -167,7 +167,6 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
     return 0;
 }
 
-
 /* Append s to out percent-encoding what a URL path or userinfo cannot hold. */
 static size_t encode_append(char *out, size_t outlen, size_t used, const char *s)
 {

@@ -45,7 +45,6 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen);
  */
 int mq_url_userinfo(const char *url, const char **user, const char **colon, const char **at);
 
-
 /*
  * mq_url_format - write the masked display form of a parsed URL,
  * "amqp://user@host:port/vhost" (vhost percent-encoded), into out.

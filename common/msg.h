@@ -55,8 +55,8 @@ enum msg_err {
  * the type was not inspected.
  */
 struct msg {
-    int v;                     /* MSG_VERSION */
-    char id[MSG_ID_LEN + 1];   /* lowercase hex, see msg_make_id */
+    int v;                       /* MSG_VERSION */
+    char id[MSG_ID_LEN + 1];     /* lowercase hex, see msg_make_id */
     char root[MSG_PATH_MAX + 1]; /* absolute, canonical scan root */
     size_t root_len;
     char path[MSG_PATH_MAX + 1]; /* relative to root, no "..", no leading '/' */
@@ -69,9 +69,9 @@ struct msg {
     uint32_t mode; /* st_mode, type bits included */
     uint32_t uid;
     uint32_t gid;
-    char mime[MSG_MIME_MAX + 1];           /* "" when not inspected */
-    char scanned_at[MSG_TIME_MAX + 1];     /* RFC 3339 UTC, e.g. 2026-11-25T12:00:00.123Z */
-    char host[MSG_HOST_MAX + 1];           /* scanning host's name */
+    char mime[MSG_MIME_MAX + 1];       /* "" when not inspected */
+    char scanned_at[MSG_TIME_MAX + 1]; /* RFC 3339 UTC, e.g. 2026-11-25T12:00:00.123Z */
+    char host[MSG_HOST_MAX + 1];       /* scanning host's name */
 };
 
 /*
@@ -92,8 +92,7 @@ void msg_make_id(struct msg *m);
  * path with ".."; encode validates like decode) or buf is too small.
  * MSG_MAX_BYTES is always enough for a valid message.
  */
-int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *err,
-               size_t errlen);
+int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *err, size_t errlen);
 
 /*
  * msg_decode - parse and validate len bytes of body (need not be

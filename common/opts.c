@@ -144,4 +144,3 @@ big:
     snprintf(err, errlen, "'%s' is too long a duration", s);
     return -1;
 }
-

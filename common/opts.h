@@ -49,5 +49,4 @@ int opts_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
  */
 int opts_parse_duration(const char *s, uint64_t *out_ms, char *err, size_t errlen);
 
-
 #endif

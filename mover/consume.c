@@ -29,15 +29,14 @@ struct consumer {
     uint64_t ack_tag;
     unsigned ack_pending, ack_batch;
     struct durable_group sync;
-    char host[256];         /* this host's name, as scan writes it into messages */
-    int dest_fd;            /* DEST: o->dest_fd, or DEST opened again after it was deleted */
-    int local_stop;         /* a local failure ends the run (st->local_exit) */
+    char host[256];                /* this host's name, as scan writes it into messages */
+    int dest_fd;                   /* DEST: o->dest_fd, or DEST opened again after it was deleted */
+    int local_stop;                /* a local failure ends the run (st->local_exit) */
     struct mq_reconnect reconnect; /* after a lost connection */
     int first;                     /* reconnecting at start: "trying again" */
-    double dead_serviced;   /* when keep_dead_alive last read c->dead */
-    char *buf;              /* fileop's scratch buffer, allocated by the first move */
+    double dead_serviced;          /* when keep_dead_alive last read c->dead */
+    char *buf;                     /* fileop's scratch buffer, allocated by the first move */
 };
-
 
 static void nap(double s)
 {
@@ -221,8 +220,7 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
         /* Nacked or returned (<queue>.dead gone?): try again on a new connection. */
         return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
     }
-    log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", move_reason_name(reason),
-              why);
+    log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", move_reason_name(reason), why);
     c->st->dead++;
     if (c->st->by_reason[reason]++ == 0)
         c->st->seen[c->st->n_seen++] = reason;

@@ -22,7 +22,7 @@ struct consume_root {
 
 struct consume_stats {
     uint64_t moved, skipped, duplicates, dead, requeued;
-    uint64_t by_reason[MOVE_REASON__COUNT]; /* dead letters by reason */
+    uint64_t by_reason[MOVE_REASON__COUNT];    /* dead letters by reason */
     enum move_reason seen[MOVE_REASON__COUNT]; /* the reasons counted, in order of first use */
     unsigned n_seen;
     /* a local failure that ended the run (its sentence in consume_run's
@@ -50,7 +50,6 @@ struct consume_opts {
      * (last = 1); NULL: none */
     void (*progress)(const struct consume_stats *st, int last);
 };
-
 
 /*
  * consume_run - consume until --count, --idle-exit or *stop. Returns MQ_OK,

@@ -185,8 +185,7 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS  /* the broker flags, each with its comma */
-        TOOL_LONG_OPTIONS /* -h, -q, -v, -V */
+        CFG_LONG_OPTIONS TOOL_LONG_OPTIONS /* broker flags, -h -q -v -V */
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
         {"from", required_argument, NULL, OPT_FROM},

@@ -228,8 +228,7 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS  /* the broker flags, each with its comma */
-        TOOL_LONG_OPTIONS /* -h, -q, -v, -V */
+        CFG_LONG_OPTIONS TOOL_LONG_OPTIONS /* broker flags, -h -q -v -V */
         {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
         {"confirm-window", required_argument, NULL, OPT_WINDOW},

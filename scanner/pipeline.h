@@ -20,7 +20,7 @@
 #include "walk.h"
 
 struct scan_root {
-    char *real;      /* realpath, the "root" of messages */
+    char *real; /* realpath, the "root" of messages */
     size_t real_len;
     int fd; /* open directory */
 };

@@ -28,12 +28,11 @@ struct publisher {
     char *conn_name; /* NULL when none was given */
     struct mq *mq;
     struct pending *ring;
-    size_t cap, head, count; /* ring of count entries from head, in publish order */
-    int dead;                /* lost for good: send nothing more */
-    int corked;              /* in a burst, writes held back (mq_cork) */
+    size_t cap, head, count;       /* ring of count entries from head, in publish order */
+    int dead;                      /* lost for good: send nothing more */
+    int corked;                    /* in a burst, writes held back (mq_cork) */
     struct mq_reconnect reconnect; /* after a lost connection */
 };
-
 
 static struct pending *at(struct publisher *p, size_t i)
 {

@@ -38,7 +38,8 @@ struct publish_opts {
     publish_done_fn done;
     void *arg;
     void (*tick)(void *arg); /* called while waiting, e.g. to redraw progress; may be NULL */
-    volatile sig_atomic_t *stop; /* set by a signal: stop waiting for a blocked broker; may be NULL */
+    volatile sig_atomic_t
+        *stop; /* set by a signal: stop waiting for a blocked broker; may be NULL */
 };
 
 /*

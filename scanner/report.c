@@ -44,8 +44,9 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
     int say = r->verbose || (o == REPORT_FAILED && reason != SCAN_REASON_UNCONFIRMED);
     char line[MSG_MAX_BYTES];
     size_t len;
-    if ((r->rejects != NULL || say) && rejects_encode(root, root_len, path, path_len, what, scan_reason_name(reason),
-                                                      detail, line, sizeof line, &len) == 0) {
+    if ((r->rejects != NULL || say) &&
+        rejects_encode(root, root_len, path, path_len, what, scan_reason_name(reason), detail, line,
+                       sizeof line, &len) == 0) {
         if (r->rejects != NULL && !r->rejects_error) {
             line[len] = '\n';
             if (fwrite(line, 1, len + 1, r->rejects) != len + 1)

@@ -35,8 +35,8 @@ void report_init(struct report *r);
  * counts for published files.
  */
 void report_outcome(struct report *r, enum report_outcome o, const char *root, size_t root_len,
-                    const char *path, size_t path_len, enum scan_reason reason,
-                    const char *detail, uint64_t size);
+                    const char *path, size_t path_len, enum scan_reason reason, const char *detail,
+                    uint64_t size);
 
 /* report_progress - redraw the progress line when due (every 200 ms), or now when force. */
 void report_progress(struct report *r, int force);
@@ -49,6 +49,5 @@ void report_json(const struct report *r, FILE *out);
 
 /* report_count - how many entries got reason. */
 uint64_t report_count(const struct report *r, enum scan_reason reason);
-
 
 #endif

@@ -99,8 +99,7 @@ static int visit(struct walker *w, const struct dirent *de)
         if (base)
             w->path[base] = '/';
         memcpy(w->path + base + (base ? 1 : 0), name, nlen + 1);
-        int r = emit(w, WALK_FAILED, len, NULL, SCAN_REASON_PATH_TOO_LONG,
-                     ENAMETOOLONG);
+        int r = emit(w, WALK_FAILED, len, NULL, SCAN_REASON_PATH_TOO_LONG, ENAMETOOLONG);
         w->path[base] = '\0';
         return r;
     }
@@ -112,7 +111,8 @@ static int visit(struct walker *w, const struct dirent *de)
     int dfd = dirfd(topdir);
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         int e = errno;
-        r = emit(w, WALK_FAILED, len, NULL, e == ENOENT ? SCAN_REASON_VANISHED : SCAN_REASON_IO_ERROR, e);
+        r = emit(w, WALK_FAILED, len, NULL,
+                 e == ENOENT ? SCAN_REASON_VANISHED : SCAN_REASON_IO_ERROR, e);
     } else if (name[0] == '.' && !w->o->hidden) {
         r = emit(w, WALK_SKIPPED, len, &st, SCAN_REASON_HIDDEN, 0);
     } else if (S_ISDIR(st.st_mode)) {

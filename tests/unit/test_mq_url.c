@@ -132,8 +132,8 @@ static void test_password_never_in_errors(void **state)
 {
     (void)state;
     static const char *const urls[] = {
-        "amqp://u:hunter2@h:0/",   "amqp://u:hunter2@h/a/b",  "amqp://u:hunter2@h/%zz",
-        "amqp://u:hunter2@[::1/",  "amqp://u:hunter2@h:x/",
+        "amqp://u:hunter2@h:0/",  "amqp://u:hunter2@h/a/b", "amqp://u:hunter2@h/%zz",
+        "amqp://u:hunter2@[::1/", "amqp://u:hunter2@h:x/",
     };
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         struct mq_url u;
@@ -182,12 +182,9 @@ static void test_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_fields),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_password_never_in_errors),
-        cmocka_unit_test(test_userinfo),
-        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_errors),   cmocka_unit_test(test_password_never_in_errors),
+        cmocka_unit_test(test_userinfo), cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
