@@ -201,6 +201,16 @@ int cfg_finish(struct cfg *c, char *err, size_t errlen)
     return 0;
 }
 
+int cfg_dlx_name(const struct cfg *c, char out[CFG_NAME_MAX + 1])
+{
+    return snprintf(out, CFG_NAME_MAX + 1, "%s.dlx", c->exchange) > CFG_NAME_MAX ? -1 : 0;
+}
+
+int cfg_dead_name(const struct cfg *c, char out[CFG_NAME_MAX + 1])
+{
+    return snprintf(out, CFG_NAME_MAX + 1, "%s.dead", c->queue) > CFG_NAME_MAX ? -1 : 0;
+}
+
 const char *cfg_queue_type_name(enum cfg_queue_type t)
 {
     return t == CFG_QUEUE_CLASSIC ? "classic" : "quorum";

@@ -149,6 +149,14 @@ int cfg_check_flags(const struct cfg *c, char *err, size_t errlen);
  */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);
 
+/*
+ * cfg_dlx_name, cfg_dead_name - the dead-letter exchange ("<exchange>.dlx")
+ * and queue ("<queue>.dead") of c, into out (CFG_NAME_MAX + 1 bytes). Return
+ * 0, or -1 when the name would be longer than an AMQP short string.
+ */
+int cfg_dlx_name(const struct cfg *c, char out[CFG_NAME_MAX + 1]);
+int cfg_dead_name(const struct cfg *c, char out[CFG_NAME_MAX + 1]);
+
 /* cfg_queue_type_name - "quorum" or "classic". */
 const char *cfg_queue_type_name(enum cfg_queue_type t);
 

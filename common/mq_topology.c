@@ -68,14 +68,13 @@ static enum mq_status bind_queue(struct mq *m, const char *queue, const char *ex
 enum mq_status mq_declare_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
                                    char *err, size_t errlen)
 {
-    char dlx[CFG_NAME_MAX + 8], dead[CFG_NAME_MAX + 8];
+    char dlx[CFG_NAME_MAX + 1], dead[CFG_NAME_MAX + 1];
     int quorum = c->queue_type == CFG_QUEUE_QUORUM;
     const char *type = cfg_queue_type_name(c->queue_type);
     struct mq_queue_info qi = {0, 0, 0};
     enum mq_status s;
 
-    if (snprintf(dlx, sizeof dlx, "%s.dlx", c->exchange) >= CFG_NAME_MAX + 1 ||
-        snprintf(dead, sizeof dead, "%s.dead", c->queue) >= CFG_NAME_MAX + 1) {
+    if (cfg_dlx_name(c, dlx) < 0 || cfg_dead_name(c, dead) < 0) {
         snprintf(err, errlen, "the exchange or queue name is too long to add .dlx or .dead");
         return MQ_ERR_CONFIG;
     }

@@ -21,7 +21,7 @@ struct consumer {
     struct consume_stats *st;
     struct mq *mq;   /* consuming connection */
     struct mq *dead; /* dead-letter publishing connection, in confirm mode */
-    char dlx[CFG_NAME_MAX + 8];
+    char dlx[CFG_NAME_MAX + 1];
     /* Finished deliveries not yet acknowledged: up to ack_tag, ack_pending
      * of them, acknowledged together (with "multiple") once ack_batch are
      * done or no delivery is waiting; under --fsync their directories are
@@ -344,7 +344,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.o = o;
     c.st = st;
     c.dest_fd = o->dest_fd;
-    snprintf(c.dlx, sizeof c.dlx, "%s.dlx", o->cfg->exchange);
+    cfg_dlx_name(o->cfg, c.dlx); /* fits: mq_declare_topology refuses it otherwise */
     /* Half the prefetch: the broker can send the next half meanwhile. */
     c.ack_batch = o->prefetch / 2 > 0 ? o->prefetch / 2 : 1;
     durable_group_init(&c.sync);

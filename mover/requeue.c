@@ -9,8 +9,8 @@ enum mq_status requeue_dead(const struct cfg *c, const char *conn_name, uint64_t
                             volatile sig_atomic_t *stop, uint64_t *done, char *err, size_t errlen)
 {
     struct mq *m;
-    char dead[CFG_NAME_MAX + 8];
-    snprintf(dead, sizeof dead, "%s.dead", c->queue);
+    char dead[CFG_NAME_MAX + 1];
+    cfg_dead_name(c, dead); /* fits: mq_declare_topology refuses it otherwise */
     *done = 0;
     enum mq_status s = mq_connect(c, conn_name, &m, err, errlen);
     if (s != MQ_OK)

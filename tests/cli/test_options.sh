@@ -51,7 +51,6 @@ for tool in scan move; do
     expect_rc 78 "$tool bad SCANMOVE_QUEUE_TYPE"
     expect_in err "SCANMOVE_QUEUE_TYPE must be quorum or classic" "$tool bad SCANMOVE_QUEUE_TYPE"
     expect_lines err 1 "$tool bad SCANMOVE_QUEUE_TYPE"
-    # ... and a flag overrides the environment
     # ... unless a flag overrides it: flags > environment > defaults
     run env SCANMOVE_QUEUE_TYPE=stream "$bin" --check --queue-type classic --url amqp://127.0.0.1:1/
     expect_rc 69 "$tool a flag overrides a bad variable"

@@ -197,6 +197,32 @@ static void test_hide_argv(void **state)
     assert_int_equal(cfg_hide_argv_password(2, argv2), 0);
 }
 
+/* The dead-letter names, and the longest names that still fit. */
+static void test_dead_letter_names(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char out[CFG_NAME_MAX + 1];
+    cfg_defaults(&c);
+    assert_int_equal(cfg_dlx_name(&c, out), 0);
+    assert_string_equal(out, "scanmove.dlx");
+    assert_int_equal(cfg_dead_name(&c, out), 0);
+    assert_string_equal(out, "files.dead");
+    memset(c.exchange, 'e', CFG_NAME_MAX - 4);
+    c.exchange[CFG_NAME_MAX - 4] = '\0';
+    assert_int_equal(cfg_dlx_name(&c, out), 0);
+    assert_int_equal(strlen(out), CFG_NAME_MAX);
+    c.exchange[CFG_NAME_MAX - 4] = 'e';
+    c.exchange[CFG_NAME_MAX - 3] = '\0';
+    assert_int_equal(cfg_dlx_name(&c, out), -1);
+    memset(c.queue, 'q', CFG_NAME_MAX - 4);
+    c.queue[CFG_NAME_MAX - 4] = '\0';
+    assert_int_equal(cfg_dead_name(&c, out), -1);
+    c.queue[CFG_NAME_MAX - 5] = '\0';
+    assert_int_equal(cfg_dead_name(&c, out), 0);
+    assert_int_equal(strlen(out), CFG_NAME_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +232,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_values, clear_env),
         cmocka_unit_test_setup(test_url_file, clear_env),
         cmocka_unit_test_setup(test_hide_argv, clear_env),
+        cmocka_unit_test(test_dead_letter_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
