@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Directories that overlap: scan's DIRs and move's --from roots may not name
 # the same directory twice, or one inside another, however they are spelled
-# (trailing slash, "..", a symbolic link, a bind mount). Either would walk,
-# or accept, the same files under two roots: scan R R/in published each file
+# (trailing slash, "..", a symbolic link; bind mounts are test_roots_bind.sh).
+# Either would walk, or accept, the same files under two roots: scan R R/in published each file
 # of R/in twice, with two ids. Refused with status 64 and one sentence naming
 # both, before connecting, so no broker is needed (and none is reachable).
 . "$(dirname "$0")/../lib.sh"
@@ -91,37 +91,5 @@ expect_rc 69 "move: separate roots reach the broker"
 mkdir -p "$R/.done"
 run timeout 30 "$MOVE" "${MOVE_NOBROKER[@]}" --from "$R" --to "$R/.done"
 expect_rc 69 "move: --to inside --from reaches the broker"
-
-# --- bind mounts --------------------------------------------------------------
-# The same directory under another path that no symlink explains: compared by
-# device and inode, of each directory and of each one above it.
-mkdir "$WORK/bind"
-# shellcheck disable=SC2016 # $1 is expanded by the inner sh
-if unshare -m sh -c 'mount --bind "$1" "$2"' sh "$R" "$WORK/bind" 2>/dev/null; then
-    # inbind CMD... : CMD in a private mount namespace where $WORK/bind is $R.
-    inbind() {
-        # shellcheck disable=SC2016 # $1 and $2 are expanded by the inner sh
-        run unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
-            "$R" "$WORK/bind" timeout 30 "$@"
-    }
-    inbind "$SCAN" --dry-run "$R" "$WORK/bind"
-    expect_rc 64 "scan: a bind mount of a DIR"
-    expect_in err "scan: $R and $WORK/bind are the same directory: give each directory once" \
-        "scan: a bind mount of a DIR: the sentence"
-    inbind "$SCAN" --dry-run "$WORK/bind/in" "$R"
-    expect_rc 64 "scan: inside a bind mount of a DIR"
-    expect_in err "scan: $WORK/bind/in is inside $R: give each directory once" \
-        "scan: inside a bind mount of a DIR: the sentence"
-    inbind "$SCAN" "${NOBROKER[@]}" "$WORK/bind" "$R/in"
-    expect_rc 64 "scan: a DIR inside, the other through a bind mount"
-    expect_in err "scan: $R/in is inside $WORK/bind: give each directory once" \
-        "scan: a DIR inside, the other through a bind mount: the sentence"
-    inbind "$MOVE" "${MOVE_NOBROKER[@]}" --from "$WORK/bind/in" --from "$R" --to "$WORK/dest"
-    expect_rc 64 "move: a root inside a bind mount of another"
-    expect_in err "move: --from $WORK/bind/in is inside --from $R: give each root once" \
-        "move: a root inside a bind mount of another: the sentence"
-else
-    echo "SKIP: cannot bind-mount in a private mount namespace: no bind mount checks" >&2
-fi
 
 finish
