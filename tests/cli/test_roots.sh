@@ -2,8 +2,8 @@
 # Directories that overlap: scan's DIRs and move's --from roots may not name
 # the same directory twice, or one inside another, however they are spelled
 # (trailing slash, "..", a symbolic link; bind mounts are test_roots_bind.sh).
-# Either would walk, or accept, the same files under two roots: scan R R/in published each file
-# of R/in twice, with two ids. Refused with status 64 and one sentence naming
+# Either would walk, or accept, the same files under two roots: scan R R/in
+# published each file of R/in twice, with two ids. Refused with status 64 and one sentence naming
 # both, before connecting, so no broker is needed (and none is reachable).
 . "$(dirname "$0")/../lib.sh"
 
