@@ -66,46 +66,53 @@ int mq_url_userinfo(const char *url, const char **user, const char **colon, cons
     return 1;
 }
 
-int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
+/* The user name and password of url into out (guest/guest when absent);
+ * *hostp: where the host starts. 0, or -1 with a sentence in err. */
+static int parse_userinfo(const char *url, const char *auth, struct mq_url *out, const char **hostp,
+                          char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    const char *p;
-    if (strncasecmp(url, "amqp://", 7) == 0) {
-        p = url + 7;
-    } else if (strncasecmp(url, "amqps://", 8) == 0) {
-        p = url + 8;
-        out->tls = 1;
-    } else {
-        snprintf(err, errlen, "the broker URL must start with amqp:// or amqps://");
-        return -1;
-    }
-    out->port = out->tls ? 5671 : 5672;
-
-    /* The authority runs to the first '/', '?' or '#'. */
-    size_t alen = strcspn(p, "/?#");
-    const char *auth = p, *auth_end = p + alen;
-
-    /* userinfo: up to the last '@' (mq_url_userinfo) */
     const char *user, *pw_colon, *at;
-    const char *hostp = auth;
-    if (mq_url_userinfo(url, &user, &pw_colon, &at)) {
-        size_t ulen = pw_colon ? (size_t)(pw_colon - user) : (size_t)(at - user);
-        if (decode_field("user name", user, ulen, out->user, err, errlen) < 0)
-            return -1;
-        if (pw_colon != NULL) {
-            if (decode_field("password", pw_colon + 1, (size_t)(at - pw_colon - 1), out->password,
-                             err, errlen) < 0)
-                return -1;
-        } else {
-            snprintf(out->password, sizeof out->password, "guest");
-        }
-        hostp = at + 1;
-    } else {
+    *hostp = auth;
+    if (!mq_url_userinfo(url, &user, &pw_colon, &at)) {
         snprintf(out->user, sizeof out->user, "guest");
         snprintf(out->password, sizeof out->password, "guest");
+        return 0;
     }
+    size_t ulen = pw_colon ? (size_t)(pw_colon - user) : (size_t)(at - user);
+    if (decode_field("user name", user, ulen, out->user, err, errlen) < 0)
+        return -1;
+    if (pw_colon == NULL)
+        snprintf(out->password, sizeof out->password, "guest");
+    else if (decode_field("password", pw_colon + 1, (size_t)(at - pw_colon - 1), out->password, err,
+                          errlen) < 0)
+        return -1;
+    *hostp = at + 1;
+    return 0;
+}
 
-    /* host[:port], with IPv6 literals in brackets */
+/* The port, plen bytes at portp, into out->port. 0, or -1 with a sentence. */
+static int parse_port(const char *portp, size_t plen, struct mq_url *out, char *err, size_t errlen)
+{
+    size_t used = 0;
+    uint64_t port = 0;
+    if (plen == 0) {
+        snprintf(err, errlen, "empty port in the broker URL");
+        return -1;
+    }
+    if (opts_read_digits(portp, plen, &port, &used) <= 0 || used != plen || port < 1 ||
+        port > 65535) {
+        snprintf(err, errlen, "the port in the broker URL is not a number from 1 to 65535");
+        return -1;
+    }
+    out->port = (int)port;
+    return 0;
+}
+
+/* host[:port] from hostp to auth_end, with IPv6 literals in brackets, into
+ * out (localhost when empty). 0, or -1 with a sentence in err. */
+static int parse_host_port(const char *hostp, const char *auth_end, struct mq_url *out, char *err,
+                           size_t errlen)
+{
     const char *host_end, *portp = NULL;
     if (hostp < auth_end && *hostp == '[') {
         const char *rb = memchr(hostp, ']', (size_t)(auth_end - hostp));
@@ -128,42 +135,50 @@ int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
             portp = colon + 1;
     }
     size_t hlen = (size_t)(host_end - hostp);
-    if (hlen == 0) {
+    if (hlen == 0)
         snprintf(out->host, sizeof out->host, "localhost");
-    } else if (decode_field("host", hostp, hlen, out->host, err, errlen) < 0) {
+    else if (decode_field("host", hostp, hlen, out->host, err, errlen) < 0)
+        return -1;
+    return portp != NULL ? parse_port(portp, (size_t)(auth_end - portp), out, err, errlen) : 0;
+}
+
+/* The vhost after the authority (at auth_end): the path without its leading
+ * '/'; absent or empty means "/". 0, or -1 with a sentence in err. */
+static int parse_vhost(const char *auth_end, struct mq_url *out, char *err, size_t errlen)
+{
+    const char *v = auth_end + 1;
+    size_t vlen = *auth_end == '/' ? strcspn(v, "?#") : 0;
+    if (vlen > 0 && memchr(v, '/', vlen) != NULL) {
+        snprintf(err, errlen, "the vhost in the broker URL must be percent-encoded (%%2f for '/')");
         return -1;
     }
-    if (portp != NULL) {
-        size_t plen = (size_t)(auth_end - portp), used = 0;
-        uint64_t port = 0;
-        if (plen == 0) {
-            snprintf(err, errlen, "empty port in the broker URL");
-            return -1;
-        }
-        if (opts_read_digits(portp, plen, &port, &used) <= 0 || used != plen || port < 1 ||
-            port > 65535) {
-            snprintf(err, errlen, "the port in the broker URL is not a number from 1 to 65535");
-            return -1;
-        }
-        out->port = (int)port;
-    }
-
-    /* vhost: the path without its leading '/'; absent or empty means "/". */
-    if (*auth_end == '/') {
-        const char *v = auth_end + 1;
-        size_t vlen = strcspn(v, "?#");
-        if (memchr(v, '/', vlen) != NULL) {
-            snprintf(err, errlen,
-                     "the vhost in the broker URL must be percent-encoded (%%2f for '/')");
-            return -1;
-        }
-        if (vlen == 0)
-            snprintf(out->vhost, sizeof out->vhost, "/");
-        else if (decode_field("vhost", v, vlen, out->vhost, err, errlen) < 0)
-            return -1;
-    } else {
+    if (vlen == 0) {
         snprintf(out->vhost, sizeof out->vhost, "/");
+        return 0;
     }
+    return decode_field("vhost", v, vlen, out->vhost, err, errlen) < 0 ? -1 : 0;
+}
+
+int mq_url_parse(const char *url, struct mq_url *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const char *p;
+    if (strncasecmp(url, "amqp://", 7) == 0) {
+        p = url + 7;
+    } else if (strncasecmp(url, "amqps://", 8) == 0) {
+        p = url + 8;
+        out->tls = 1;
+    } else {
+        snprintf(err, errlen, "the broker URL must start with amqp:// or amqps://");
+        return -1;
+    }
+    out->port = out->tls ? 5671 : 5672;
+    /* The authority runs to the first '/', '?' or '#'. */
+    const char *auth_end = p + strcspn(p, "/?#"), *hostp;
+    if (parse_userinfo(url, p, out, &hostp, err, errlen) < 0 ||
+        parse_host_port(hostp, auth_end, out, err, errlen) < 0 ||
+        parse_vhost(auth_end, out, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
