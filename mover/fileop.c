@@ -413,7 +413,14 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
     mv.errlen = errlen;
     snprintf(final_path, MSG_PATH_MAX + 32, "%s", m->path);
 
-    enum step s = check_source(&mv);
+    /* The scratch buffer before anything else: without it a finished copy
+     * could not be told from another file (conflict.c), and a conflict
+     * policy would then act on our own copy. Short of memory, try later. */
+    enum step s = fileop_buf(&mv) != NULL ? STEP_ON
+                                          : fileop_fail(&mv, FILEOP_TRANSIENT, MOVE_REASON_IO_ERROR,
+                                                        "cannot move: out of memory");
+    if (s == STEP_ON)
+        s = check_source(&mv);
     if (s == STEP_ON)
         s = try_rename(&mv);
     if (s == STEP_ON)

@@ -66,7 +66,8 @@ int fileop_dir_durable(const struct move *mv, int dir, enum fileop_when when);
 int fileop_fsync(const struct fileop_opts *o, int fd);
 
 /* fileop_buf - the move's FILEOP_BUF_SIZE-byte scratch buffer (allocated
- * on first use when the caller gave none), or NULL with errno. */
+ * on first use when the caller gave none), or NULL with errno. fileop_move
+ * gets it before its first step, so the steps always have it. */
 char *fileop_buf(struct move *mv);
 
 /* fileop_same_as_msg - is st the file m describes: a regular file of its

@@ -493,6 +493,46 @@ static void test_symlink_dest_dir(void **state)
     assert_string_equal(get(t->src, "a/b/f"), "scanned");
 }
 
+/* ---- short of memory ---- */
+
+/* Linked with -Wl,--wrap=malloc: a scratch-buffer-sized malloc fails while
+ * fail_big_malloc is set, as under memory pressure or a low RLIMIT_AS. */
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+static int fail_big_malloc;
+
+void *__wrap_malloc(size_t n)
+{
+    if (fail_big_malloc && n >= FILEOP_BUF_SIZE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(n);
+}
+
+/* A redelivery whose earlier copy a crash left at DEST, with no memory for
+ * the comparison buffer: the message is retried later. Taking the copy for
+ * another file would let --on-conflict rename place the file twice. */
+static void test_no_memory_for_comparison(void **state)
+{
+    struct tree *t = *state;
+    struct msg m;
+    put(t->src, "f.txt", "copied");
+    scanned(t, "f.txt", &m);
+    put(t->dst, "f.txt", "copied");
+    set_mtime(t->dst, "f.txt", &m);
+    fail_big_malloc = 1;
+    struct result res = move(t, &m, FILEOP_RENAME);
+    fail_big_malloc = 0;
+    assert_int_equal(res.r, FILEOP_TRANSIENT);
+    assert_int_equal(res.reason, MOVE_REASON_IO_ERROR);
+    assert_false(there(t->dst, "f.1.txt"));
+    assert_string_equal(get(t->src, "f.txt"), "copied");
+    res = move(t, &m, FILEOP_RENAME); /* memory again: recognised */
+    assert_int_equal(res.r, FILEOP_DUPLICATE);
+    assert_false(there(t->dst, "f.1.txt"));
+}
+
 /* ---- a redelivery after each crash point ---- */
 
 /* Crash after the copy was linked into place (or after the rename), before
@@ -694,6 +734,7 @@ int main(int argc, char **argv)
         T(test_crash_leftover_del),
         T(test_crash_after_rename_conflict),
         T(test_partial_copy_at_name),
+        T(test_no_memory_for_comparison),
         cmocka_unit_test(test_reason_names),
     };
     return cmocka_run_group_tests_name(exdev_mode ? "fileop across devices" : "fileop", tests, NULL,
