@@ -1,4 +1,4 @@
-/* ceiling.c - the benchmarks' ceilings: this broker's confirmed-publish and consume rates, and this filesystem's rename rate. */
+/* ceiling.c - the benchmarks' ceilings: broker publish and consume rates, rename rate. */
 /*
  * Not part of scanmove: a measuring tool that bench/lib.sh builds with cc
  * (cc -O2 bench/ceiling.c -lrabbitmq -lpthread) and runs between the
@@ -124,8 +124,8 @@ static amqp_connection_state_t connect_to(const char *url)
     int rc = amqp_socket_open(sock, ci.host, ci.port);
     if (rc != AMQP_STATUS_OK)
         die("cannot connect to %s:%d: %s", ci.host, ci.port, amqp_error_string2(rc));
-    amqp_rpc_reply_t r = amqp_login(c, ci.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, ci.user,
-                                    ci.password);
+    amqp_rpc_reply_t r =
+        amqp_login(c, ci.vhost, 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
     if (r.reply_type != AMQP_RESPONSE_NORMAL)
         die("cannot log in to %s:%d", ci.host, ci.port);
     free(copy);
@@ -171,8 +171,7 @@ static void confirm(struct confirms *k, uint64_t tag, int multiple, uint64_t sen
 }
 
 /* Read the frames that have arrived, waiting up to wait_ms for the first. */
-static void read_confirms(amqp_connection_state_t c, struct confirms *k, uint64_t sent,
-                          int wait_ms)
+static void read_confirms(amqp_connection_state_t c, struct confirms *k, uint64_t sent, int wait_ms)
 {
     for (;;) {
         amqp_frame_t f;
@@ -325,8 +324,8 @@ static void *consume_thread(void *arg)
             tag = env.delivery_tag;
             /* Count first deliveries only: a redelivery is a message
              * already counted. RabbitMQ 3.10 quorum queues now and then
-             * return a message that was acknowledged (see the barrier
-             * below); it is acknowledged again and reported. */
+             * redeliver a few messages during a run; they are
+             * acknowledged too, and reported. */
             uint64_t got;
             if (env.redelivered) {
                 atomic_fetch_add(&run->redelivered, 1);
@@ -413,8 +412,8 @@ static int run_consume(int argc, char **argv)
 /* ------------------------------------------------------------ rename -- */
 
 struct rename_run {
-    int from, to;       /* the two trees' directories */
-    char **paths;       /* relative paths, n of them */
+    int from, to; /* the two trees' directories */
+    char **paths; /* relative paths, n of them */
     size_t n;
     atomic_size_t next; /* the next path to rename */
 };

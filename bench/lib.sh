@@ -204,7 +204,7 @@ keep_ceiling() {
 # publishes for the files under DIR (from --dry-run: no broker).
 message_size() {
     "$SCAN" --dry-run --no-mime -q "$1" |
-        awk '{ n++; b += length($0) } END { if (n) printf "%.0f", b / n; else print 0 }'
+        LC_ALL=C awk '{ n++; b += length($0) } END { if (n) printf "%.0f", b / n; else print 0 }'
 }
 
 # declare_queue QUEUE: make QUEUE, an exchange of the same name and their

@@ -13,8 +13,10 @@
 #                             xargs -P <cores>: the baseline
 # Each scan run publishes into a fresh queue of its own, checks that the
 # queue holds exactly the published (and confirmed) messages, and deletes
-# its queues and exchanges afterwards. Prints files/s and peak RSS of each
-# run and whether the targets are met. Exits 0 even when a target is
+# its queues and exchanges afterwards. Before run a of every trial,
+# bench/ceiling.c measures the broker's confirmed-publish rate for messages
+# of the same size (the ceiling of run a). Prints files/s and peak RSS of
+# each run, the ceiling, and whether the targets (ratios) are met. Exits 0 even when a target is
 # missed (it is a report); non-zero only when it cannot run at all.
 #
 # Environment:
