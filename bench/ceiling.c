@@ -16,6 +16,10 @@
  *       CONSUMERS connections (threads) consume N messages from QUEUE with
  *       basic.qos PREFETCH and acknowledge them as move does: together
  *       ("multiple") once PREFETCH/2 are done or no delivery is waiting;
+ *   ceiling consume URL QUEUE N PREFETCH CONSUMERS FROM TO
+ *       the same, and for every message one rename as below (of the next
+ *       file of the list, not of the message's path): a mover that does
+ *       nothing but consume, rename and acknowledge;
  *   ceiling rename FROM TO THREADS
  *       THREADS threads rename the files named on standard input (paths
  *       relative to FROM, each ended by a NUL) from FROM to the same path
@@ -271,6 +275,89 @@ static int run_publish(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------ rename -- */
+
+struct rename_run {
+    int from, to; /* the two trees' directories */
+    char **paths; /* relative paths, n of them */
+    size_t n;
+    atomic_size_t next; /* the next path to rename */
+};
+
+/* Make the directories of PATH (relative) beneath TO, like mkdir -p. */
+static void make_parents(int to, const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *s = strchr(dir, '/'); s != NULL; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdirat(to, dir, 0755) < 0 && errno != EEXIST)
+            die("cannot make the directory %s: %s", dir, strerror(errno));
+        *s = '/';
+    }
+}
+
+/* Rename the next path of the list; 0 when the list is done. */
+static int rename_next(struct rename_run *run)
+{
+    size_t i = atomic_fetch_add(&run->next, 1);
+    if (i >= run->n)
+        return 0;
+    const char *p = run->paths[i];
+    if (renameat2(run->from, p, run->to, p, RENAME_NOREPLACE) == 0)
+        return 1;
+    if (errno == ENOENT && strchr(p, '/') != NULL) {
+        make_parents(run->to, p);
+        if (renameat2(run->from, p, run->to, p, RENAME_NOREPLACE) == 0)
+            return 1;
+    }
+    die("cannot rename %s: %s", p, strerror(errno));
+}
+
+static void *rename_thread(void *arg)
+{
+    while (rename_next(arg))
+        continue;
+    return NULL;
+}
+
+/* Read NUL-terminated paths from standard input. */
+static char **read_paths(size_t *n)
+{
+    size_t cap = 1024, len = 0;
+    char **paths = malloc(cap * sizeof *paths), *line = NULL;
+    size_t linecap = 0;
+    ssize_t got;
+    if (paths == NULL)
+        die("out of memory");
+    while ((got = getdelim(&line, &linecap, '\0', stdin)) > 0) {
+        if (line[got - 1] == '\0')
+            got--;
+        if (got == 0)
+            continue;
+        if (len == cap && (paths = realloc(paths, (cap *= 2) * sizeof *paths)) == NULL)
+            die("out of memory");
+        if ((paths[len++] = strndup(line, (size_t)got)) == NULL)
+            die("out of memory");
+    }
+    free(line);
+    *n = len;
+    return paths;
+}
+
+/* Open the trees FROM and TO and read the paths to rename. */
+static void open_trees(struct rename_run *run, const char *from, const char *to)
+{
+    run->from = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    run->to = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (run->from < 0 || run->to < 0)
+        die("cannot open %s or %s: %s", from, to, strerror(errno));
+    run->paths = read_paths(&run->n);
+    if (run->n == 0)
+        die("no paths on standard input");
+    atomic_init(&run->next, 0);
+}
+
 /* ----------------------------------------------------------- consume -- */
 
 struct consume_run {
@@ -281,6 +368,7 @@ struct consume_run {
     pthread_barrier_t stopped; /* every consumer done reading, before any closes */
     atomic_uint_fast64_t received, redelivered;
     atomic_int done;
+    struct rename_run *ren; /* with FROM and TO: rename a file per message */
 };
 
 struct consumer {
@@ -327,13 +415,16 @@ static void *consume_thread(void *arg)
              * redeliver a few messages during a run; they are
              * acknowledged too, and reported. */
             uint64_t got;
-            if (env.redelivered) {
+            int again = env.redelivered;
+            if (again) {
                 atomic_fetch_add(&run->redelivered, 1);
                 got = atomic_load(&run->received);
             } else {
                 got = atomic_fetch_add(&run->received, 1) + 1;
             }
             amqp_destroy_envelope(&env);
+            if (run->ren != NULL && !again && !rename_next(run->ren))
+                die("more messages than files to rename");
             pending++;
             if (got >= run->n)
                 atomic_store(&run->done, 1);
@@ -363,9 +454,9 @@ static void *consume_thread(void *arg)
     }
     ack_upto(c, tag, &pending, &me->last_ack);
     /* A consumer that closes while another still reads may see its last
-     * acknowledgements overtaken by its departure (RabbitMQ 3.10 quorum
-     * queues then return those messages, and the other one receives them
-     * again): close only once every consumer has stopped reading. */
+     * acknowledgements overtaken by its departure (the queue then gives
+     * those messages to the other one again): close only once every
+     * consumer has stopped reading. */
     pthread_barrier_wait(&run->stopped);
     disconnect(c);
     return NULL;
@@ -373,9 +464,14 @@ static void *consume_thread(void *arg)
 
 static int run_consume(int argc, char **argv)
 {
-    if (argc != 7)
-        die("usage: ceiling consume URL QUEUE N PREFETCH CONSUMERS");
+    if (argc != 7 && argc != 9)
+        die("usage: ceiling consume URL QUEUE N PREFETCH CONSUMERS [FROM TO < paths]");
     struct consume_run run = {.url = argv[2], .queue = argv[3]};
+    struct rename_run ren;
+    if (argc == 9) {
+        open_trees(&ren, argv[7], argv[8]);
+        run.ren = &ren;
+    }
     run.n = number("N", argv[4], 100000000);
     run.prefetch = (uint16_t)number("PREFETCH", argv[5], 65535);
     unsigned k = (unsigned)number("CONSUMERS", argv[6], 64);
@@ -409,85 +505,13 @@ static int run_consume(int argc, char **argv)
     return 0;
 }
 
-/* ------------------------------------------------------------ rename -- */
-
-struct rename_run {
-    int from, to; /* the two trees' directories */
-    char **paths; /* relative paths, n of them */
-    size_t n;
-    atomic_size_t next; /* the next path to rename */
-};
-
-/* Make the directories of PATH (relative) beneath TO, like mkdir -p. */
-static void make_parents(int to, const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *s = strchr(dir, '/'); s != NULL; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdirat(to, dir, 0755) < 0 && errno != EEXIST)
-            die("cannot make the directory %s: %s", dir, strerror(errno));
-        *s = '/';
-    }
-}
-
-static void *rename_thread(void *arg)
-{
-    struct rename_run *run = arg;
-    for (;;) {
-        size_t i = atomic_fetch_add(&run->next, 1);
-        if (i >= run->n)
-            return NULL;
-        const char *p = run->paths[i];
-        if (renameat2(run->from, p, run->to, p, RENAME_NOREPLACE) == 0)
-            continue;
-        if (errno == ENOENT && strchr(p, '/') != NULL) {
-            make_parents(run->to, p);
-            if (renameat2(run->from, p, run->to, p, RENAME_NOREPLACE) == 0)
-                continue;
-        }
-        die("cannot rename %s: %s", p, strerror(errno));
-    }
-}
-
-/* Read NUL-terminated paths from standard input. */
-static char **read_paths(size_t *n)
-{
-    size_t cap = 1024, len = 0;
-    char **paths = malloc(cap * sizeof *paths), *line = NULL;
-    size_t linecap = 0;
-    ssize_t got;
-    if (paths == NULL)
-        die("out of memory");
-    while ((got = getdelim(&line, &linecap, '\0', stdin)) > 0) {
-        if (line[got - 1] == '\0')
-            got--;
-        if (got == 0)
-            continue;
-        if (len == cap && (paths = realloc(paths, (cap *= 2) * sizeof *paths)) == NULL)
-            die("out of memory");
-        if ((paths[len++] = strndup(line, (size_t)got)) == NULL)
-            die("out of memory");
-    }
-    free(line);
-    *n = len;
-    return paths;
-}
-
 static int run_rename(int argc, char **argv)
 {
     if (argc != 5)
         die("usage: ceiling rename FROM TO THREADS < NUL-separated paths");
     struct rename_run run;
-    run.from = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    run.to = open(argv[3], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (run.from < 0 || run.to < 0)
-        die("cannot open %s or %s: %s", argv[2], argv[3], strerror(errno));
     unsigned k = (unsigned)number("THREADS", argv[4], 64);
-    run.paths = read_paths(&run.n);
-    if (run.n == 0)
-        die("no paths on standard input");
-    atomic_init(&run.next, 0);
+    open_trees(&run, argv[2], argv[3]);
     pthread_t *ts = calloc(k, sizeof *ts);
     if (ts == NULL)
         die("out of memory");

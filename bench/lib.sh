@@ -251,6 +251,16 @@ ceiling_consume() {
     run_ceiling consume "$WORK/ceiling.consume" consume "$URL" "$1" "$2" "$3" "$4"
 }
 
+# ceiling_mover QUEUE COUNT PREFETCH CONSUMERS FROM TO: the same with one
+# rename of a file of FROM into TO per message (name "move"): the least a
+# mover does, on this broker and this filesystem together.
+ceiling_mover() {
+    say "ceiling: $4 consumers renaming a file per message and acknowledging $2 messages, prefetch $3"
+    (cd "$5" && find . -type f -printf '%P\0') >"$WORK/ceiling.paths"
+    run_ceiling move "$WORK/ceiling.move" consume "$URL" "$1" "$2" "$3" "$4" "$5" "$6" \
+        <"$WORK/ceiling.paths"
+}
+
 # ceiling_rename FROM TO THREADS: the filesystem's rename rate (name
 # "rename"), moving every file under FROM to the same path under TO.
 ceiling_rename() {

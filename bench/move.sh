@@ -54,7 +54,7 @@ BASELINE_PREFETCH=32 # amqp-consume -p
 CEILING_K=2          # consumers and renaming threads of the ceilings: the movers of the target run
 
 # Targets (bench/README.md).
-FLOOR_CEILING=0.6 # x the ceiling of the movers (consume and rename together), with 2 movers
+FLOOR_CEILING=0.7 # x the ceiling of the movers (consume, rename, ack), with 2 movers
 TARGET_RATIO=50   # x the baseline's files/s, with 2 movers
 TARGET_RSS_MIB=16 # every move process
 
@@ -301,20 +301,28 @@ run_baseline() {
 }
 
 # run_ceilings TRIAL: what this broker and filesystem manage at the work
-# of a mover, just before the runs of each trial: the broker's consume and
-# acknowledge rate with CEILING_K consumers and move's prefetch, over N
-# messages of the size scan makes for the copy (published with confirms
-# first, which gives the publish ceiling as well), and the rename rate of
-# CEILING_K threads moving the files of the copy into the destination.
+# of the movers, just before the runs of each trial, with CEILING_K
+# consumers or threads and move's prefetch, over N messages of the size
+# scan makes for the copy (published with confirms, which gives the
+# publish ceiling as well): the broker's consume and acknowledge rate, the
+# same with a rename per message (the ceiling of the movers), and the
+# filesystem's rename rate alone.
 run_ceilings() {
     local q=scanmove-bench-$RUN_ID-C$1
     say "ceilings (trial $1 of $REPEAT)"
     if ceiling_publish "$q" "$N" "$MSG_BYTES" "$WINDOW"; then
         ceiling_consume "$q" "$N" "$PREFETCH" "$CEILING_K" || true
     else
-        C_NOTE[consume]+=" not measured: the publish ceiling failed;"
+        C_NOTE[consume]+=" not measured: publishing failed;"
     fi
     cleanup
+    if ceiling_publish "$q-m" "$N" "$MSG_BYTES" "$WINDOW"; then
+        ceiling_mover "$q-m" "$N" "$PREFETCH" "$CEILING_K" "$FROM" "$TO" || true
+    else
+        C_NOTE[move]+=" not measured: publishing failed;"
+    fi
+    cleanup
+    restore
     ceiling_rename "$FROM" "$TO" "$CEILING_K" || true
     restore
     sleep 2
@@ -335,14 +343,6 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 base=${R_RATE[$B]:-0}
 C_RATE[baseline]=$base
-# The ceiling of the movers: a mover that did nothing but consume,
-# acknowledge and rename, each as fast as on its own. Both halves use the
-# same cores, so the time per file is at best the sum of the two:
-# 1 / (1/consume + 1/rename) (bench/README.md).
-if [ -n "${C_RATE[consume]:-}" ] && [ -n "${C_RATE[rename]:-}" ]; then
-    C_RATE[move]=$(awk -v c="${C_RATE[consume]}" -v r="${C_RATE[rename]}" \
-        'BEGIN { if (c > 0 && r > 0) printf "%.0f", 1 / (1 / c + 1 / r); else print 0 }')
-fi
 declare -A LABEL=()
 for i in "${!MOVERS[@]}"; do
     r=${LETTERS[$i]}
@@ -378,10 +378,10 @@ report() {
     done
     echo
     report_ceilings \
-        consume "this broker: $CEILING_K consumers, prefetch $PREFETCH, acknowledging $N messages of $MSG_BYTES bytes as move does" \
-        rename "this filesystem: $CEILING_K threads renaming the $N files of src into dst" \
-        move "the two together, 1 / (1/consume + 1/rename): the ceiling of the movers" \
-        publish "(for information) publishing those messages, confirm window $WINDOW"
+        move "the movers' ceiling: $CEILING_K consumers, prefetch $PREFETCH, renaming a file per message of $MSG_BYTES bytes and acknowledging as move does" \
+        consume "the broker alone: the same without renaming" \
+        rename "the filesystem alone: $CEILING_K threads renaming the $N files of src into dst" \
+        publish "publishing the messages for the two first, confirm window $WINDOW"
     printf '\n  files/s = files moved / seconds; for the movers, seconds is the wall time of the\n'
     printf '  whole group (start to the last exit) less the %s ms each waits on the empty queue\n' "$IDLE_MS"
     printf '  before --idle-exit; the baseline exits after its %s messages (no idle tail).\n' "$BASELINE_N"
