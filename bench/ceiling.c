@@ -236,8 +236,10 @@ static int run_publish(int argc, char **argv)
     amqp_basic_properties_t p;
     memset(&p, 0, sizeof p);
     p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
-               AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG;
+               AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_APP_ID_FLAG |
+               AMQP_BASIC_TYPE_FLAG;
     p.content_type = amqp_cstring_bytes("application/json");
+    p.type = amqp_cstring_bytes("scanmove.file.v1");
     p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
     p.app_id = amqp_cstring_bytes("scanmove");
     p.timestamp = (uint64_t)time(NULL);
@@ -260,6 +262,10 @@ static int run_publish(int argc, char **argv)
                 if (rc != AMQP_STATUS_OK)
                     die("publishing: %s", amqp_error_string2(rc));
                 sent++;
+                /* As scan: read the confirms that are there every 64
+                 * messages, so that they flow back while publishing. */
+                if ((sent & 63) == 0)
+                    read_confirms(c, &k, sent, 0);
             }
             cork(c, 0);
             read_confirms(c, &k, sent, 0);

@@ -331,10 +331,13 @@ run_ceilings() {
 MSG_BYTES=$(message_size "$FROM")
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $(seq 1 "$REPEAT"); do
+    # Before and after the movers: a disturbance would have to last
+    # through the runs to lower the best of the two.
     run_ceilings "$t"
     for i in "${!MOVERS[@]}"; do
         run_move "${LETTERS[$i]}" "$t" "${MOVERS[$i]}"
     done
+    run_ceilings "$t"
     run_baseline "$B" "$t"
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -387,7 +390,8 @@ report() {
     printf '  before --idle-exit; the baseline exits after its %s messages (no idle tail).\n' "$BASELINE_N"
     printf '  RSS is the peak of the largest move process of the run (baseline: of its largest\n'
     printf '  single process); "x baseline" = files/s / the baseline'"'"'s files/s; "x ceiling" =\n'
-    printf '  files/s / the ceiling of the movers, measured by bench/ceiling.c before each trial.\n'
+    printf '  files/s / the ceiling of the movers, measured by bench/ceiling.c before and after\n'
+    printf '  the mover runs of each trial (the best of them).\n'
     for r in "${LETTERS[@]:0:${#MOVERS[@]}}" "$B"; do
         printf '  %s: queue held %s messages after the run; broker CPU while moving: %s s\n' \
             "$r" "${R_QUEUE[$r]:-?}" "${R_BROKER[$r]:-?}"

@@ -141,10 +141,10 @@ run_scan() {
     sleep 2 # let the broker finish deleting before the next run
 }
 
-# run_ceiling_publish TRIAL: the broker's confirmed-publish rate, N
-# messages of run a's size with scan's confirm window, just before run a.
+# run_ceiling_publish NAME: the broker's confirmed-publish rate, N
+# messages of run a's size with scan's confirm window.
 run_ceiling_publish() {
-    ceiling_publish "scanmove-bench-$RUN_ID-P$1" "$N" "$MSG_BYTES" "$WINDOW" || true
+    ceiling_publish "scanmove-bench-$RUN_ID-$1" "$N" "$MSG_BYTES" "$WINDOW" || true
     cleanup
     sleep 2
 }
@@ -166,8 +166,11 @@ run_baseline() {
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $(seq 1 "$REPEAT"); do
-    run_ceiling_publish "$t"
+    # Just before and just after run a: a disturbance of the broker
+    # would have to last through all three to lower the best of the two.
+    run_ceiling_publish "P$t"
     run_scan a "$t" --no-mime
+    run_ceiling_publish "Q$t"
     run_scan b "$t"
     run_scan c "$t" --mime '*/*'
     run_baseline "$t"
@@ -204,12 +207,12 @@ report() {
             "$(if [ "$r" = d ]; then echo -; else ratio "${R_RATE[$r]:-0}" "${C_RATE[publish]:-0}" 2; fi)"
     done
     echo
-    report_ceilings publish "this broker: $N persistent messages of $MSG_BYTES bytes (the mean of run a's), confirm window $WINDOW"
+    report_ceilings publish "this broker: $N persistent messages of $MSG_BYTES bytes (the mean of run a's), confirm window $WINDOW; best of the measures before and after run a"
     printf '\n  files/s = published (and confirmed) messages / wall seconds (baseline: files / seconds);\n'
     printf '  "scan f/s" is scan'"'"'s own figure from its --json summary; RSS is the peak of the\n'
     printf '  process (baseline: of its largest single process); "x file" = files/s / baseline;\n'
     printf '  "x ceiling" = files/s / the publish ceiling, measured by bench/ceiling.c on the same\n'
-    printf '  broker just before run a of each trial.\n'
+    printf '  broker just before and just after run a of each trial.\n'
     for r in a b c; do
         printf '  %s: queue held %s messages after the run; broker CPU during the run: %s s\n' \
             "$r" "${R_QUEUE[$r]:-?}" "${R_BROKER[$r]:-?}"
