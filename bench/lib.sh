@@ -189,7 +189,7 @@ ratio() { awk -v a="$1" -v b="$2" -v d="${3:-1}" 'BEGIN { if (b > 0) printf "%.*
 # Each ceiling is measured by bench/ceiling.c between the runs of every
 # trial, on the same broker and filesystem, and the best of the trials is
 # kept, as for the runs. C_RATE[name] is the best rate, C_TRIALS[name] the
-# rate of every trial, C_NOTE[name] what went wrong.
+# rate of every measure, C_NOTE[name] what went wrong.
 declare -A C_RATE=() C_TRIALS=() C_NOTE=()
 
 # keep_ceiling NAME RATE
@@ -320,7 +320,7 @@ check_rss() {
     check "$v" "$1 peak RSS $m MiB < $3 MiB${4:-}"
 }
 
-# report_ceilings NAME TEXT...: one line per ceiling, with every trial.
+# report_ceilings NAME TEXT...: the best of each ceiling, and every measure.
 report_ceilings() {
     local name text
     while [ "$#" -ge 2 ]; do
@@ -328,7 +328,7 @@ report_ceilings() {
         shift 2
         printf '  ceiling %-8s %8s/s  %s%s\n' "$name" "${C_RATE[$name]:--}" "$text" \
             "${C_NOTE[$name]:+ --${C_NOTE[$name]}}"
-        [ "$REPEAT" -eq 1 ] || printf '  %-17s trials: %s\n' '' "${C_TRIALS[$name]:--}"
+        printf '  %-17s measures: %s\n' '' "${C_TRIALS[$name]:--}"
     done
 }
 
