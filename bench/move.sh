@@ -331,8 +331,8 @@ run_ceilings() {
 MSG_BYTES=$(message_size "$FROM")
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $(seq 1 "$REPEAT"); do
-    # Before and after the movers: a disturbance would have to last
-    # through the runs to lower the best of the two.
+    # Before and after the movers: a short disturbance lowers at most
+    # one of the two, and the best is kept.
     run_ceilings "$t"
     for i in "${!MOVERS[@]}"; do
         run_move "${LETTERS[$i]}" "$t" "${MOVERS[$i]}"

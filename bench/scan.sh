@@ -13,11 +13,12 @@
 #                             xargs -P <cores>: the baseline
 # Each scan run publishes into a fresh queue of its own, checks that the
 # queue holds exactly the published (and confirmed) messages, and deletes
-# its queues and exchanges afterwards. Before run a of every trial,
-# bench/ceiling.c measures the broker's confirmed-publish rate for messages
-# of the same size (the ceiling of run a). Prints files/s and peak RSS of
-# each run, the ceiling, and whether the targets (ratios) are met. Exits 0 even when a target is
-# missed (it is a report); non-zero only when it cannot run at all.
+# its queues and exchanges afterwards. Just before and after run a of every
+# trial, bench/ceiling.c measures the broker's confirmed-publish rate for
+# messages of the same size (the ceiling of run a). Prints files/s and peak
+# RSS of each run, the ceiling, and whether the targets (ratios) are met.
+# Exits 0 even when a target is missed (it is a report); non-zero only when
+# it cannot run at all.
 #
 # Environment:
 #   BENCH_DIR            corpus and results (default /tmp/scanmove-bench)
@@ -166,8 +167,8 @@ run_baseline() {
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $(seq 1 "$REPEAT"); do
-    # Just before and just after run a: a disturbance of the broker
-    # would have to last through all three to lower the best of the two.
+    # Just before and just after run a: a short disturbance lowers at
+    # most one of the two, and the best is kept.
     run_ceiling_publish "P$t"
     run_scan a "$t" --no-mime
     run_ceiling_publish "Q$t"
