@@ -18,11 +18,13 @@
 # file from the source to the destination tree (one filesystem, so every
 # move is a rename). The script checks that every file was moved exactly
 # once, deletes the run's queues and exchanges, and moves the files back for
-# the next run. Before the runs of every trial, bench/ceiling.c measures
-# the ceilings of the movers: this broker's consume and acknowledge rate and
-# this filesystem's rename rate. Prints files/s and peak RSS of each run,
-# the ceilings, and whether the targets (ratios) are met. Exits 0 even when a target is missed (it is a report);
-# non-zero only when it cannot run at all.
+# the next run. Before and after the mover runs of every trial,
+# bench/ceiling.c measures the ceiling of the movers on this broker and
+# filesystem (consumers that rename a file per message and acknowledge),
+# and its two shares (consuming alone, renaming alone). Prints files/s and
+# peak RSS of each run, the ceilings, and whether the targets (ratios) are
+# met. Exits 0 even when a target is missed (it is a report); non-zero
+# only when it cannot run at all.
 #
 # Environment:
 #   BENCH_DIR            corpus and results (default /tmp/scanmove-bench)
