@@ -56,7 +56,7 @@ BASELINE_PREFETCH=32 # amqp-consume -p
 CEILING_K=2          # consumers and renaming threads of the ceilings: the movers of the target run
 
 # Targets (bench/README.md).
-FLOOR_CEILING=0.7 # x the ceiling of the movers (consume, rename, ack), with 2 movers
+FLOOR_CEILING=0.6 # x the ceiling of the movers (consume, rename, ack), with 2 movers
 TARGET_RATIO=50   # x the baseline's files/s, with 2 movers
 TARGET_RSS_MIB=16 # every move process
 
