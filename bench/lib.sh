@@ -1,4 +1,4 @@
-# bench/lib.sh - what bench/scan.sh and bench/move.sh share: settings, building, the broker, the ceilings and the report.
+# bench/lib.sh - what scan.sh and move.sh share: settings, build, broker, ceilings, report.
 #
 # Sourced by the two scripts (bash), never run: they set PROG and call
 # bench_init "$@" first. See bench/README.md for the variables and for how
