@@ -18,9 +18,13 @@
 # file from the source to the destination tree (one filesystem, so every
 # move is a rename). The script checks that every file was moved exactly
 # once, deletes the run's queues and exchanges, and moves the files back for
-# the next run. Prints files/s and peak RSS of each run and whether the
-# targets are met. Exits 0 even when a target is missed (it is a report);
-# non-zero only when it cannot run at all.
+# the next run. Before and after the mover runs of every trial,
+# bench/ceiling.c measures the ceiling of the movers on this broker and
+# filesystem (consumers that rename a file per message and acknowledge),
+# and its two shares (consuming alone, renaming alone). Prints files/s and
+# peak RSS of each run, the ceilings, and whether the targets (ratios) are
+# met. Exits 0 even when a target is missed (it is a report); non-zero
+# only when it cannot run at all.
 #
 # Environment:
 #   BENCH_DIR            corpus and results (default /tmp/scanmove-bench)
@@ -40,39 +44,22 @@
 set -eu
 
 PROG=move.sh
-SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-N=${1:-200000}
-BENCH_DIR=${BENCH_DIR:-/tmp/scanmove-bench}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init "$@"
 BENCH_WORK=${BENCH_WORK:-$BENCH_DIR}
-BUILD_DIR=${BUILD_DIR:-build}
-case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$SRC_DIR/$BUILD_DIR ;; esac
-QUEUE_TYPE=${BENCH_QUEUE_TYPE:-quorum}
-REPEAT=${BENCH_REPEAT:-1}
 BASELINE_N=${BENCH_BASELINE_N:-5000}
 read -r -a MOVERS <<<"${BENCH_MOVERS:-1 2 4}"
 read -r -a EXTRA_ARGS <<<"${BENCH_MOVE_ARGS:-}"
-BROKER_SH=$SRC_DIR/tests/broker.sh
-SCAN=$BUILD_DIR/scanner/scan
-MOVE=$BUILD_DIR/mover/move
-CORPUS=$BENCH_DIR/corpus-$N
-TIME=/usr/bin/time
 IDLE_MS=500          # move --idle-exit; subtracted from the wall time
-BASELINE_PREFETCH=32 # amqp-consume -p, the default of move --prefetch
+BASELINE_PREFETCH=32 # amqp-consume -p
+CEILING_K=2          # consumers and renaming threads of the ceilings: the movers of the target run
 
 # Targets (bench/README.md).
-TARGET_RATE=25000 # files/s with 2 movers
+FLOOR_CEILING=0.6 # x the ceiling of the movers (consume, rename, ack), with 2 movers
 TARGET_RATIO=50   # x the baseline's files/s, with 2 movers
 TARGET_RSS_MIB=16 # every move process
 
-say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    say "$*"
-    exit 1
-}
-
-case "$N" in '' | *[!0-9]* | 0) die "usage: $PROG [N]  (N a positive number of files)" ;; esac
-case "$QUEUE_TYPE" in quorum | classic) ;; *) die "BENCH_QUEUE_TYPE must be quorum or classic" ;; esac
-case "$REPEAT" in '' | *[!0-9]* | 0) die "BENCH_REPEAT must be a positive number" ;; esac
 case "$BASELINE_N" in '' | *[!0-9]* | 0) die "BENCH_BASELINE_N must be a positive number" ;; esac
 [ "$BASELINE_N" -le "$N" ] || BASELINE_N=$N
 if [ "${#MOVERS[@]}" -lt 1 ] || [ "${#MOVERS[@]}" -gt 8 ]; then
@@ -82,85 +69,23 @@ for k in "${MOVERS[@]}"; do
     case "$k" in *[!0-9]* | 0*) die "BENCH_MOVERS: '$k' is not a positive number" ;; esac
 done
 
-# Broker settings of the caller must not redirect the benchmark.
-unset AMQP_URL SCANMOVE_EXCHANGE SCANMOVE_QUEUE SCANMOVE_ROUTING_KEY SCANMOVE_QUEUE_TYPE \
-    SCANMOVE_DELIVERY_LIMIT SCANMOVE_HEARTBEAT SCANMOVE_CACERT SCANMOVE_CONNECT_TIMEOUT \
-    SCANMOVE_JOBS
-
-# ------------------------------------------------------------ tools --
-
-# need PROGRAM PACKAGE: install PACKAGE if PROGRAM is missing (root only).
-need() {
-    command -v "$1" >/dev/null && return 0
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-        say "installing $2 ($1)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >&2 ||
-            die "cannot install the '$2' package"
-    else
-        die "$1 is missing: apt-get install $2"
-    fi
-}
 need "$TIME" time
 need amqp-consume amqp-tools
-
-# ------------------------------------------------------------ build --
-
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    say "configuring $BUILD_DIR (Release)"
-    cmake -S "$SRC_DIR" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >&2
-fi
-# Always let CMake bring the tools up to date: timing a stale binary misleads.
-cmake --build "$BUILD_DIR" --target scan move -j "$(nproc)" >&2 || die "cannot build scan and move"
-[ -x "$SCAN" ] || die "no scan binary at $SCAN"
-[ -x "$MOVE" ] || die "no move binary at $MOVE"
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-sanitize=$(sed -n 's/^SANITIZE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-case "$build_type" in
-    Release | RelWithDebInfo | MinSizeRel) ;;
-    *) say "warning: $BUILD_DIR is a '${build_type:-unset}' build; figures will be pessimistic" ;;
-esac
-[ -z "$sanitize" ] || say "warning: $BUILD_DIR is built with sanitizers ($sanitize); figures will be pessimistic"
-
-# ----------------------------------------------------------- corpus --
-
+build scan move
 mkdir -p "$BENCH_DIR" "$BENCH_WORK"
 "$SRC_DIR/bench/mkcorpus.sh" "$CORPUS" "$N"
-
-# ----------------------------------------------------------- broker --
-
-URL=$("$BROKER_SH" start) || die "cannot start the private broker (tests/broker.sh start)"
-[ -n "$URL" ] || die "tests/broker.sh start printed no URL"
-
-RUN_ID=$(date +%Y%m%d%H%M%S)-$$
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/scanmove-bench.XXXXXX")
+start_broker
 TREE=$(mktemp -d "$BENCH_WORK/scanmove-move.XXXXXX")
 TREE=$(cd "$TREE" && pwd -P) # scan puts the real path in the messages
 FROM=$TREE/src
 TO=$TREE/dst
-CREATED_QUEUES=()
-CREATED_EXCHANGES=()
 RUNNING=() # /usr/bin/time processes of the movers of the current run
 
-ctl() { "$BROKER_SH" ctl "$@"; }
-
-delete_exchange() {
-    # rabbitmqctl has no delete_exchange; this is the internal call it
-    # would make. Best effort: a leftover exchange is harmless.
-    ctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$1\">>), false, <<\"bench\">>)." \
-        >/dev/null 2>&1 || true
-}
-
-cleanup() {
-    local q x
-    for q in "${CREATED_QUEUES[@]}"; do
-        ctl delete_queue "$q" >/dev/null 2>&1 || true
-    done
-    for x in "${CREATED_EXCHANGES[@]}"; do
-        delete_exchange "$x"
-    done
-    CREATED_QUEUES=()
-    CREATED_EXCHANGES=()
-}
+# The consume ceiling uses move's prefetch and scan's confirm window.
+PREFETCH=$(option_in --prefetch "$(default_of "$MOVE" --prefetch)" "${EXTRA_ARGS[@]}")
+[ -n "$PREFETCH" ] || die "cannot read move's default --prefetch from move --help"
+WINDOW=$(default_of "$SCAN" --confirm-window)
+[ -n "$WINDOW" ] || die "cannot read scan's default --confirm-window from scan --help"
 
 # Interrupted during a run: stop its movers (time(1) does not pass a
 # signal on to its child, so signal the child too).
@@ -175,24 +100,6 @@ stop_movers() {
 }
 trap 'stop_movers; cleanup; rm -rf "$WORK" "$TREE"' EXIT
 trap 'exit 130' INT TERM
-
-# Messages in queue $1, or empty if it does not exist.
-queue_messages() {
-    ctl list_queues -q --no-table-headers name messages 2>/dev/null |
-        awk -v q="$1" -F '\t' '$1 == q { print $2 }'
-}
-
-# wait_queue QUEUE COUNT: wait until QUEUE holds COUNT messages; a quorum
-# queue may report its count a moment late, so ask a few times. Sets INQ
-# to the last count seen (empty: no such queue).
-wait_queue() {
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        INQ=$(queue_messages "$1")
-        [ "${INQ:-x}" != "$2" ] || return 0
-        sleep 1
-    done
-    return 1
-}
 
 # Regular files under $1.
 count_files() { find "$1" -type f | wc -l; }
@@ -249,24 +156,6 @@ B=${LETTERS[${#MOVERS[@]}]}
 declare -A R_K=() R_FILES=() R_SECS=() R_RATE=() R_RSS=() R_NOTE=() R_QUEUE=() R_OK=()
 declare -A R_TRIALS=() R_BROKER=()
 
-# CPU seconds the broker's VM has used so far (utime + stime).
-broker_cpu() {
-    local pid
-    pid=$(cat "${SCANMOVE_BROKER_DIR:-/tmp/scanmove-broker-$(id -u)}/broker.pid" 2>/dev/null) &&
-        awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null ||
-        echo 0
-}
-
-# json_num FILE KEY: the number of a top-level "KEY": in the --json summary.
-json_num() {
-    grep -o "\"$2\":[-0-9.eE+]*" "$1" | head -n 1 | cut -d: -f2
-}
-
-# rate COUNT SECONDS -> files/s (integer)
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-now() { date +%s.%N; }
-
 # keep LETTER SECONDS RSS-KIB FILES RATE IN-QUEUE: record a trial; the best
 # files/s wins, the peak RSS is the highest of all trials.
 keep() {
@@ -279,12 +168,6 @@ keep() {
         R_RSS[$r]=$3
     fi
     : "${R_OK[$r]:=1}"
-}
-
-# fail LETTER TEXT: the run did not do all its work.
-fail() {
-    R_OK[$1]=0
-    R_NOTE[$1]+=" $2;"
 }
 
 # broker_used LETTER CPU-BEFORE: record the broker's CPU seconds since then.
@@ -419,22 +302,52 @@ run_baseline() {
     sleep 2
 }
 
+# run_ceilings TRIAL: what this broker and filesystem manage at the work
+# of the movers, just before the runs of each trial, with CEILING_K
+# consumers or threads and move's prefetch, over N messages of the size
+# scan makes for the copy (published with confirms, which gives the
+# publish ceiling as well): the broker's consume and acknowledge rate, the
+# same with a rename per message (the ceiling of the movers), and the
+# filesystem's rename rate alone.
+run_ceilings() {
+    local q=scanmove-bench-$RUN_ID-C$1
+    say "ceilings (trial $1 of $REPEAT)"
+    if ceiling_publish "$q" "$N" "$MSG_BYTES" "$WINDOW"; then
+        ceiling_consume "$q" "$N" "$PREFETCH" "$CEILING_K" || true
+    else
+        C_NOTE[consume]+=" not measured: publishing failed;"
+    fi
+    cleanup
+    if ceiling_publish "$q-m" "$N" "$MSG_BYTES" "$WINDOW"; then
+        ceiling_mover "$q-m" "$N" "$PREFETCH" "$CEILING_K" "$FROM" "$TO" || true
+    else
+        C_NOTE[move]+=" not measured: publishing failed;"
+    fi
+    cleanup
+    restore
+    ceiling_rename "$FROM" "$TO" "$CEILING_K" || true
+    restore
+    sleep 2
+}
+
+MSG_BYTES=$(message_size "$FROM")
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $(seq 1 "$REPEAT"); do
+    # Before and after the movers: a short disturbance lowers at most
+    # one of the two, and the best is kept.
+    run_ceilings "$t"
     for i in "${!MOVERS[@]}"; do
         run_move "${LETTERS[$i]}" "$t" "${MOVERS[$i]}"
     done
+    run_ceilings "$t"
     run_baseline "$B" "$t"
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ----------------------------------------------------------- report --
 
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
-lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
-
 base=${R_RATE[$B]:-0}
+C_RATE[baseline]=$base
 declare -A LABEL=()
 for i in "${!MOVERS[@]}"; do
     r=${LETTERS[$i]}
@@ -448,38 +361,39 @@ for i in "${!MOVERS[@]}"; do
 done
 
 report() {
-    local r v m
+    local r
     printf 'move benchmark: %d files, a copy of %s\n' "$N" "$CORPUS"
-    printf '  machine: %s cores (%s), %s; %s queues on %s\n' "$(nproc)" \
-        "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
-        "$(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)" \
-        "$QUEUE_TYPE" "$URL"
-    printf '  build: %s (%s%s); %s\n' "$MOVE" "${build_type:-?}" \
-        "${sanitize:+, sanitizers $sanitize}" "$($MOVE --version 2>/dev/null | head -n 1)"
+    report_machine "$MOVE"
     printf '  move -q --json --idle-exit %sms%s\n' "$IDLE_MS" "${EXTRA_ARGS[*]:+ ${EXTRA_ARGS[*]}}"
     printf '  source and destination: %s/{src,dst}, one %s filesystem (every move a rename)\n' \
         "$TREE" "$FS_TYPE"
     printf '  baseline: amqp-consume -p %s over %s of the %s messages, sh + sed + mv per message\n' \
         "$BASELINE_PREFETCH" "$BASELINE_N" "$N"
     printf '  cache: %s\n' "$CACHE_NOTE"
-    printf '  load average (1, 5, 15 min) before: %s, after: %s; other processes on the\n' \
-        "$LOAD_BEFORE" "$LOAD_AFTER"
-    printf '    machine skew the figures (the broker itself shares the cores with move)\n'
-    [ "$REPEAT" -eq 1 ] ||
-        printf '  %s trials each: best files/s, highest peak RSS\n' "$REPEAT"
+    report_load move
     echo
-    printf '%-34s %7s %8s %8s %9s %9s %11s\n' run movers files seconds files/s 'RSS MiB' 'x baseline'
+    printf '%-34s %7s %8s %8s %9s %9s %11s %10s\n' run movers files seconds files/s 'RSS MiB' \
+        'x baseline' 'x ceiling'
     for r in "${LETTERS[@]:0:${#MOVERS[@]}}" "$B"; do
-        printf '%-34s %7s %8s %8s %9s %9s %11s\n' "${LABEL[$r]}" "${R_K[$r]:-1}" \
+        printf '%-34s %7s %8s %8s %9s %9s %11s %10s\n' "${LABEL[$r]}" "${R_K[$r]:-1}" \
             "${R_FILES[$r]:--}" "${R_SECS[$r]:--}" "${R_RATE[$r]:--}" \
             "$([ -z "${R_RSS[$r]:-}" ] || mib "${R_RSS[$r]}")" \
-            "$(ratio "${R_RATE[$r]:-0}" "$base")"
+            "$(ratio "${R_RATE[$r]:-0}" "$base")" \
+            "$(if [ "$r" = "$B" ]; then echo -; else ratio "${R_RATE[$r]:-0}" "${C_RATE[move]:-0}" 2; fi)"
     done
+    echo
+    report_ceilings \
+        move "the movers' ceiling: $CEILING_K consumers, prefetch $PREFETCH, renaming a file per message of $MSG_BYTES bytes and acknowledging as move does" \
+        consume "the broker alone: the same without renaming" \
+        rename "the filesystem alone: $CEILING_K threads renaming the $N files of src into dst" \
+        publish "publishing the messages for the two first, confirm window $WINDOW"
     printf '\n  files/s = files moved / seconds; for the movers, seconds is the wall time of the\n'
     printf '  whole group (start to the last exit) less the %s ms each waits on the empty queue\n' "$IDLE_MS"
     printf '  before --idle-exit; the baseline exits after its %s messages (no idle tail).\n' "$BASELINE_N"
     printf '  RSS is the peak of the largest move process of the run (baseline: of its largest\n'
-    printf '  single process); "x baseline" = files/s / the baseline'"'"'s files/s.\n'
+    printf '  single process); "x baseline" = files/s / the baseline'"'"'s files/s; "x ceiling" =\n'
+    printf '  files/s / the ceiling of the movers, measured by bench/ceiling.c before and after\n'
+    printf '  the mover runs of each trial (the best of them).\n'
     for r in "${LETTERS[@]:0:${#MOVERS[@]}}" "$B"; do
         printf '  %s: queue held %s messages after the run; broker CPU while moving: %s s\n' \
             "$r" "${R_QUEUE[$r]:-?}" "${R_BROKER[$r]:-?}"
@@ -491,47 +405,21 @@ report() {
     fi
     echo
     echo "Targets:"
-    check() { # check OK TEXT
-        if [ "$1" = 1 ]; then
-            printf '  PASS    %s\n' "$2"
-        else
-            printf '  MISSED  %s\n' "$2"
-            missed=$((missed + 1))
-        fi
-    }
-    missed=0
     for r in "${LETTERS[@]:0:${#MOVERS[@]}}"; do
         check "${R_OK[$r]:-0}" "$r) every file moved exactly once, queue empty${R_NOTE[$r]:+ --${R_NOTE[$r]}}"
     done
     check "${R_OK[$B]:-0}" "$B) amqp-consume moved its $BASELINE_N files${R_NOTE[$B]:+ --${R_NOTE[$B]}}"
     if [ -n "$T" ]; then
-        v=0
-        ge "${R_RATE[$T]:-0}" "$TARGET_RATE" && v=1
-        check "$v" "$T) with 2 movers: ${R_RATE[$T]:--} files/s >= $TARGET_RATE"
-        v=0
-        [ "$base" -gt 0 ] && ge "${R_RATE[$T]:-0}" $((base * TARGET_RATIO)) && v=1
-        check "$v" "$T) with 2 movers: ${R_RATE[$T]:--} files/s >= $TARGET_RATIO x baseline $base = $((base * TARGET_RATIO))"
+        check_ratio "$T) with 2 movers" "${R_RATE[$T]:-}" move "the ceiling of the movers" "$FLOOR_CEILING"
+        check_ratio "$T) with 2 movers" "${R_RATE[$T]:-}" baseline "the baseline" "$TARGET_RATIO"
     else
         printf '  n/a     throughput targets: no run with 2 movers (BENCH_MOVERS=%s)\n' "${MOVERS[*]}"
     fi
     for r in "${LETTERS[@]:0:${#MOVERS[@]}}"; do
-        v=0 m='?'
-        if [ -n "${R_RSS[$r]:-}" ]; then
-            m=$(mib "${R_RSS[$r]}")
-            lt "$m" "$TARGET_RSS_MIB" && v=1
-        fi
-        check "$v" "$r) peak RSS $m MiB < $TARGET_RSS_MIB MiB"
+        check_rss "$r)" "${R_RSS[$r]:-}" "$TARGET_RSS_MIB"
     done
-    echo
-    if [ "$missed" -eq 0 ]; then
-        echo "All targets met."
-    else
-        echo "MISSED: $missed target(s) not met (see above)."
-    fi
+    report_end
 }
 
-OUT=$BENCH_DIR/move-$N-$RUN_ID.txt
-report | tee "$OUT"
-say "report saved in $OUT"
-say "the broker keeps running; stop it with: ${SCANMOVE_BROKER_DIR:+SCANMOVE_BROKER_DIR=$SCANMOVE_BROKER_DIR }tests/broker.sh stop"
+save_report "$BENCH_DIR/move-$N-$RUN_ID.txt"
 exit 0
