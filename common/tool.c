@@ -308,14 +308,12 @@ void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, i
 {
     char err[1024], report[1024];
     int code = EXITCODE_CONFIG;
-    u->warn[0] = '\0';
     if (u->end)
         return;
     if (cfg_from_env(c, err, sizeof err) < 0)
         goto fail;
-    if (cfg_hide_argv_password(argc, argv))
-        snprintf(u->warn, sizeof u->warn,
-                 "a password in --url is visible to other users; use --url-file or AMQP_URL");
+    if (cfg_hide_argv_password(argc, argv) && u->warn != NULL)
+        u->warn("a password in --url is visible to other users; use --url-file or AMQP_URL");
     if (resolve && cfg_finish(c, err, sizeof err) < 0)
         goto fail;
     if (!check)

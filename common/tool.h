@@ -79,7 +79,9 @@ struct tool_usage {
     int code;         /* EXITCODE_OK, else the failure's exit status */
     const char *out;  /* help, or buf */
     char buf[1200];
-    char warn[128]; /* from tool_settings: a warning for log_warn, or "" */
+    /* Called by tool_settings with a warning as it arises (log_warn), so
+     * that it comes before a --check that may take a while; NULL: none. */
+    void (*warn)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 };
 
 /*
@@ -136,8 +138,8 @@ void tool_catch_stop(void (*handler)(int));
 /*
  * tool_settings - once the options are parsed: take from the environment
  * the broker settings no flag gave (cfg_from_env), overwrite a --url
- * password in argv (cfg_hide_argv_password: then u->warn says so), resolve
- * the URL (cfg_finish) when resolve is set, and for --check
+ * password in argv (cfg_hide_argv_password; then u->warn says so, at
+ * once), resolve the URL (cfg_finish) when resolve is set, and for --check
  * (check set) run tool_check. Ends u with the check's report, or with the
  * failure and its exit status (EXITCODE_CONFIG for bad settings); leaves
  * u going on otherwise, or when u had ended already.

@@ -329,11 +329,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     int code = parse_options(argc, argv, &o);
     if (code < 0) {
-        struct tool_usage u = {.help = usage_text};
+        struct tool_usage u = {.help = usage_text, .warn = log_warn};
         log_set_level((enum log_level)o.verbosity);
         tool_settings(&u, &o.cfg, argc, argv, 1, o.check);
-        if (u.warn[0] != '\0')
-            log_warn("%s", u.warn);
         tool_conn_name("move", name, sizeof name);
         code = u.end ? end_early(&u) : o.requeue ? run_requeue(&o, name) : run(&o, name);
     }

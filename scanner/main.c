@@ -340,11 +340,9 @@ static struct scan_root *open_roots(char **dirs, unsigned n)
  * the DIRs. Returns the exit status. */
 static int scan(struct options *o, int argc, char **argv)
 {
-    struct tool_usage u = {.help = usage_text};
+    struct tool_usage u = {.help = usage_text, .warn = log_warn};
     log_set_level((enum log_level)o->verbosity);
     tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run, o->check);
-    if (u.warn[0] != '\0')
-        log_warn("%s", u.warn);
     if (u.end)
         return end_early(&u);
     tool_catch_stop(on_signal);
