@@ -1,11 +1,11 @@
-/* mq_consume.c - consuming with manual acks, and confirmed dead-lettering; see mq.h. */
+/* mq_consume.c - consuming with manual acks, basic.get, and heartbeats; see mq.h. */
 #include "mq.h"
+#include "clock.h"
 #include "mq_priv.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 
 enum mq_status mq_consume(struct mq *m, const char *queue, uint16_t prefetch, char *err,
                           size_t errlen)
@@ -149,11 +149,10 @@ enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen)
     int hb = amqp_get_heartbeat(m->conn);
     if (hb <= 0 || !m->conn_open)
         return MQ_OK;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - m->last_keepalive < (hb + 1) / 2)
+    long now = mono_now_ms() / 1000;
+    if (now - m->last_keepalive < (hb + 1) / 2)
         return MQ_OK;
-    m->last_keepalive = now.tv_sec;
+    m->last_keepalive = now;
     amqp_frame_t f;
     memset(&f, 0, sizeof f);
     f.frame_type = AMQP_FRAME_HEARTBEAT;

@@ -1,4 +1,4 @@
-/* mq_publish.c - publishing with publisher confirms; see mq.h. */
+/* mq_publish.c - publishing with publisher confirms, and dead letters; see mq.h. */
 #include "mq.h"
 #include "mq_priv.h"
 
