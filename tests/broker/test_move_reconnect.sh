@@ -57,23 +57,6 @@ mover() {
     bg_pids+=("$mpid")
 }
 
-# wait_mover PID SECS WHAT : wait up to SECS for the mover to exit; its exit
-# status in $rc (a hung mover is a failure, and is killed).
-wait_mover() {
-    local end=$(($(now_ms) + $2 * 1000))
-    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
-        sleep 0.1
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        fail "$3: the mover still runs $2 s later"
-        kill -KILL "$1" 2>/dev/null || true
-    fi
-    set +e
-    wait "$1"
-    rc=$?
-    set -e
-}
-
 # use NAME : make $WORK/out and $WORK/err those of mover NAME (for expect_*).
 use() {
     cp "$WORK/$1.out" "$WORK/out"
@@ -107,7 +90,7 @@ lost_midrun() {
     [ "$n" -gt 0 ] && [ "$n" -lt "$N" ] ||
         fail "$name: the broker went away with $n of $N files moved, not mid-run"
     for i in 1 2; do
-        wait_mover "${pids[$((i - 1))]}" 60 "$name: mover $i"
+        wait_pid "${pids[$((i - 1))]}" 60 "$name: mover $i"
         use "$name$i"
         expect_rc 0 "$name: mover $i"
         expect_re err 'reconnecting in [0-9]+ s$' "$name: mover $i logs the lost broker"
@@ -163,7 +146,7 @@ n=$(nfiles "$D")
 checks=$((checks + 1))
 [ "$n" -gt 0 ] && [ "$n" -lt "$N" ] ||
     fail "timeout: the broker went away with $n of $N files moved, not mid-run"
-wait_mover "$tpid" 30 "timeout"
+wait_pid "$tpid" 30 "timeout"
 el=$(($(now_ms) - t0))
 bg_pids=()
 use timeout
@@ -190,7 +173,7 @@ url2=$("$BROKER_SH" start) || fail "timeout: broker.sh start"
 expect_eq "$url2" "$url" "timeout: the broker comes back on the same URL"
 queued=$(count_retry)
 mover timeout2 --from "$R" --to "$D" --idle-exit 2s
-wait_mover "$mpid" 60 "timeout: the fresh mover"
+wait_pid "$mpid" 60 "timeout: the fresh mover"
 bg_pids=()
 use timeout2
 expect_rc 0 "timeout: the fresh mover"
@@ -218,7 +201,7 @@ kill -0 "$dpid" 2>/dev/null ||
     fail "down: the mover did not wait for the broker; stderr: $(head -c 600 "$WORK/down.err")"
 url2=$("$BROKER_SH" start) || fail "down: broker.sh start"
 expect_eq "$url2" "$url" "down: the broker comes back on the same URL"
-wait_mover "$dpid" 60 "down"
+wait_pid "$dpid" 60 "down"
 bg_pids=()
 use down
 expect_rc 0 "down: the mover started while the broker was down"

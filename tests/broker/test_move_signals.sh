@@ -27,18 +27,7 @@ for s in TERM INT; do
     expect_eq "$(consumers)" 1 "SIG$s: the idle mover is consuming"
     sleep 0.3
     kill -"$s" "$mpid"
-    for _ in $(seq 50); do
-        kill -0 "$mpid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$mpid" 2>/dev/null; then
-        fail "SIG$s: the idle mover still runs 5 s later"
-        kill -KILL "$mpid" 2>/dev/null || true
-    fi
-    set +e
-    wait "$mpid"
-    rc=$?
-    set -e
+    wait_pid "$mpid" 5 "SIG$s: the idle mover"
     bg_pids=()
     expect_rc 0 "SIG$s while idle"
     expect_summary 0 0 0 0 0 "SIG$s while idle"
@@ -62,18 +51,7 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 kill -TERM "$mpid"
-for _ in $(seq 100); do
-    kill -0 "$mpid" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$mpid" 2>/dev/null; then
-    fail "SIGTERM while busy: the mover still runs 10 s later"
-    kill -KILL "$mpid" 2>/dev/null || true
-fi
-set +e
-wait "$mpid"
-rc=$?
-set -e
+wait_pid "$mpid" 10 "SIGTERM while busy: the mover"
 bg_pids=()
 expect_rc 0 "SIGTERM while busy"
 left=$("$PY3" "$PY" files "$R" | wc -l)   # names with newlines: one line each

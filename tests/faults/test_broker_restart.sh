@@ -71,22 +71,6 @@ EOF
     expect_rc 0 "$1: scan --check declares the topology"
 }
 
-# wait_pid PID SECS WHAT : wait for a background job; its status in $rc.
-wait_pid() {
-    local end=$(($(now_ms) + $2 * 1000))
-    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
-        sleep 0.2
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        fail "$3: still running $2 s later"
-        kill -KILL "$1" 2>/dev/null || true
-    fi
-    set +e
-    wait "$1"
-    rc=$?
-    set -e
-}
-
 # wait_until SECS WHAT CMD... : poll CMD every 0.1 s; fail after SECS.
 wait_until() {
     local end=$(($(now_ms) + $1 * 1000)) what=$2
