@@ -16,6 +16,7 @@ enum exitcode {
     EXITCODE_NOINPUT = 66,     /* a named directory or file does not exist */
     EXITCODE_UNAVAILABLE = 69, /* broker unreachable or lost */
     EXITCODE_SOFTWARE = 70,    /* internal error (a bug) */
+    EXITCODE_CANTCREAT = 73,   /* cannot create in a destination (missing, read-only) */
     EXITCODE_IOERR = 74,       /* local I/O error */
     EXITCODE_TEMPFAIL = 75,    /* temporary failure, try again later */
     EXITCODE_NOPERM = 77,      /* authentication failed or access refused */
