@@ -107,10 +107,12 @@ void cfg_defaults(struct cfg *c)
     for (size_t i = 0; i < CFG_N_SETTINGS; i++)
         if (settings[i].def[0] != '\0')
             apply(c, settings[i].code, settings[i].flag, settings[i].def, ignored, sizeof ignored);
+    memcpy(c->routing_key, c->queue, sizeof c->routing_key);
 }
 
 int cfg_from_env(struct cfg *c, char *err, size_t errlen)
 {
+    int key_given = (c->flags_given & (1u << (CFG_OPT_ROUTING_KEY - CFG_OPT_FIRST))) != 0;
     for (size_t i = 0; i < CFG_N_SETTINGS; i++) {
         const struct cfg_setting *set = &settings[i];
         if (set->env == NULL || (c->flags_given & (1u << (set->code - CFG_OPT_FIRST))))
@@ -118,7 +120,13 @@ int cfg_from_env(struct cfg *c, char *err, size_t errlen)
         const char *v = getenv(set->env);
         if (v != NULL && *v != '\0' && apply(c, set->code, set->env, v, err, errlen) < 0)
             return -1;
+        if (v != NULL && *v != '\0' && set->code == CFG_OPT_ROUTING_KEY)
+            key_given = 1;
     }
+    /* A key shared by two queues would copy every message of one pipeline
+     * into the other's queue, as into a queue named by a typo. */
+    if (!key_given)
+        memcpy(c->routing_key, c->queue, sizeof c->routing_key);
     const char *url = getenv("AMQP_URL");
     if (url != NULL && *url != '\0') {
         if (strlen(url) >= sizeof c->url_env) {

@@ -77,8 +77,8 @@ struct cfg {
     X(EXCHANGE, "exchange", "NAME      ", "SCANMOVE_EXCHANGE", "scanmove", "exchange (default ",   \
       ")")                                                                                         \
     X(QUEUE, "queue", "NAME         ", "SCANMOVE_QUEUE", "files", "queue (default ", ")")          \
-    X(ROUTING_KEY, "routing-key", "KEY    ", "SCANMOVE_ROUTING_KEY", "files",                      \
-      "routing key (default ", ")")                                                                \
+    X(ROUTING_KEY, "routing-key", "KEY    ", "SCANMOVE_ROUTING_KEY", "",                           \
+      "routing key (default: the queue name)", "")                                                 \
     X(QUEUE_TYPE, "queue-type", "TYPE    ", "SCANMOVE_QUEUE_TYPE", "quorum",                       \
       "quorum or classic (default ", ")")                                                          \
     X(DELIVERY_LIMIT, "delivery-limit", "N   ", "SCANMOVE_DELIVERY_LIMIT", "5",                    \
@@ -114,14 +114,20 @@ struct cfg_setting {
  */
 const struct cfg_setting *cfg_settings(size_t *n);
 
-/* cfg_defaults - fill c with the built-in defaults (CFG_SETTINGS). c must
- * not be NULL. */
+/*
+ * cfg_defaults - fill c with the built-in defaults (CFG_SETTINGS), and the
+ * routing key with the default queue's name. c must not be NULL.
+ */
 void cfg_defaults(struct cfg *c);
 
 /*
  * cfg_from_env - take from the environment variables listed above the
- * settings that no flag gave (call it after the flags). Returns 0, or -1
- * with a sentence naming the variable in err when one holds a bad value.
+ * settings that no flag gave (call it after the flags); then, unless
+ * --routing-key or SCANMOVE_ROUTING_KEY gave one, set the routing key to
+ * the queue's name, so that two queues of different names are never bound
+ * by the same key by default (the default queue "files" keeps the key
+ * "files"). Returns 0, or -1 with a sentence naming the variable in err
+ * when one holds a bad value.
  */
 int cfg_from_env(struct cfg *c, char *err, size_t errlen);
 

@@ -118,10 +118,11 @@ def body_path(body):
     return None
 
 
-def checkdead(dead, expect, dlx):
+def checkdead(dead, expect, dlx, key):
     """Each line of expect, REASON<TAB>@BODYFILE or REASON<TAB>PATH, matches
     exactly one dead-lettered message of dead (amqp_tool.py get output),
-    which has nothing else."""
+    which has nothing else; each was published to dlx with the routing key
+    key."""
     with open(dead) as f:
         msgs = [json.loads(line) for line in f]
     for m in msgs:
@@ -154,9 +155,9 @@ def checkdead(dead, expect, dlx):
         if m.get("delivery_mode") != 2:
             problems.append("%s: delivery_mode %r, not persistent" % (label,
                                                                        m.get("delivery_mode")))
-        if m.get("exchange") != dlx or m.get("routing_key") != "files":
-            problems.append("%s: published to %r with key %r, expected %r, 'files'"
-                            % (label, m.get("exchange"), m.get("routing_key"), dlx))
+        if m.get("exchange") != dlx or m.get("routing_key") != key:
+            problems.append("%s: published to %r with key %r, expected %r, %r"
+                            % (label, m.get("exchange"), m.get("routing_key"), dlx, key))
         # An empty message_id is none at all (move keeps "" for an absent one).
         if (m.get("message_id") or None) != (body_id(m["raw"]) or None):
             problems.append("%s: message_id %r not kept (expected %r)"
@@ -223,7 +224,7 @@ def main():
     elif cmd == "msg":
         msg(args[0], args[1], args[2], args[3], args[4:])
     elif cmd == "checkdead":
-        checkdead(args[0], args[1], args[2])
+        checkdead(args[0], args[1], args[2], args[3])
     elif cmd == "jcheck":
         jcheck(args[0], args[1:])
     elif cmd == "jnum":

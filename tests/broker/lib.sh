@@ -47,11 +47,18 @@ topo_names() {
     declared+=("$q")
 }
 
-# topo NAME : topo_names NAME, declared by scan --check.
+# declare_topo [OPTIONS] : declare the topology of $q and $ex (with scan's
+# OPTIONS, e.g. --queue-type classic) as scan does when it starts, by
+# scanning an empty directory: scan --check creates nothing.
+declare_topo() {
+    mkdir -p "$WORK/declare-topo-empty"
+    env AMQP_URL="$url" "$SCAN" -q --queue "$q" --exchange "$ex" "$@" "$WORK/declare-topo-empty"
+}
+
+# topo NAME : topo_names NAME, declared by declare_topo.
 topo() {
     topo_names "$1"
-    env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null ||
-        fail "$1: scan --check could not declare the topology"
+    declare_topo >/dev/null || fail "$1: scan could not declare the topology"
 }
 
 # count [QUEUE] : ready messages in QUEUE (default $q); the error when it
@@ -89,8 +96,9 @@ settled() {
 # nfiles DIR : regular files below DIR (names may hold anything).
 nfiles() { find "$1" -type f -printf x | wc -c; }
 
-# publish FILE... : publish crafted bodies to $ex with the routing key files.
-publish() { "$PY3" "$AMQP" publish "$url" "$ex" files "$@" || fail "publish $*"; }
+# publish FILE... : publish crafted bodies to $ex with the routing key $q
+# (the default: the queue's name).
+publish() { "$PY3" "$AMQP" publish "$url" "$ex" "$q" "$@" || fail "publish $*"; }
 
 # dead OUT : take every message off $q.dead into OUT; prints how many.
 dead() { "$PY3" "$AMQP" get "$url" "$q.dead" 100000 "$1"; }

@@ -18,16 +18,16 @@ R=$WORK/root D=$WORK/dest
 mkdir -p "$R" "$D"
 printf 'not json at all' >"$WORK/bad1"
 printf '{"v":1}' >"$WORK/bad2"
-run env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --check
-expect_rc 0 "scan --check declares the queues"
+run declare_topo
+expect_rc 0 "scan declares the queues"
 
 env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --heartbeat 1s \
     --from "$R" --to "$D" --idle-exit 9s --json >"$WORK/mout" 2>"$WORK/merr" &
 bg_pids=($!)
 sleep 1
-"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad1"
+"$PY3" "$AMQP" publish "$url" "$ex" "$q" "$WORK/bad1"
 sleep 6
-"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad2"
+"$PY3" "$AMQP" publish "$url" "$ex" "$q" "$WORK/bad2"
 set +e
 wait "${bg_pids[0]}"
 rc=$?

@@ -27,7 +27,7 @@ pycheck "changed: --json summary" jcheck "$WORK/out" moved=1 dead_lettered=5 dup
     'dead_by_reason={"changed":3,"vanished":2}'
 expect_summary 1 0 0 5 0 "changed"
 expect_eq "$(dead "$WORK/dead")" 5 "changed: five dead letters"
-pycheck "changed: dead letters with their reasons" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx"
+pycheck "changed: dead letters with their reasons" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx" "$q"
 for f in grown replaced touched; do
     pycheck "changed: $f.txt stays in place as it is" same "$WORK/changed/orig/$f.txt" "$R/$f.txt"
 done

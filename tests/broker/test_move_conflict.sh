@@ -82,7 +82,7 @@ expect_same_tree "$WORK/fail/rootorig" "$R" "fail: the sources stay"
 printf 'exists\t%s\n' c/report.pdf c/noext c/a.tar.gz c/.hidden c/twice.txt c/v1.2/noext \
     >"$WORK/expect"
 expect_eq "$(dead "$WORK/dead")" 6 "fail: six dead letters"
-pycheck "fail: dead-lettered as exists" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx"
+pycheck "fail: dead-lettered as exists" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx" "$q"
 
 conflict_setup overwrite
 moveq --from "$R" --to "$D" --idle-exit 1s --on-conflict overwrite --json

@@ -84,7 +84,7 @@ for n in otherroot symlinkdir fifo; do
     expect_in err "move: dead-lettered $id ($r): " "hostile: $n logged with its id"
 done
 expect_eq "$(dead "$WORK/dead")" "$nhostile" "hostile: every crafted message in $q.dead"
-pycheck "hostile: dead letters with their reasons" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx"
+pycheck "hostile: dead letters with their reasons" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx" "$q"
 expect_manifest "$WORK/canary.before" "$WORK/canary" "hostile: nothing outside the root changed"
 expect_manifest "$WORK/rootx.before" "$H/rootx" "hostile: the sibling root is untouched"
 expect_files "$D" "hostile: only the good files reach DEST" "'good.txt'" "'sub/in.txt'"

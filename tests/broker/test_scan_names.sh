@@ -23,6 +23,6 @@ expect_eq "$(drain 100)" 16 "messages of the names taken off the queue"
 pycheck "names reach the queue intact (as the dry run printed them), twice" times 2 \
     "$WORK/dry" "$WORK/bodies"
 pycheck "names: messages match their files" checkmsg present "$WORK/bodies"
-pycheck "names: AMQP properties" props "$WORK/bodies" "$WORK/props" "$ex" files
+pycheck "names: AMQP properties" props "$WORK/bodies" "$WORK/props" "$ex" "$q"
 
 finish

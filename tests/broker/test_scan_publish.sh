@@ -33,7 +33,7 @@ expect_eq "$(drain 5000)" 2700 "messages taken off the queue"
 pycheck "every message matches its file" checkmsg present "$WORK/bodies"
 pycheck "the --json summary agrees with the queue and --rejects" summary false "$WORK/bodies" \
     "$WORK/rej" "$WORK/out"
-pycheck "AMQP properties" props "$WORK/bodies" "$WORK/props" "$ex" files
+pycheck "AMQP properties" props "$WORK/bodies" "$WORK/props" "$ex" "$q"
 checks=$((checks + 1))
 find "$t" -type f -name '*.dat' -printf '%P\n' | sort >"$WORK/want"
 "$PY3" "$PY" paths "$WORK/bodies" | sort >"$WORK/got"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Against the private broker: both tools connect, declare the topology
 # idempotently, agree on it, and report mismatches and refusals with one
-# sentence and the documented exit status.
+# sentence and the documented exit status. --check looks without creating
+# (tests/broker/test_check.sh): scan declares the topology here.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/lib.sh"
 port=${url##*:}
@@ -10,9 +11,13 @@ q="topo-$$"
 ex="topo-ex-$$"
 declared=("$q" "$q-c")
 
-# Declaring twice, from either tool, is idempotent.
+# Declaring twice is idempotent, and both tools find the same topology.
+run declare_topo
+expect_rc 0 "scan declares the topology"
+run declare_topo
+expect_rc 0 "scan declares the topology a second time"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
-expect_rc 0 "scan --check declares the topology"
+expect_rc 0 "scan --check finds the topology"
 expect_in out "queue '$q' (quorum) has 0 messages and 0 consumers; '$q.dead' has 0 messages" \
     "scan --check reports the queue"
 expect_in out "RabbitMQ" "scan --check names the broker"
@@ -32,13 +37,13 @@ expect_in out "{\"x-dead-letter-exchange\",\"$ex.dlx\"}" "dead-letter exchange s
 expect_in out "{\"x-dead-letter-strategy\",\"at-least-once\"}" "at-least-once dead-lettering"
 "$BROKER_SH" ctl list_bindings source_name destination_name routing_key --no-table-headers \
     --quiet >"$WORK/out" 2>"$WORK/err" || fail "rabbitmqctl list_bindings"
-expect_in out "$ex	$q	files" "queue bound to the exchange by the routing key"
-expect_in out "$ex.dlx	$q.dead	files" "dead-letter queue bound to the dead-letter exchange"
+expect_in out "$ex	$q	$q" "queue bound to the exchange by the routing key, the queue's name"
+expect_in out "$ex.dlx	$q.dead	$q" "dead-letter queue bound to the dead-letter exchange"
 
 # A message published to the exchange reaches the queue; one rejected
 # without requeue reaches the dead-letter queue.
 printf '{"v":1}' >"$WORK/v1"
-"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/v1" || fail "amqp_tool.py publish"
+"$PY3" "$AMQP" publish "$url" "$ex" "$q" "$WORK/v1" || fail "amqp_tool.py publish"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
 expect_in out "has 1 messages" "published message is in the queue"
 [ "$("$PY3" "$AMQP" get "$url" "$q" 1 "$WORK/got")" = 1 ] ||
@@ -59,6 +64,9 @@ expect_rc 78 "delivery limit mismatch"
 expect_in err "x-delivery-limit" "delivery limit mismatch names the argument"
 
 # A classic topology side by side works too.
+run env AMQP_URL="$url" "$SCAN" -q --queue "$q-c" --exchange "$ex" --queue-type classic \
+    "$WORK/declare-topo-empty"
+expect_rc 0 "classic queue declared"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q-c" --exchange "$ex" --queue-type classic
 expect_rc 0 "classic queue"
 expect_in out "queue '$q-c' (classic)" "classic queue reported"

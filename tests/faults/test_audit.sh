@@ -178,7 +178,7 @@ expect_in out "audit: 46 files: 45 at DEST, 1 at the source with a message queue
 # ... dead-lettered by move (a message with another inode: changed)
 "$PY3" "$AMQP" get "$url" "$q" 10 "$WORK/got" >/dev/null
 "$PY3" "$PY" msg "$WORK/bad.json" "$R" "$F" "$R/$F" ino='"1"'
-"$PY3" "$AMQP" publish "$url" "$ex" files "$WORK/bad.json"
+"$PY3" "$AMQP" publish "$url" "$ex" "$q" "$WORK/bad.json"
 run env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
     --idle-exit 1s -q
 expect_rc 0 "move dead-letters the message"

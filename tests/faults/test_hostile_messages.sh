@@ -58,10 +58,9 @@ done
 "$AUDIT" snapshot "$R" >"$WORK/manifest" || fail "audit.sh snapshot $R"
 "$PY3" "$GEN" files "$R" >"$WORK/root.before"
 
-env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null ||
-    fail "scan --check could not declare the topology"
+declare_topo >/dev/null || fail "scan could not declare the topology"
 mapfile -t bodies < <("$PY3" "$GEN" order "$B")
-"$PY3" "$AMQP" publish "$url" "$ex" files "${bodies[@]}" || fail "publishing the corpus"
+"$PY3" "$AMQP" publish "$url" "$ex" "$q" "${bodies[@]}" || fail "publishing the corpus"
 expect_eq "$(count "$q")" "$((nhostile + ngood))" "every message is queued"
 
 # --- one mover drains it ------------------------------------------------------------
@@ -107,6 +106,6 @@ cat "$WORK/out" >&2
 expect_eq "$("$PY3" "$AMQP" get "$url" "$q.dead" 100000 "$WORK/dead")" "$nhostile" \
     "dead letters taken off $q.dead"
 pycheck "each hostile message dead-lettered with its reason" checkdead "$WORK/dead" \
-    "$WORK/expect" "$ex.dlx"
+    "$WORK/expect" "$ex.dlx" "$q"
 
 finish

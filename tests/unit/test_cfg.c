@@ -119,6 +119,38 @@ static void test_env_then_flags(void **state)
     assert_int_equal(c.url_source, CFG_URL_FLAG);
 }
 
+/* The routing key is the queue's name unless --routing-key or
+ * SCANMOVE_ROUTING_KEY gives one, so that two queues are never bound by
+ * the same key by default; the default queue keeps the key "files". */
+static void test_routing_key_default(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char err[256], help[] = CFG_HELP;
+    assert_non_null(strstr(help, "--routing-key KEY     routing key (default: the queue name)\n"));
+    cfg_defaults(&c);
+    assert_int_equal(cfg_from_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.routing_key, "files");
+    cfg_defaults(&c);
+    assert_int_equal(cfg_apply_option(&c, CFG_OPT_QUEUE, "fiels", err, sizeof err), 1);
+    assert_int_equal(cfg_from_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.routing_key, "fiels");
+    setenv("SCANMOVE_QUEUE", "envq", 1);
+    cfg_defaults(&c);
+    assert_int_equal(cfg_from_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.routing_key, "envq");
+    /* A key given wins, from a flag or from the environment. */
+    cfg_defaults(&c);
+    assert_int_equal(cfg_apply_option(&c, CFG_OPT_ROUTING_KEY, "rk", err, sizeof err), 1);
+    assert_int_equal(cfg_from_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.routing_key, "rk");
+    setenv("SCANMOVE_ROUTING_KEY", "files", 1);
+    cfg_defaults(&c);
+    assert_int_equal(cfg_from_env(&c, err, sizeof err), 0);
+    assert_string_equal(c.queue, "envq");
+    assert_string_equal(c.routing_key, "files");
+}
+
 static void test_bad_values(void **state)
 {
     (void)state;
@@ -229,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup(test_settings_table, clear_env),
         cmocka_unit_test_setup(test_defaults, clear_env),
         cmocka_unit_test_setup(test_env_then_flags, clear_env),
+        cmocka_unit_test_setup(test_routing_key_default, clear_env),
         cmocka_unit_test_setup(test_bad_values, clear_env),
         cmocka_unit_test_setup(test_url_file, clear_env),
         cmocka_unit_test_setup(test_hide_argv, clear_env),
