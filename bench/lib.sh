@@ -208,12 +208,14 @@ message_size() {
 }
 
 # declare_queue QUEUE: make QUEUE, an exchange of the same name and their
-# dead-letter companions exactly as scan and move do (scan --check).
+# dead-letter companions exactly as scan and move do (by scanning an empty
+# directory: scan --check creates nothing).
 declare_queue() {
     CREATED_QUEUES+=("$1" "$1.dead")
     CREATED_EXCHANGES+=("$1" "$1.dlx")
-    AMQP_URL=$URL "$SCAN" -q --check --exchange "$1" --queue "$1" --routing-key "$1" \
-        --queue-type "$QUEUE_TYPE" >/dev/null 2>"$WORK/declare.err" ||
+    mkdir -p "$WORK/declare-empty"
+    AMQP_URL=$URL "$SCAN" -q --exchange "$1" --queue "$1" --routing-key "$1" \
+        --queue-type "$QUEUE_TYPE" "$WORK/declare-empty" >/dev/null 2>"$WORK/declare.err" ||
         die "cannot declare the queue $1: $(tail -n 1 "$WORK/declare.err")"
 }
 

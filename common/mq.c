@@ -23,6 +23,7 @@ int mq_exitcode(enum mq_status s)
         return EXITCODE_OK;
     case MQ_ERR_CONFIG:
     case MQ_ERR_TOPOLOGY:
+    case MQ_ERR_MISSING:
         return EXITCODE_CONFIG;
     case MQ_ERR_UNREACHABLE:
     case MQ_ERR_TLS:

@@ -50,7 +50,8 @@ enum mq_status {
     MQ_ERR_NOT_AMQP,    /* something else answers on the port: HTTP, TLS, another AMQP */
     MQ_ERR_AUTH,        /* user name or password refused */
     MQ_ERR_ACCESS,      /* vhost or resource access refused */
-    MQ_ERR_TOPOLOGY,    /* exchange or queue exists with other settings, or is missing */
+    MQ_ERR_TOPOLOGY,    /* exchange or queue exists with other settings */
+    MQ_ERR_MISSING,     /* exchange or queue does not exist (mq_inspect_topology) */
     MQ_ERR_CLOSED,      /* the broker closed the connection, or it was lost */
     MQ_ERR_BLOCKED,     /* the broker blocks publishing (resource alarm) */
     MQ_ERR_PROTOCOL     /* unexpected reply: a bug here or in the broker */
@@ -68,7 +69,8 @@ struct mq_queue_info {
 /*
  * mq_exitcode - the exit status for s: 0 for MQ_OK, 69 unreachable,
  * closed, TLS verification failed or not an AMQP 0-9-1 port, 75 blocked,
- * 77 authentication or access, 78 configuration or topology, 70 protocol.
+ * 77 authentication or access, 78 configuration, topology or a missing
+ * exchange or queue, 70 protocol.
  */
 int mq_exitcode(enum mq_status s);
 
@@ -102,6 +104,23 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
  * such an error the channel is reopened when the connection survives.
  */
 enum mq_status mq_declare_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
+                                   char *err, size_t errlen);
+
+/*
+ * mq_inspect_topology - look at the topology above as c names it, creating
+ * nothing (for --check): passive declares of <queue>, <exchange>,
+ * <queue>.dead and <exchange>.dlx, then, once all four are known to exist,
+ * declares with c's settings, which change nothing on what exists but
+ * report a setting that differs as mq_declare_topology does (they need the
+ * configure permission the tools need anyway). Bindings are not looked at:
+ * AMQP 0-9-1 cannot ask for one without making it. When info is not NULL it
+ * receives the counts. The first entity missing gives MQ_ERR_MISSING and
+ * one sentence, e.g. "queue 'fiels' does not exist on amqp://guest@h:5672/:
+ * nothing has created it yet (a typo in --queue?); scan and move create it
+ * when they first run". Any failure that closed the channel leaves it
+ * reopened when the connection survives.
+ */
+enum mq_status mq_inspect_topology(struct mq *m, const struct cfg *c, struct mq_queue_info *info,
                                    char *err, size_t errlen);
 
 /*

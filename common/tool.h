@@ -13,15 +13,33 @@
 
 #include "cfg.h"
 
+/* What --check prints: nothing (no --check), a line, or a JSON object. */
+enum tool_check_mode { TOOL_CHECK_NONE = 0, TOOL_CHECK_TEXT, TOOL_CHECK_JSON };
+
 /*
  * tool_check - connect to the broker of c as log_prog() (see
- * tool_conn_name), declare the topology, and write a one-line report into
- * out (outlen bytes) such as "amqp://guest@h:5672/ (RabbitMQ 3.10.8):
- * queue 'files' (quorum) has 12 messages and 2 consumers; 'files.dead' has
- * 0 messages". Returns EXITCODE_OK, or the exit status of the failure
- * (mq_exitcode) with its sentence in err.
+ * tool_conn_name) and look at the topology without creating anything
+ * (mq_inspect_topology). With TOOL_CHECK_TEXT, write on success a one-line
+ * report into out (outlen bytes) such as "amqp://guest@h:5672/ (RabbitMQ
+ * 3.10.8): queue 'files' (quorum) has 12 messages and 2 consumers;
+ * 'files.dead' has 0 messages". With TOOL_CHECK_JSON, write into out, on
+ * success and on failure alike, one JSON object and a newline: "broker"
+ * (the URL without its password), "server_version", "exchange", "queue",
+ * "queue_type", "routing_key", "messages", "consumers",
+ * "dead_letter_queue", "dead_letter_messages" (null where unknown), and on
+ * failure "error", the sentence. Returns EXITCODE_OK, or the exit status of
+ * the failure (mq_exitcode: EXITCODE_CONFIG for a missing exchange or
+ * queue) with its sentence in err.
  */
-int tool_check(const struct cfg *c, char *out, size_t outlen, char *err, size_t errlen);
+int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t outlen, char *err,
+               size_t errlen);
+
+/*
+ * tool_check_json - write into out the JSON object of tool_check for a
+ * failure before connecting (error, the sentence): the names of c, and
+ * null for what only the broker knows.
+ */
+void tool_check_json(const struct cfg *c, const char *error, char *out, size_t outlen);
 
 /*
  * tool_conn_name - write "prog@host[pid]" into out, the connection name
@@ -67,18 +85,21 @@ enum tool_nest tool_dirs_nested(const int *fds, char *const *reals, unsigned n, 
 
 /*
  * What the command line says before anything runs: go on, or end now,
- * printing out (on stdout when code is EXITCODE_OK: --help, --version,
- * the --check report; else on stderr: a usage error, "PROG: SENTENCE\nTry
- * 'PROG --help'.\n", or a failure, "PROG: SENTENCE\n") and exiting with
- * code. Only the first ending is kept: the one the user
+ * printing data on stdout when it is not NULL (the --check --json report
+ * of a failure), then out (on stdout when code is EXITCODE_OK: --help,
+ * --version, the --check report; else on stderr: a usage error, "PROG:
+ * SENTENCE\nTry 'PROG --help'.\n", or a failure, "PROG: SENTENCE\n") and
+ * exiting with code. Only the first ending is kept: the one the user
  * meets first. PROG is log_prog().
  */
 struct tool_usage {
     const char *help; /* the tool's --help text, set by the caller */
-    int end;          /* 0: go on; 1: print out, then exit with code */
+    int end;          /* 0: go on; 1: print data and out, then exit with code */
     int code;         /* EXITCODE_OK, else the failure's exit status */
-    const char *out;  /* help, or buf */
+    const char *out;  /* help, buf or json */
+    const char *data; /* NULL, or json */
     char buf[1200];
+    char json[16384]; /* the --check --json report */
     /* Called by tool_settings with a warning as it arises (log_warn), so
      * that it comes before a --check that may take a while; NULL: none. */
     void (*warn)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -140,11 +161,12 @@ void tool_catch_stop(void (*handler)(int));
  * the broker settings no flag gave (cfg_from_env), overwrite a --url
  * password in argv (cfg_hide_argv_password; then u->warn says so, at
  * once), resolve the URL (cfg_finish) when resolve is set, and for --check
- * (check set) run tool_check. Ends u with the check's report, or with the
- * failure and its exit status (EXITCODE_CONFIG for bad settings); leaves
- * u going on otherwise, or when u had ended already.
+ * (check not TOOL_CHECK_NONE) run tool_check. Ends u with the check's
+ * report, or with the failure and its exit status (EXITCODE_CONFIG for bad
+ * settings), and with TOOL_CHECK_JSON the JSON object of the failure in
+ * u->data; leaves u going on otherwise, or when u had ended already.
  */
 void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
-                   int check);
+                   enum tool_check_mode check);
 
 #endif

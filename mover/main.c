@@ -51,7 +51,9 @@ static const char usage_text[] =
     "      --reconnect-timeout DURATION  give up on an unreachable or lost broker\n"
     "                            after this long (default: keep trying)\n"
     "      --json                print the summary as JSON on standard output\n"
-    "      --check               connect, declare the queues, report their counts\n"
+    "      --check               report the queues' counts, creating nothing (as\n"
+    "                            JSON with --json); exit 78 when the queue, the\n"
+    "                            exchange or their dead-letter side is missing\n"
     "      --requeue-dead        put the dead letters back on the queue (after\n"
     "                            fixing what failed them), then exit\n"
     "  -q, --quiet               print errors only\n"
@@ -93,6 +95,8 @@ static void on_signal(int sig)
 /* Say what ends the run before it starts (see struct tool_usage). */
 static int end_early(const struct tool_usage *u)
 {
+    if (u->data != NULL)
+        fputs(u->data, stdout);
     fputs(u->out, u->code == EXITCODE_OK ? stdout : stderr);
     return u->code;
 }
@@ -331,7 +335,8 @@ int main(int argc, char **argv)
     if (code < 0) {
         struct tool_usage u = {.help = usage_text, .warn = log_warn};
         log_set_level((enum log_level)o.verbosity);
-        tool_settings(&u, &o.cfg, argc, argv, 1, o.check);
+        tool_settings(&u, &o.cfg, argc, argv, 1,
+                      o.check ? (o.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
         tool_conn_name("move", name, sizeof name);
         code = u.end ? end_early(&u) : o.requeue ? run_requeue(&o, name) : run(&o, name);
     }

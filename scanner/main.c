@@ -61,7 +61,9 @@ static const char usage_text[] =
     "                            long, then fail (default 30s; 0: fail at once)\n"
     "      --blocked-timeout DURATION    wait this long while the broker blocks\n"
     "                            publishing (default 5m)\n"
-    "      --check               connect, declare the queues, report their counts\n"
+    "      --check               report the queues' counts, creating nothing (as\n"
+    "                            JSON with --json); exit 78 when the queue, the\n"
+    "                            exchange or their dead-letter side is missing\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
@@ -107,6 +109,8 @@ static void on_signal(int sig)
 /* Say what ends the run before it starts (see struct tool_usage). */
 static int end_early(const struct tool_usage *u)
 {
+    if (u->data != NULL)
+        fputs(u->data, stdout);
     fputs(u->out, u->code == EXITCODE_OK ? stdout : stderr);
     return u->code;
 }
@@ -342,7 +346,8 @@ static int scan(struct options *o, int argc, char **argv)
 {
     struct tool_usage u = {.help = usage_text, .warn = log_warn};
     log_set_level((enum log_level)o->verbosity);
-    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run, o->check);
+    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run,
+                  o->check ? (o->r.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
     if (u.end)
         return end_early(&u);
     tool_catch_stop(on_signal);

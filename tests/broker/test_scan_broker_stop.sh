@@ -9,7 +9,7 @@ t=$WORK/many
 make_many "$t"
 # --- the broker stops mid-scan -----------------------------------------------------------
 topo_names stop
-env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" >/dev/null
+declare_topo >/dev/null
 rm -f "$WORK/rej"
 (
     set +e

@@ -12,7 +12,7 @@ extra_cleanup='[ -z "$policy" ] || ctl clear_policy "$policy" >/dev/null 2>&1'
 topo_names nack
 mkdir "$WORK/twenty"
 for i in $(seq 20); do echo "$i" >"$WORK/twenty/f$i"; done
-env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex" --queue-type classic >/dev/null
+declare_topo --queue-type classic >/dev/null
 policy="scan-nack-$tag"
 "$BROKER_SH" ctl set_policy "$policy" "^$q\$" '{"max-length":5,"overflow":"reject-publish"}' \
     --apply-to queues >/dev/null || fail "rabbitmqctl set_policy"

@@ -66,6 +66,7 @@ expect_lines err 1 "amqps:// to the plain port: one sentence"
 
 # --- 2. through the TLS terminator ------------------------------------------------------
 start_relay localhost
+declare_topo >/dev/null || fail "scan could not declare the topology"
 run env AMQP_URL="$turl" "$SCAN" --check --cacert "$WORK/ca.pem" --queue "$q" --exchange "$ex"
 expect_rc 0 "scan --check over TLS"
 expect_in out "amqps://guest@localhost:$tport/" "scan --check over TLS: reports the broker"

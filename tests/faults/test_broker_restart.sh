@@ -67,8 +67,8 @@ EOF
     "$AUDIT" snapshot "$R" >"$WORK/$1.root"
     "$AUDIT" snapshot "$C" >"$WORK/$1.canary"
     expect_eq "$(grep -ac $'\tfile ' "$WORK/$1.root")" "$2" "$1: $2 files made"
-    run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
-    expect_rc 0 "$1: scan --check declares the topology"
+    run declare_topo
+    expect_rc 0 "$1: scan declares the topology"
 }
 
 # wait_until SECS WHAT CMD... : poll CMD every 0.1 s; fail after SECS.

@@ -42,8 +42,8 @@ scan() { env AMQP_URL="$url" timeout 60 "$SCAN" --queue "$q" --exchange "$ex" --
 has_consumer() { [ "$(consumers)" = 1 ]; }
 
 # The queue exists before the first mover waits on it.
-run scan --check
-expect_rc 0 "scan --check declares the queue"
+run declare_topo --no-mime --delivery-limit 20
+expect_rc 0 "scan declares the queue"
 
 # ---- 1. DEST deleted and made again -----------------------------------------
 R1=$WORK/r1 D1=$WORK/d1

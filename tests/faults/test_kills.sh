@@ -83,8 +83,8 @@ ln -s ../root "$C/to-root"
 "$AUDIT" snapshot "$R" >"$WORK/m.root"
 "$AUDIT" snapshot "$C" >"$WORK/m.canary"
 expect_eq "$(grep -ac $'\tfile ' "$WORK/m.root")" "$N" "$N files made"
-run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
-expect_rc 0 "scan --check declares the topology"
+run declare_topo
+expect_rc 0 "scan declares the topology"
 
 # Mover slots 0..2: the same arguments at every start.
 slot_args() {
