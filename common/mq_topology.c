@@ -55,7 +55,7 @@ static enum mq_status declare_exchange(struct mq *m, const char *name, int passi
 
 /* The sentence for a queue that exists with other settings than asked
  * (the broker's reason in err). A routing key that differs is most likely
- * the default of scanmove 0.1, which was "files" for every queue. */
+ * the default of older versions, which was "files" for every queue. */
 static void queue_mismatch(const char *name, char *err, size_t errlen)
 {
     char why[512];
@@ -65,8 +65,8 @@ static void queue_mismatch(const char *name, char *err, size_t errlen)
     if (strstr(text, "x-dead-letter-routing-key") != NULL)
         snprintf(err, errlen,
                  "queue '%s' exists with other settings (%s); it was made with another routing "
-                 "key (scanmove 0.1 used 'files' for every queue): give --routing-key as it was "
-                 "made, or delete it",
+                 "key (older versions used 'files' for every queue): give --routing-key as it "
+                 "was made, or delete it",
                  name, text);
     else
         snprintf(err, errlen,

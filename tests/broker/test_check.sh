@@ -7,6 +7,8 @@
 #   2. The routing key defaults to the queue's name: a scan into one queue
 #      puts nothing into another queue of the same exchange, and the
 #      default queue "files" keeps the key "files".
+#      A queue an older version made under the key "files" is refused with
+#      a sentence saying what to do.
 #   3. --check --json prints one JSON object on stdout, counts right, from
 #      both tools; a failure gives the object with "error" and the same
 #      exit status, and the sentence on stderr.
@@ -17,7 +19,7 @@ port=${port%%/*}
 broker="amqp://guest@127.0.0.1:$port/"
 q="check-$tag"
 ex="check-ex-$tag"
-declared=("$q" "$q-fiels" "$q-other")
+declared=("$q" "$q-fiels" "$q-other" "$q-old")
 
 # queues : the names of the queues on the broker, one a line.
 queues() { ctl list_queues name --no-table-headers --quiet 2>/dev/null; }
@@ -137,6 +139,24 @@ if [ "$rc" = 78 ] && grep -qF "queue 'files' does not exist" "$WORK/err"; then
 else
     echo "note: a queue 'files' exists on the test broker; the default-queue part is skipped" >&2
 fi
+
+# A queue made by an older version, whose key was "files" for every queue.
+run env AMQP_URL="$url" "$SCAN" -q --queue "$q-old" --exchange "$ex" --routing-key files \
+    "$WORK/declare-topo-empty"
+expect_rc 0 "scan declares $q-old as older versions did, with the key files"
+for name in scan move; do
+    tool=$SCAN
+    [ "$name" = scan ] || tool=$MOVE
+    run env AMQP_URL="$url" "$tool" --check --queue "$q-old" --exchange "$ex"
+    expect_rc 78 "$name --check, a queue made with the old default key"
+    expect_in err "$name: queue '$q-old' exists with other settings (" \
+        "$name --check, a queue made with the old default key: names the queue"
+    expect_in err "); it was made with another routing key (older versions used 'files' for every queue): give --routing-key as it was made, or delete it" \
+        "$name --check, a queue made with the old default key: says what to do"
+    expect_lines err 1 "$name --check, a queue made with the old default key: one sentence"
+    run env AMQP_URL="$url" "$tool" --check --queue "$q-old" --exchange "$ex" --routing-key files
+    expect_rc 0 "$name --check --routing-key files, a queue made with the old default key"
+done
 
 # ---- 3. --check --json ---------------------------------------------------------------
 printf '{"v":1}' >"$WORK/d1"
