@@ -346,7 +346,7 @@ static int scan(struct options *o, int argc, char **argv)
 {
     struct tool_usage u = {.help = usage_text, .warn = log_warn};
     log_set_level((enum log_level)o->verbosity);
-    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run,
+    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run || o->check,
                   o->check ? (o->r.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
     if (u.end)
         return end_early(&u);

@@ -97,6 +97,11 @@ ctl list_bindings destination_name --no-table-headers --quiet >"$WORK/bindings" 
 checks=$((checks + 1))
 ! grep -qF -- "$q-fiels" "$WORK/bindings" || fail "--check bound $q-fiels: $(cat "$WORK/bindings")"
 
+# --dry-run changes nothing for --check (it used to leave the URL unread).
+run env AMQP_URL="$url" "$SCAN" --check --dry-run --queue "$q" --exchange "$ex"
+expect_rc 0 "scan --check --dry-run"
+expect_in out "$broker (RabbitMQ " "scan --check --dry-run: the broker of AMQP_URL"
+
 # The dead-letter side missing while the queue exists.
 "$PY3" "$AMQP" delete "$url" "$q.dead" >/dev/null || fail "amqp_tool.py delete $q.dead"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
