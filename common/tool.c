@@ -84,11 +84,6 @@ static void check_json(const struct cfg *c, const char *server, const struct mq_
         snprintf(out, outlen, "{\"error\":\"the --check report is too long\"}\n");
 }
 
-void tool_check_json(const struct cfg *c, const char *error, char *out, size_t outlen)
-{
-    check_json(c, NULL, NULL, error, out, outlen);
-}
-
 int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t outlen, char *err,
                size_t errlen)
 {
@@ -411,7 +406,7 @@ void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, i
     return;
 fail:
     if (check == TOOL_CHECK_JSON) {
-        tool_check_json(c, err, u->json, sizeof u->json);
+        check_json(c, NULL, NULL, err, u->json, sizeof u->json); /* before connecting */
         u->data = u->json;
     }
     end_with_line(u, code, err);

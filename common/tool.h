@@ -35,13 +35,6 @@ int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t
                size_t errlen);
 
 /*
- * tool_check_json - write into out the JSON object of tool_check for a
- * failure before connecting (error, the sentence): the names of c, and
- * null for what only the broker knows.
- */
-void tool_check_json(const struct cfg *c, const char *error, char *out, size_t outlen);
-
-/*
  * tool_conn_name - write "prog@host[pid]" into out, the connection name
  * shown by the broker, so an operator can tell the movers apart.
  */
