@@ -53,8 +53,8 @@ struct dead_stats {
 /*
  * dead_run - connect as o says, declare the topology, and take the letters
  * of <queue>.dead one by one with basic.get and no ack, as many as the
- * queue held then (letters added meanwhile are not touched), until o->limit
- * are picked or *o->stop is set. A picked letter is printed (DEAD_LIST),
+ * queue held then (letters added meanwhile are not touched); past o->limit
+ * picked, or once *o->stop is set, none is picked any more. A picked letter is printed (DEAD_LIST),
  * acknowledged, which deletes it (DEAD_PURGE, or a drop), or published
  * again to the queue with its history and, once the broker has confirmed
  * the copy, acknowledged (DEAD_REQUEUE): an interruption may leave a
