@@ -49,8 +49,7 @@ static enum mq_status send_mandatory(struct mq *m, const char *exchange, const c
 }
 
 /* Properties of a message of ours in JSON: mq_publish's, but type. */
-static void json_props_init(amqp_basic_properties_t *p, const char *message_id,
-                            uint64_t timestamp)
+static void json_props_init(amqp_basic_properties_t *p, const char *message_id, uint64_t timestamp)
 {
     props_init(p, AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
                       AMQP_BASIC_TIMESTAMP_FLAG);

@@ -205,7 +205,9 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
                             "together");
     else if ((o->check || o->list_dead || o->purge_dead) && (o->n_from > 0 || o->to != NULL))
         tool_usage_error(u, "--%s takes no --from or --to",
-                         o->check ? "check" : o->list_dead ? "dead" : "purge-dead");
+                         o->check       ? "check"
+                         : o->list_dead ? "dead"
+                                        : "purge-dead");
     else if (o->n_reasons > 0 && !o->requeue && !o->list_dead && !o->purge_dead)
         tool_usage_error(u, "--reason goes with --dead, --purge-dead or --requeue-dead");
     else if (o->dry_run && !o->requeue && !o->purge_dead)
@@ -398,8 +400,9 @@ int main(int argc, char **argv)
         log_set_level((enum log_level)o.verbosity);
         tool_settings(&u, &o.cfg, argc, argv, 1, o.check);
         tool_conn_name("move", name, sizeof name);
-        code = u.end ? end_early(&u) : o.requeue || o.list_dead || o.purge_dead ? run_dead(&o, name)
-                                                                       : run(&o, name);
+        code = u.end                                      ? end_early(&u)
+               : o.requeue || o.list_dead || o.purge_dead ? run_dead(&o, name)
+                                                          : run(&o, name);
     }
     int final = tool_finish_stdout(code, err, sizeof err);
     if (final != code)
