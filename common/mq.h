@@ -223,6 +223,28 @@ void mq_cork(struct mq *m, int on);
 
 /* ---- Consuming (mq_consume.c) ---- */
 
+#define MQ_DEAD_REASON_MAX 63
+#define MQ_DEAD_ERROR_MAX 1023
+
+/*
+ * What a message's headers say about its dead-letterings so far. The mover
+ * writes x-scanmove-reason, x-scanmove-error, x-scanmove-first-dead (unix
+ * seconds), x-scanmove-dead-count and the timestamp property (the time of
+ * that dead-lettering); move --requeue-dead carries first time and count
+ * over to the message it requeues; the broker adds x-death when it
+ * dead-letters a message itself (a quorum queue's delivery limit).
+ */
+struct mq_dead_info {
+    /* the last dead-lettering's reason: x-scanmove-reason, or the broker's
+     * x-death reason with '_' as '-' ("delivery-limit"); "" when none */
+    char reason[MQ_DEAD_REASON_MAX + 1];
+    /* x-scanmove-error, or a sentence for the broker's; "" when none */
+    char error[MQ_DEAD_ERROR_MAX + 1];
+    uint64_t first; /* unix seconds of the first dead-lettering; 0 unknown */
+    uint64_t last;  /* unix seconds of the last; 0 unknown */
+    uint64_t count; /* dead-letterings so far; 0 for a message never dead-lettered */
+};
+
 /* One delivery; body and message_id stay valid until the next mq_next_delivery or mq_close. */
 struct mq_delivery {
     uint64_t tag;
@@ -230,6 +252,7 @@ struct mq_delivery {
     const void *body;
     size_t len;
     char message_id[MQ_MESSAGE_ID_MAX + 1]; /* "" when absent */
+    struct mq_dead_info dead;               /* all zero when the headers say nothing */
 };
 
 /*
@@ -280,14 +303,33 @@ enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen);
 
 /*
  * mq_publish_dead - publish body to exchange/routing_key persistent, with
- * message_id and the headers x-scanmove-reason and x-scanmove-error, and
- * wait for the broker's confirm (m must be in confirm mode and used for
- * nothing else). Returns MQ_OK once confirmed; MQ_ERR_PROTOCOL when nacked
- * or returned; MQ_ERR_ACCESS when the broker refuses the publish (closing
- * the channel with 403); MQ_ERR_CLOSED when the connection is lost.
+ * message_id, the timestamp property set to now and the headers
+ * x-scanmove-reason, x-scanmove-error, x-scanmove-first-dead (prior's
+ * first time, or now when it has none) and x-scanmove-dead-count (prior's
+ * count plus one), and wait for the broker's confirm (m must be in confirm
+ * mode and used for nothing else). prior is what the message said of its
+ * earlier dead-letterings (mq_delivery's dead; NULL: none). Returns MQ_OK
+ * once confirmed; MQ_ERR_PROTOCOL when nacked or returned; MQ_ERR_ACCESS
+ * when the broker refuses the publish (closing the channel with 403);
+ * MQ_ERR_CLOSED when the connection is lost.
  */
 enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
                                const void *body, size_t len, const char *message_id,
-                               const char *reason, const char *error, char *err, size_t errlen);
+                               const struct mq_dead_info *prior, const char *reason,
+                               const char *error, char *err, size_t errlen);
+
+/*
+ * mq_publish_undead - publish body to exchange/routing_key as mq_publish
+ * does (persistent, mandatory, application/json, message_id, timestamp
+ * now), carrying over history's first time and count as the headers
+ * x-scanmove-first-dead and x-scanmove-dead-count (when it has any), so
+ * that a message requeued from the dead-letter queue keeps its history.
+ * *seq receives the delivery tag of the confirm (see mq_wait_confirm).
+ * Returns MQ_OK, or MQ_ERR_CLOSED when the connection is gone.
+ */
+enum mq_status mq_publish_undead(struct mq *m, const char *exchange, const char *routing_key,
+                                 const void *body, size_t len, const char *message_id,
+                                 const struct mq_dead_info *history, uint64_t *seq, char *err,
+                                 size_t errlen);
 
 #endif

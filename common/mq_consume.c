@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "mq_priv.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -31,6 +32,126 @@ static void drop_envelope(struct mq *m)
     }
 }
 
+/* An integer (or timestamp) header value as a count or a time; -1 when it is
+ * of another type, or negative. */
+static int64_t field_int(const amqp_field_value_t *v)
+{
+    switch (v->kind) {
+    case AMQP_FIELD_KIND_I8:
+        return v->value.i8 < 0 ? -1 : v->value.i8;
+    case AMQP_FIELD_KIND_U8:
+        return v->value.u8;
+    case AMQP_FIELD_KIND_I16:
+        return v->value.i16 < 0 ? -1 : v->value.i16;
+    case AMQP_FIELD_KIND_U16:
+        return v->value.u16;
+    case AMQP_FIELD_KIND_I32:
+        return v->value.i32 < 0 ? -1 : v->value.i32;
+    case AMQP_FIELD_KIND_U32:
+        return v->value.u32;
+    case AMQP_FIELD_KIND_I64:
+        return v->value.i64 < 0 ? -1 : v->value.i64;
+    case AMQP_FIELD_KIND_U64:
+    case AMQP_FIELD_KIND_TIMESTAMP:
+        return v->value.u64 > INT64_MAX ? -1 : (int64_t)v->value.u64;
+    default:
+        return -1;
+    }
+}
+
+/* A string header value into out; 0 when it is of another type. */
+static int field_str(const amqp_field_value_t *v, char *out, size_t outlen)
+{
+    if (v->kind != AMQP_FIELD_KIND_UTF8 && v->kind != AMQP_FIELD_KIND_BYTES)
+        return 0;
+    mq_priv_bytes_to_str(v->value.bytes, out, outlen);
+    return 1;
+}
+
+static int key_is(amqp_bytes_t key, const char *name)
+{
+    return key.len == strlen(name) && memcmp(key.bytes, name, key.len) == 0;
+}
+
+/* The broker's x-death entries, one per queue and reason, each with a count. */
+struct deaths {
+    uint64_t count, first, last;
+    char reason[MQ_DEAD_REASON_MAX + 1]; /* of the latest */
+    char queue[256];                     /* of the latest */
+};
+
+static void read_deaths(const amqp_array_t *a, struct deaths *dt)
+{
+    for (int i = 0; i < a->num_entries; i++) {
+        if (a->entries[i].kind != AMQP_FIELD_KIND_TABLE)
+            continue;
+        const amqp_table_t *t = &a->entries[i].value.table;
+        int64_t count = 1, time = 0;
+        char reason[MQ_DEAD_REASON_MAX + 1] = "", queue[256] = "";
+        for (int j = 0; j < t->num_entries; j++) {
+            const amqp_table_entry_t *e = &t->entries[j];
+            if (key_is(e->key, "count") && field_int(&e->value) > 0)
+                count = field_int(&e->value);
+            else if (key_is(e->key, "time") && field_int(&e->value) > 0)
+                time = field_int(&e->value);
+            else if (key_is(e->key, "reason"))
+                field_str(&e->value, reason, sizeof reason);
+            else if (key_is(e->key, "queue"))
+                field_str(&e->value, queue, sizeof queue);
+        }
+        /* The broker lists the latest first; a tie keeps the first. */
+        if (dt->count == 0 || (uint64_t)time > dt->last) {
+            dt->last = (uint64_t)time;
+            snprintf(dt->reason, sizeof dt->reason, "%s", reason);
+            snprintf(dt->queue, sizeof dt->queue, "%s", queue);
+        }
+        if (dt->count == 0 || (time > 0 && (uint64_t)time < dt->first))
+            dt->first = (uint64_t)time;
+        dt->count += (uint64_t)count;
+    }
+}
+
+void mq_priv_dead_info(const amqp_basic_properties_t *p, struct mq_dead_info *di)
+{
+    memset(di, 0, sizeof *di);
+    struct deaths dt;
+    memset(&dt, 0, sizeof dt);
+    int64_t first = -1, count = -1;
+    int ours = 0;
+    for (int i = 0; (p->_flags & AMQP_BASIC_HEADERS_FLAG) && i < p->headers.num_entries; i++) {
+        const amqp_table_entry_t *e = &p->headers.entries[i];
+        if (key_is(e->key, MQ_HEADER_REASON))
+            ours = field_str(&e->value, di->reason, sizeof di->reason);
+        else if (key_is(e->key, MQ_HEADER_ERROR))
+            field_str(&e->value, di->error, sizeof di->error);
+        else if (key_is(e->key, MQ_HEADER_FIRST_DEAD))
+            first = field_int(&e->value);
+        else if (key_is(e->key, MQ_HEADER_DEAD_COUNT))
+            count = field_int(&e->value);
+        else if (key_is(e->key, "x-death") && e->value.kind == AMQP_FIELD_KIND_ARRAY)
+            read_deaths(&e->value.value.array, &dt);
+    }
+    /* A letter from a mover older than these headers was dead-lettered once. */
+    di->count = count >= 0 ? (uint64_t)count : (uint64_t)ours;
+    di->first = first > 0 ? (uint64_t)first : 0;
+    if (ours && (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG))
+        di->last = p->timestamp;
+    if (di->first == 0)
+        di->first = di->last;
+    if (dt.count > 0) {
+        /* x-death is the broker's: it dead-lettered the message last (a
+         * mover dead-lettering it publishes a new one, without x-death). */
+        di->count += dt.count;
+        di->first = di->first > 0 ? di->first : dt.first;
+        di->last = dt.last;
+        snprintf(di->reason, sizeof di->reason, "%s", dt.reason);
+        for (char *c = di->reason; *c != '\0'; c++)
+            *c = *c == '_' ? '-' : *c;
+        snprintf(di->error, sizeof di->error, "the broker dead-lettered it from queue '%s' (%s)",
+                 dt.queue, dt.reason);
+    }
+}
+
 /* Describe the message now in m->env, delivery tag, in *d. */
 static void fill_delivery(struct mq *m, uint64_t tag, int redelivered, struct mq_delivery *d)
 {
@@ -43,6 +164,7 @@ static void fill_delivery(struct mq *m, uint64_t tag, int redelivered, struct mq
     if (m->env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
         mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
                              sizeof d->message_id);
+    mq_priv_dead_info(&m->env.message.properties, &d->dead);
 }
 
 enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,

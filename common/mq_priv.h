@@ -29,6 +29,19 @@ struct mq {
     long last_keepalive; /* CLOCK_MONOTONIC seconds of the last mq_keepalive frame */
 };
 
+/* The headers of a dead letter (see struct mq_dead_info). */
+#define MQ_HEADER_REASON "x-scanmove-reason"
+#define MQ_HEADER_ERROR "x-scanmove-error"
+#define MQ_HEADER_FIRST_DEAD "x-scanmove-first-dead"
+#define MQ_HEADER_DEAD_COUNT "x-scanmove-dead-count"
+
+/*
+ * mq_priv_dead_info - what the properties p (headers, timestamp) of a
+ * message say about its dead-letterings, into *di (see struct
+ * mq_dead_info). Header values of unexpected types are ignored.
+ */
+void mq_priv_dead_info(const amqp_basic_properties_t *p, struct mq_dead_info *di);
+
 /* Copy an AMQP byte string into a C string buffer of outlen > 0 bytes, truncating. */
 void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen);
 

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 enum mq_status mq_confirm_select(struct mq *m, char *err, size_t errlen)
 {
@@ -47,42 +48,84 @@ static enum mq_status send_mandatory(struct mq *m, const char *exchange, const c
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, doing, err, errlen);
 }
 
-enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
-                          const void *body, size_t len, const char *message_id, const char *type,
-                          uint64_t timestamp, uint64_t *seq, char *err, size_t errlen)
+/* Properties of a message of ours in JSON: mq_publish's, but type. */
+static void json_props_init(amqp_basic_properties_t *p, const char *message_id, uint64_t timestamp)
+{
+    props_init(p, AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+                      AMQP_BASIC_TIMESTAMP_FLAG);
+    p->content_type = amqp_cstring_bytes("application/json");
+    p->message_id = amqp_cstring_bytes(message_id);
+    p->timestamp = timestamp;
+}
+
+/* Publish with p as mq_publish does: *seq the confirm's delivery tag. */
+static enum mq_status publish_props(struct mq *m, const char *exchange, const char *routing_key,
+                                    const amqp_basic_properties_t *p, const void *body, size_t len,
+                                    uint64_t *seq, char *err, size_t errlen)
 {
     if (!m->channel_open) {
         snprintf(err, errlen, "the connection to %s is closed", m->display_url);
         return MQ_ERR_CLOSED;
     }
-    amqp_basic_properties_t p;
-    props_init(&p, AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
-                       AMQP_BASIC_TIMESTAMP_FLAG);
-    p.content_type = amqp_cstring_bytes("application/json");
-    p.message_id = amqp_cstring_bytes(message_id);
-    p.timestamp = timestamp;
-    if (type != NULL) {
-        p._flags |= AMQP_BASIC_TYPE_FLAG;
-        p.type = amqp_cstring_bytes(type);
-    }
     enum mq_status s =
-        send_mandatory(m, exchange, routing_key, &p, body, len, "publishing", err, errlen);
+        send_mandatory(m, exchange, routing_key, p, body, len, "publishing", err, errlen);
     if (s == MQ_OK)
         *seq = m->next_seq++;
     return s;
 }
 
+enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
+                          const void *body, size_t len, const char *message_id, const char *type,
+                          uint64_t timestamp, uint64_t *seq, char *err, size_t errlen)
+{
+    amqp_basic_properties_t p;
+    json_props_init(&p, message_id, timestamp);
+    if (type != NULL) {
+        p._flags |= AMQP_BASIC_TYPE_FLAG;
+        p.type = amqp_cstring_bytes(type);
+    }
+    return publish_props(m, exchange, routing_key, &p, body, len, seq, err, errlen);
+}
+
+enum mq_status mq_publish_undead(struct mq *m, const char *exchange, const char *routing_key,
+                                 const void *body, size_t len, const char *message_id,
+                                 const struct mq_dead_info *history, uint64_t *seq, char *err,
+                                 size_t errlen)
+{
+    amqp_basic_properties_t p;
+    json_props_init(&p, message_id, (uint64_t)time(NULL));
+    amqp_table_entry_t h[2];
+    int n = 0;
+    if (history->first > 0)
+        mq_priv_arg_i64(&h[n++], MQ_HEADER_FIRST_DEAD, (int64_t)history->first);
+    if (history->count > 0)
+        mq_priv_arg_i64(&h[n++], MQ_HEADER_DEAD_COUNT, (int64_t)history->count);
+    if (n > 0) {
+        p._flags |= AMQP_BASIC_HEADERS_FLAG;
+        p.headers.num_entries = n;
+        p.headers.entries = h;
+    }
+    return publish_props(m, exchange, routing_key, &p, body, len, seq, err, errlen);
+}
+
 enum mq_status mq_publish_dead(struct mq *m, const char *exchange, const char *routing_key,
                                const void *body, size_t len, const char *message_id,
-                               const char *reason, const char *error, char *err, size_t errlen)
+                               const struct mq_dead_info *prior, const char *reason,
+                               const char *error, char *err, size_t errlen)
 {
-    amqp_table_entry_t h[2];
-    mq_priv_arg_str(&h[0], "x-scanmove-reason", reason);
-    mq_priv_arg_str(&h[1], "x-scanmove-error", error);
+    uint64_t now = (uint64_t)time(NULL);
+    uint64_t first = prior != NULL && prior->first > 0 ? prior->first : now;
+    uint64_t count = (prior != NULL ? prior->count : 0) + 1;
+    amqp_table_entry_t h[4];
+    mq_priv_arg_str(&h[0], MQ_HEADER_REASON, reason);
+    mq_priv_arg_str(&h[1], MQ_HEADER_ERROR, error);
+    mq_priv_arg_i64(&h[2], MQ_HEADER_FIRST_DEAD, (int64_t)first);
+    mq_priv_arg_i64(&h[3], MQ_HEADER_DEAD_COUNT, (int64_t)count);
     amqp_basic_properties_t p;
-    props_init(&p, AMQP_BASIC_HEADERS_FLAG);
-    p.headers.num_entries = 2;
+    props_init(&p, AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_TIMESTAMP_FLAG);
+    p.headers.num_entries = 4;
     p.headers.entries = h;
+    p.timestamp = now;
     if (message_id != NULL && message_id[0] != '\0') {
         p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
         p.message_id = amqp_cstring_bytes(message_id);

@@ -211,7 +211,7 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
     if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
         return s;
     s = mq_publish_dead(c->dead, c->dlx, c->o->cfg->routing_key, d->body, d->len, d->message_id,
-                        move_reason_name(reason), why, err, errlen);
+                        &d->dead, move_reason_name(reason), why, err, errlen);
     if (s != MQ_OK) {
         mq_close(c->dead);
         c->dead = NULL;

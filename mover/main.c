@@ -9,11 +9,11 @@
 #include "cfg.h"
 #include "clock.h"
 #include "consume.h"
+#include "dead.h"
 #include "exitcode.h"
 #include "log.h"
 #include "mq.h"
 #include "report.h"
-#include "requeue.h"
 #include "tool.h"
 #include "version.h"
 
@@ -32,7 +32,9 @@
 static const char usage_text[] =
     "Usage: move [OPTIONS] --from ROOT [--from ROOT...] --to DEST\n"
     "       move [OPTIONS] --check\n"
-    "       move [OPTIONS] --requeue-dead [--count N]\n"
+    "       move [OPTIONS] --dead [--reason R...]\n"
+    "       move [OPTIONS] --requeue-dead [--reason R...] [--from ROOT...] [--to DEST]\n"
+    "       move [OPTIONS] --purge-dead [--reason R...]\n"
     "Consume the scanmove queue and move each file it names from a --from root\n"
     "to the --to directory, keeping its relative path; run as many as you like.\n"
     "A message is acknowledged only once its file is in place.\n"
@@ -54,8 +56,14 @@ static const char usage_text[] =
     "      --check               report the queues' counts, creating nothing (as\n"
     "                            JSON with --json); exit 78 when the queue, the\n"
     "                            exchange or their dead-letter side is missing\n"
+    "      --dead                list the dead letters as JSON lines, then exit\n"
     "      --requeue-dead        put the dead letters back on the queue (after\n"
-    "                            fixing what failed them), then exit\n"
+    "                            fixing what failed them), dropping those whose\n"
+    "                            file is gone, changed or at --to, then exit\n"
+    "      --purge-dead          delete the dead letters, then exit\n"
+    "      --reason R            only the dead letters of reason R (repeatable)\n"
+    "      --dry-run             with --requeue-dead or --purge-dead: print what\n"
+    "                            would be done to each letter, change nothing\n"
     "  -q, --quiet               print errors only\n"
     "  -v, --verbose             print one line per file handled\n"
     "  -h, --help                show this help and exit\n"
@@ -80,7 +88,11 @@ enum {
     OPT_IDLE_EXIT,
     OPT_RECONNECT_TIMEOUT,
     OPT_JSON,
-    OPT_REQUEUE_DEAD
+    OPT_REQUEUE_DEAD,
+    OPT_DEAD,
+    OPT_PURGE_DEAD,
+    OPT_REASON,
+    OPT_DRY_RUN
 };
 
 #define MAX_ROOTS 64 /* --from given at most this often */
@@ -107,7 +119,9 @@ struct options {
     const char *from[MAX_ROOTS], *to;
     char *dest_real; /* realpath(3) of --to */
     unsigned n_from;
-    int check, json, requeue, verbosity;
+    int check, json, requeue, list_dead, purge_dead, dry_run, verbosity;
+    const char *reasons[DEAD_REASONS_MAX]; /* --reason */
+    unsigned n_reasons;
 };
 
 /* Handle one of move's own options; 0 when opt is not one. */
@@ -161,6 +175,21 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_REQUEUE_DEAD:
         o->requeue = 1;
         break;
+    case OPT_DEAD:
+        o->list_dead = 1;
+        break;
+    case OPT_PURGE_DEAD:
+        o->purge_dead = 1;
+        break;
+    case OPT_REASON:
+        if (o->n_reasons == DEAD_REASONS_MAX || optarg[0] == '\0')
+            tool_usage_error(u, "--reason takes a reason, at most %d times", DEAD_REASONS_MAX);
+        else
+            o->reasons[o->n_reasons++] = optarg;
+        break;
+    case OPT_DRY_RUN:
+        o->dry_run = 1;
+        break;
     default:
         return 0;
     }
@@ -175,11 +204,22 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
         tool_usage_error(u, "%s", err);
     else if (optind < argc)
         tool_usage_error(u, "unexpected argument '%s'", argv[optind]);
-    else if (o->check && o->requeue)
-        tool_usage_error(u, "--check and --requeue-dead cannot be used together");
-    else if ((o->check || o->requeue) && (o->n_from > 0 || o->to != NULL))
-        tool_usage_error(u, "--%s takes no --from or --to", o->check ? "check" : "requeue-dead");
-    else if (!o->check && !o->requeue && (o->n_from == 0 || o->to == NULL))
+    else if (o->check + o->requeue + o->list_dead + o->purge_dead > 1)
+        tool_usage_error(u, "--check, --dead, --purge-dead and --requeue-dead cannot be used "
+                            "together");
+    else if ((o->check || o->list_dead || o->purge_dead) && (o->n_from > 0 || o->to != NULL))
+        tool_usage_error(u, "--%s takes no --from or --to",
+                         o->check       ? "check"
+                         : o->list_dead ? "dead"
+                                        : "purge-dead");
+    else if (o->n_reasons > 0 && !o->requeue && !o->list_dead && !o->purge_dead)
+        tool_usage_error(u, "--reason goes with --dead, --purge-dead or --requeue-dead");
+    else if (o->dry_run && !o->requeue && !o->purge_dead)
+        tool_usage_error(u, "--dry-run goes with --purge-dead or --requeue-dead");
+    else if (o->json && o->list_dead)
+        tool_usage_error(u, "--dead prints JSON lines; it takes no --json");
+    else if (!o->check && !o->requeue && !o->list_dead && !o->purge_dead &&
+             (o->n_from == 0 || o->to == NULL))
         tool_usage_error(u, "%s",
                          o->n_from == 0 ? "no --from root given" : "no --to directory given");
 }
@@ -192,12 +232,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         CFG_LONG_OPTIONS TOOL_LONG_OPTIONS /* broker flags, -h -q -v -V */
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
+        {"dead", no_argument, NULL, OPT_DEAD},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"from", required_argument, NULL, OPT_FROM},
         {"fsync", no_argument, NULL, OPT_FSYNC},
         {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
         {"json", no_argument, NULL, OPT_JSON},
         {"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
         {"prefetch", required_argument, NULL, OPT_PREFETCH},
+        {"purge-dead", no_argument, NULL, OPT_PURGE_DEAD},
+        {"reason", required_argument, NULL, OPT_REASON},
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
         {"requeue-dead", no_argument, NULL, OPT_REQUEUE_DEAD},
         {"to", required_argument, NULL, OPT_TO},
@@ -275,16 +319,39 @@ static void open_dirs(struct options *o, struct consume_root *roots)
     o->co.n_roots = o->n_from;
 }
 
-/* move --requeue-dead; the exit status. */
-static int run_requeue(struct options *o, const char *name)
+/* move --dead, --purge-dead or --requeue-dead; the exit status. */
+static int run_dead(struct options *o, const char *name)
 {
+    static struct dead_opts d;
+    static struct consume_root roots[MAX_ROOTS];
+    static struct dead_stats st;
     char err[1024];
-    uint64_t n = 0;
+    d.cfg = &o->cfg;
+    d.conn_name = name;
+    d.mode = o->list_dead ? DEAD_LIST : o->purge_dead ? DEAD_PURGE : DEAD_REQUEUE;
+    memcpy(d.reasons, o->reasons, sizeof d.reasons);
+    d.n_reasons = o->n_reasons;
+    for (unsigned i = 0; i < o->n_from; i++)
+        roots[i].fd = open_dir(o->from[i], &roots[i].real);
+    d.roots = roots;
+    d.n_roots = o->n_from;
+    d.dest_fd = o->to != NULL ? open_dir(o->to, &o->dest_real) : -1;
+    d.limit = o->co.count;
+    d.dry_run = o->dry_run;
+    d.stop = &stop_signal;
+    d.lines = stdout;
     tool_catch_stop(on_signal);
-    enum mq_status s = requeue_dead(&o->cfg, name, o->co.count, &stop_signal, &n, err, sizeof err);
-    report_requeued(n, &o->cfg, o->json ? stdout : NULL);
+    enum mq_status s = dead_run(&d, &st, err, sizeof err);
+    dead_report(&d, &st, o->json ? stdout : NULL);
     if (s != MQ_OK)
         log_error("%s", err);
+    for (unsigned i = 0; i < o->n_from; i++) {
+        close(roots[i].fd);
+        free(roots[i].real);
+    }
+    if (d.dest_fd >= 0)
+        close(d.dest_fd);
+    free(o->dest_real);
     return mq_exitcode(s);
 }
 
@@ -338,7 +405,9 @@ int main(int argc, char **argv)
         tool_settings(&u, &o.cfg, argc, argv, 1,
                       o.check ? (o.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
         tool_conn_name("move", name, sizeof name);
-        code = u.end ? end_early(&u) : o.requeue ? run_requeue(&o, name) : run(&o, name);
+        code = u.end                                      ? end_early(&u)
+               : o.requeue || o.list_dead || o.purge_dead ? run_dead(&o, name)
+                                                          : run(&o, name);
     }
     int final = tool_finish_stdout(code, err, sizeof err);
     if (final != code)

@@ -1,42 +1,73 @@
-/* requeue.c - move --requeue-dead; see requeue.h. */
+/* requeue.c - is a dead letter worth requeueing; see requeue.h. */
 #include "requeue.h"
 
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
+#include "beneath.h"
 
-enum mq_status requeue_dead(const struct cfg *c, const char *conn_name, uint64_t limit,
-                            volatile sig_atomic_t *stop, uint64_t *done, char *err, size_t errlen)
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const names[REQUEUE__COUNT] = {
+    [REQUEUE_PUT_BACK] = "requeue",
+    [REQUEUE_DROP_GONE] = "gone",
+    [REQUEUE_DROP_CHANGED] = "changed",
+    [REQUEUE_DROP_AT_DEST] = "at-dest",
+};
+
+const char *requeue_verdict_name(enum requeue_verdict v)
 {
-    struct mq *m;
-    char dead[CFG_NAME_MAX + 1];
-    cfg_dead_name(c, dead); /* fits: mq_declare_topology refuses it otherwise */
-    *done = 0;
-    enum mq_status s = mq_connect(c, conn_name, &m, err, errlen);
-    if (s != MQ_OK)
-        return s;
-    if ((s = mq_declare_topology(m, c, NULL, err, errlen)) != MQ_OK ||
-        (s = mq_confirm_select(m, err, errlen)) != MQ_OK) {
-        mq_close(m);
-        return s;
-    }
-    /* One at a time: basic.get must not meet a pending confirm. */
-    while (!*stop && (limit == 0 || *done < limit)) {
-        struct mq_delivery d;
-        int got;
-        uint64_t seq;
-        if ((s = mq_get(m, dead, &d, &got, err, errlen)) != MQ_OK || !got)
-            break;
-        s = mq_publish(m, c->exchange, c->routing_key, d.body, d.len, d.message_id, NULL,
-                       (uint64_t)time(NULL), &seq, err, errlen);
-        if (s == MQ_OK)
-            s = mq_wait_confirm(m, seq, "the requeued message (is the queue bound?)", err, errlen);
-        if (s == MQ_OK)
-            s = mq_ack(m, d.tag, 0, err, errlen);
-        if (s != MQ_OK)
-            break;
-        (*done)++;
-    }
-    mq_close(m);
-    return s;
+    return (int)v >= 0 && v < REQUEUE__COUNT ? names[v] : "requeue";
+}
+
+/* lstat of path beneath dir, following no link: 0, or -1 with errno
+ * (ELOOP for a symbolic link on the way or at the end). */
+static int stat_beneath(int dir, const char *path, struct stat *st)
+{
+    int fd = beneath_open(dir, path, O_PATH | O_NOFOLLOW, 0, BENEATH_FALLBACK_OPENAT);
+    if (fd < 0)
+        return -1;
+    int rc = fstat(fd, st);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static int gone(int e)
+{
+    return e == ENOENT || e == ENOTDIR;
+}
+
+/* Is st the regular file of m's size and mtime? */
+static int same_size_time(const struct stat *st, const struct msg *m)
+{
+    return S_ISREG(st->st_mode) && (uint64_t)st->st_size == m->size &&
+           st->st_mtim.tv_sec == m->mtime_sec && (uint64_t)st->st_mtim.tv_nsec == m->mtime_nsec;
+}
+
+enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd, const char *host)
+{
+    int here = strcmp(m->host, host) == 0;
+    struct stat src, dst;
+    int own = -1, src_rc = -1, src_errno = 0;
+    if (root_fd < 0) /* decoded, so absolute and without ".." */
+        root_fd = own = open(m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd >= 0)
+        src_rc = stat_beneath(root_fd, m->path, &src);
+    src_errno = errno;
+    if (own >= 0)
+        close(own);
+    int dst_rc = dest_fd >= 0 ? stat_beneath(dest_fd, m->path, &dst) : -1;
+    if (dst_rc == 0 && S_ISREG(dst.st_mode) && dst.st_ino == m->ino &&
+        (!here || dst.st_dev == m->dev) && same_size_time(&dst, m))
+        return REQUEUE_DROP_AT_DEST; /* renamed there, on one file system */
+    if (src_rc < 0 && gone(src_errno))
+        return dst_rc == 0 && same_size_time(&dst, m) ? REQUEUE_DROP_AT_DEST : REQUEUE_DROP_GONE;
+    if (src_rc < 0)
+        return src_errno == ELOOP ? REQUEUE_DROP_CHANGED : REQUEUE_PUT_BACK;
+    if (!same_size_time(&src, m) || src.st_ino != m->ino || (here && src.st_dev != m->dev))
+        return REQUEUE_DROP_CHANGED;
+    return REQUEUE_PUT_BACK;
 }

@@ -95,7 +95,7 @@ expect_re audit1 "$((20 - moved1)) dead-lettered" "full: the unmoved files are d
 
 # After space is freed: requeued, then all moved.
 expect_eq "$(cat "$WORK/rqrc")" 0 "freed: move --requeue-dead exits 0"
-expect_eq "$(cat "$WORK/rq")" "{\"requeued_dead\":$((20 - moved1))}" \
+expect_eq "$(cat "$WORK/rq")" "{\"requeued_dead\":$((20 - moved1)),\"dropped_dead\":0,\"dropped_by_reason\":{\"gone\":0,\"changed\":0,\"at-dest\":0},\"left_dead\":0,\"dry_run\":false}" \
     "freed: every dead letter requeued"
 expect_eq "$(cat "$WORK/rc2")" 0 "freed: the mover exits 0"
 pycheck "freed: the rest moved" jcheck "$WORK/out2" moved=$((20 - moved1)) dead_lettered=0 \
