@@ -63,6 +63,7 @@ static const char usage_text[] =
     "                            publishing (default 5m)\n"
     "      --requeue-after DURATION  publish a file whose message is still queued\n"
     "                            again after this long (default 24h; 0: always)\n"
+    "      --no-mark             neither read nor write the marks of queued files\n"
     "      --max-queued N        publish nothing and exit 75 when the queue holds\n"
     "                            N messages or more\n"
     "      --wait                wait while another scan holds a DIR (default: exit 75)\n"
@@ -99,7 +100,8 @@ enum {
     OPT_BLOCKED_TIMEOUT,
     OPT_REQUEUE_AFTER,
     OPT_MAX_QUEUED,
-    OPT_WAIT
+    OPT_WAIT,
+    OPT_NO_MARK
 };
 
 /* A signal sets both; a broker lost for good ends only the walk. The
@@ -236,6 +238,9 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_WAIT:
         o->r.wait_lock = 1;
         break;
+    case OPT_NO_MARK:
+        o->r.no_mark = 1;
+        break;
     default:
         return 0;
     }
@@ -264,6 +269,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"mime", required_argument, NULL, OPT_MIME},
         {"min-age", required_argument, NULL, OPT_MIN_AGE},
         {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+        {"no-mark", no_argument, NULL, OPT_NO_MARK},
         {"no-mime", no_argument, NULL, OPT_NO_MIME},
         {"one-file-system", no_argument, NULL, OPT_ONE_FS},
         {"readable", no_argument, NULL, OPT_READABLE},

@@ -55,7 +55,7 @@ static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
     struct scan *s = arg;
     struct item *it = cookie;
     const struct scan_root *r = &s->roots[it->root];
-    if (ok)
+    if (ok && !s->o->no_mark)
         mark_confirmed(s, it, r);
     report_outcome(&s->report, ok ? REPORT_PUBLISHED : REPORT_FAILED, r->real, r->real_len,
                    it->path, it->path_len, reason, NULL, (uint64_t)it->st.st_size);
@@ -360,7 +360,7 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
     p.walk.stop = o->stop_walk;
     p.jobs = (unsigned)o->jobs;
     p.stop = o->stop_walk;
-    p.requeue_after_s = (o->requeue_after_ms + 999) / 1000;
+    p.requeue_after_s = o->no_mark ? 0 : (o->requeue_after_ms + 999) / 1000;
     p.now = (int64_t)time(NULL);
     if (pipeline_start(&p, err, sizeof err) < 0) {
         log_error("%s", err);

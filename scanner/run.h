@@ -25,6 +25,7 @@ struct run_opts {
     uint64_t requeue_after_ms; /* --requeue-after; 0: publish marked files again */
     uint64_t max_queued;       /* --max-queued; 0: no limit */
     int wait_lock;             /* --wait: wait for another scan of a root */
+    int no_mark;               /* --no-mark: neither read nor write marks */
     /* set by a signal (its number): stop waiting for a blocked broker */
     volatile sig_atomic_t *stop_signal;
     /* set by a signal, and by run_scan once the broker is lost for good:
