@@ -74,6 +74,23 @@ struct msg {
     char host[MSG_HOST_MAX + 1];       /* scanning host's name */
 };
 
+/* What a message id is made of: the file's identity where the scan found it. */
+struct msg_file {
+    const char *root, *path; /* bytes, as in struct msg */
+    size_t root_len, path_len;
+    uint64_t dev, ino, size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+};
+
+/*
+ * msg_file_id - the message id of f into id (MSG_ID_LEN lowercase hex and a
+ * NUL), as msg_make_id computes it for a message of the same file: a scan
+ * can tell from lstat data alone whether a mark (mark.h) is for the file
+ * as it is now.
+ */
+void msg_file_id(const struct msg_file *f, char id[MSG_ID_LEN + 1]);
+
 /*
  * msg_make_id - fill m->id with the deterministic id of the file: 32 lowercase
  * hex digits of a 128-bit FNV-1a hash over dev, ino, size, mtime (sec, nsec),

@@ -5,6 +5,7 @@
 
 #include "beneath.h"
 #include "log.h"
+#include "mark.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -363,6 +364,10 @@ static enum step verify_placement(struct move *mv)
         snprintf(mv->final_path, MSG_PATH_MAX + 32, "%s", mv->m->path);
         return STEP_DONE;
     }
+    /* scan's in-flight mark came along with the rename: the file has
+     * arrived, so it is no longer queued. A file the mover may not change
+     * keeps it, which is harmless: its id names the source root and path. */
+    mark_remove_at(mv->ddir, mv->placed);
     mv->r = FILEOP_MOVED;
     return sync_renames(mv);
 }

@@ -61,6 +61,12 @@ static const char usage_text[] =
     "                            long, then fail (default 30s; 0: fail at once)\n"
     "      --blocked-timeout DURATION    wait this long while the broker blocks\n"
     "                            publishing (default 5m)\n"
+    "      --requeue-after DURATION  publish a file whose message is still queued\n"
+    "                            again after this long (default 24h; 0: always)\n"
+    "      --no-mark             neither read nor write the marks of queued files\n"
+    "      --max-queued N        publish nothing and exit 75 when the queue holds\n"
+    "                            N messages or more\n"
+    "      --wait                wait while another scan holds a DIR (default: exit 75)\n"
     "      --check               report the queues' counts, creating nothing (as\n"
     "                            JSON with --json); exit 78 when the queue, the\n"
     "                            exchange or their dead-letter side is missing\n"
@@ -69,7 +75,8 @@ static const char usage_text[] =
     "\n" CFG_HELP "\n"
     "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage\n"
     "(also a DIR given twice or inside another), 66 no such directory, 69 broker\n"
-    "unreachable or lost, 70 internal error, 75 broker blocked publishing,\n"
+    "unreachable or lost, 70 internal error, 75 try later (broker blocked publishing,\n"
+    "--max-queued reached, or another scan holds a DIR),\n"
     "77 authentication or access refused (broker, or a DIR), 78 configuration or\n"
     "topology mismatch, 130/143 interrupted. See scan(1).\n";
 
@@ -92,7 +99,11 @@ enum {
     OPT_JSON,
     OPT_WINDOW,
     OPT_RECONNECT_TIMEOUT,
-    OPT_BLOCKED_TIMEOUT
+    OPT_BLOCKED_TIMEOUT,
+    OPT_REQUEUE_AFTER,
+    OPT_MAX_QUEUED,
+    OPT_WAIT,
+    OPT_NO_MARK
 };
 
 /* A signal sets both; a broker lost for good ends only the walk. The
@@ -148,6 +159,7 @@ static void set_defaults(struct options *o)
     o->r.window = 4096;
     o->r.reconnect_ms = 30000;
     o->r.blocked_ms = 300000;
+    o->r.requeue_after_ms = 24 * 3600 * 1000ULL;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->r.jobs = cpus > 0 ? (uint64_t)cpus : 1;
     if (o->r.jobs > 256)
@@ -221,6 +233,18 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_BLOCKED_TIMEOUT:
         o->r.blocked_ms = tool_parse_duration(u, "--blocked-timeout", optarg);
         break;
+    case OPT_REQUEUE_AFTER:
+        o->r.requeue_after_ms = tool_parse_duration(u, "--requeue-after", optarg);
+        break;
+    case OPT_MAX_QUEUED:
+        o->r.max_queued = tool_parse_num(u, "--max-queued", optarg, 1, UINT32_MAX);
+        break;
+    case OPT_WAIT:
+        o->r.wait_lock = 1;
+        break;
+    case OPT_NO_MARK:
+        o->r.no_mark = 1;
+        break;
     default:
         return 0;
     }
@@ -244,15 +268,19 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"json", no_argument, NULL, OPT_JSON},
         {"max-age", required_argument, NULL, OPT_MAX_AGE},
         {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+        {"max-queued", required_argument, NULL, OPT_MAX_QUEUED},
         {"max-size", required_argument, NULL, OPT_MAX_SIZE},
         {"mime", required_argument, NULL, OPT_MIME},
         {"min-age", required_argument, NULL, OPT_MIN_AGE},
         {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+        {"no-mark", no_argument, NULL, OPT_NO_MARK},
         {"no-mime", no_argument, NULL, OPT_NO_MIME},
         {"one-file-system", no_argument, NULL, OPT_ONE_FS},
         {"readable", no_argument, NULL, OPT_READABLE},
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
         {"rejects", required_argument, NULL, OPT_REJECTS},
+        {"requeue-after", required_argument, NULL, OPT_REQUEUE_AFTER},
+        {"wait", no_argument, NULL, OPT_WAIT},
         {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};

@@ -1,6 +1,8 @@
 /* pipeline.c - walking and inspecting threads of scan; see pipeline.h. */
 #include "pipeline.h"
 
+#include "mark.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ static struct item *item_new(const struct walk_entry *e, unsigned root, enum ite
     it->reason = reason;
     it->detail[0] = '\0';
     it->mime[0] = '\0';
+    it->id[0] = '\0';
     if (e->st != NULL)
         it->st = *e->st;
     clock_gettime(CLOCK_REALTIME, &it->seen);
@@ -37,6 +40,34 @@ static struct item *item_new(const struct walk_entry *e, unsigned root, enum ite
     memcpy(it->path, e->path, e->path_len);
     it->path[e->path_len] = '\0';
     return it;
+}
+
+/* 1 when the file e, accepted by its lstat data, carries a mark saying its
+ * confirmed message is still waiting (pipeline.h). A mark that cannot be
+ * read counts as none: the file is published, as without marks. */
+static int still_queued(const struct pipeline *p, const struct scan_root *r,
+                        const struct walk_entry *e)
+{
+    char path[MSG_PATH_MAX * 2 + 2], id[MSG_ID_LEN + 1], mark_id[MSG_ID_LEN + 1];
+    int64_t marked;
+    if (r->real_len + 1 + e->path_len >= sizeof path)
+        return 0;
+    memcpy(path, r->real, r->real_len);
+    path[r->real_len] = '/';
+    memcpy(path + r->real_len + 1, e->path, e->path_len + 1);
+    if (mark_read(path, mark_id, &marked) != 1)
+        return 0;
+    struct msg_file f = {.root = r->real,
+                         .root_len = r->real_len,
+                         .path = e->path,
+                         .path_len = e->path_len,
+                         .dev = e->st->st_dev,
+                         .ino = e->st->st_ino,
+                         .size = (uint64_t)e->st->st_size,
+                         .mtime_sec = e->st->st_mtim.tv_sec,
+                         .mtime_nsec = (uint32_t)e->st->st_mtim.tv_nsec};
+    msg_file_id(&f, id);
+    return mark_still_queued(mark_id, marked, id, p->now, p->requeue_after_s);
 }
 
 static int on_entry(const struct walk_entry *e, void *arg)
@@ -49,7 +80,13 @@ static int on_entry(const struct walk_entry *e, void *arg)
     switch (e->kind) {
     case WALK_FILE:
         reason = inspect_by_stat(p->rules, e->path, e->st);
-        kind = reason != SCAN_REASON_NONE ? ITEM_REJECT : p->content ? ITEM_INSPECT : ITEM_ACCEPT;
+        if (reason == SCAN_REASON_NONE && p->requeue_after_s > 0 &&
+            still_queued(p, &p->roots[w->root], e))
+            reason = SCAN_REASON_ALREADY_QUEUED;
+        kind = reason == SCAN_REASON_ALREADY_QUEUED ? ITEM_QUEUED
+               : reason != SCAN_REASON_NONE         ? ITEM_REJECT
+               : p->content                         ? ITEM_INSPECT
+                                                    : ITEM_ACCEPT;
         break;
     case WALK_SYMLINK:
         kind = ITEM_REJECT;

@@ -25,7 +25,7 @@ struct scan_root {
     int fd; /* open directory */
 };
 
-enum item_kind { ITEM_ACCEPT, ITEM_INSPECT, ITEM_REJECT, ITEM_FAIL };
+enum item_kind { ITEM_ACCEPT, ITEM_INSPECT, ITEM_REJECT, ITEM_FAIL, ITEM_QUEUED };
 
 /* One entry of the walk, on its way to an outcome. */
 struct item {
@@ -36,6 +36,7 @@ struct item {
     struct stat st;
     struct timespec seen; /* when it was lstat'ed (CLOCK_REALTIME) */
     char mime[MSG_MIME_MAX + 1];
+    char id[MSG_ID_LEN + 1]; /* the message's id, once built */
     size_t path_len;
     char path[]; /* relative to the root, NUL-terminated */
 };
@@ -46,6 +47,11 @@ struct pipeline {
     const struct inspect_rules *rules;
     struct walk_opts walk;
     unsigned jobs; /* inspection threads, used when content is needed */
+    /* Marks (mark.h): a file whose mark matches it and is younger than
+     * requeue_after_s seconds at now is SCAN_REASON_ALREADY_QUEUED, before
+     * any content is read. 0: no mark is looked at. */
+    uint64_t requeue_after_s;
+    int64_t now;
     volatile sig_atomic_t *stop;
     /* private */
     int content;
@@ -62,7 +68,7 @@ struct pipeline {
 int pipeline_start(struct pipeline *p, char *err, size_t errlen);
 
 /*
- * pipeline_next - the next result (ITEM_ACCEPT, ITEM_REJECT or ITEM_FAIL),
+ * pipeline_next - the next result (ITEM_ACCEPT, ITEM_REJECT, ITEM_FAIL or ITEM_QUEUED),
  * owned by the caller (item_free), waiting up to timeout_ms. Returns 1, 0
  * on timeout, -1 when the walk and inspection are over.
  */

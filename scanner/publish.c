@@ -32,6 +32,7 @@ struct publisher {
     int dead;                      /* lost for good: send nothing more */
     int corked;                    /* in a burst, writes held back (mq_cork) */
     struct mq_reconnect reconnect; /* after a lost connection */
+    struct mq_queue_info info;     /* the queue's counts at the last declare */
 };
 
 static struct pending *at(struct publisher *p, size_t i)
@@ -44,7 +45,7 @@ static enum mq_status connect_all(struct publisher *p, char *err, size_t errlen)
     enum mq_status s = mq_connect(&p->cfg, p->conn_name, &p->mq, err, errlen);
     if (s != MQ_OK)
         return s;
-    if ((s = mq_declare_topology(p->mq, &p->cfg, NULL, err, errlen)) != MQ_OK ||
+    if ((s = mq_declare_topology(p->mq, &p->cfg, &p->info, err, errlen)) != MQ_OK ||
         (s = mq_confirm_select(p->mq, err, errlen)) != MQ_OK) {
         mq_close(p->mq);
         p->mq = NULL;
@@ -332,6 +333,21 @@ enum mq_status publish_poll(struct publisher *p, char *err, size_t errlen)
         return MQ_ERR_CLOSED;
     }
     return pump(p, 0, err, errlen);
+}
+
+enum mq_status publish_queue_info(struct publisher *p, int refresh, struct mq_queue_info *info,
+                                  char *err, size_t errlen)
+{
+    enum mq_status s = MQ_OK;
+    if (refresh && (p->dead || p->mq == NULL)) {
+        snprintf(err, errlen, "no connection to the broker");
+        return MQ_ERR_CLOSED;
+    }
+    /* Declaring again is idempotent and answers with fresh counts. */
+    if (refresh)
+        s = mq_declare_topology(p->mq, &p->cfg, &p->info, err, errlen);
+    *info = p->info;
+    return s;
 }
 
 size_t publish_unconfirmed(const struct publisher *p)

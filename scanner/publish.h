@@ -83,6 +83,16 @@ enum mq_status publish_flush(struct publisher *p, char *err, size_t errlen);
  */
 enum mq_status publish_poll(struct publisher *p, char *err, size_t errlen);
 
+/*
+ * publish_queue_info - the queue's counts (ready messages, consumers, dead
+ * letters) as the broker gave them when the publisher declared the
+ * topology; with refresh, declared again now (with no publish waiting for
+ * its confirm that matters: call it after publish_flush). Returns MQ_OK,
+ * or the failure with its sentence (info then holds the last counts).
+ */
+enum mq_status publish_queue_info(struct publisher *p, int refresh, struct mq_queue_info *info,
+                                  char *err, size_t errlen);
+
 /* publish_unconfirmed - how many messages are still waiting for their confirm. */
 size_t publish_unconfirmed(const struct publisher *p);
 

@@ -19,6 +19,7 @@ static const struct {
     [SCAN_REASON_UNREADABLE] = {"unreadable", 0},
     [SCAN_REASON_TOO_DEEP] = {"too-deep", 0},
     [SCAN_REASON_OTHER_FILESYSTEM] = {"other-filesystem", 0},
+    [SCAN_REASON_ALREADY_QUEUED] = {"already-queued", 0},
     [SCAN_REASON_IO_ERROR] = {"io-error", 1},
     [SCAN_REASON_VANISHED] = {"vanished", 1},
     [SCAN_REASON_UNREADABLE_DIR] = {"unreadable-dir", 1},

@@ -23,6 +23,8 @@ enum scan_reason {
     SCAN_REASON_UNREADABLE,
     SCAN_REASON_TOO_DEEP,
     SCAN_REASON_OTHER_FILESYSTEM,
+    /* Left out because a message for it is already waiting (mark.h). */
+    SCAN_REASON_ALREADY_QUEUED,
     /* Failures: the entry should have been published and was not. */
     SCAN_REASON_IO_ERROR,
     SCAN_REASON_VANISHED,

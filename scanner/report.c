@@ -33,11 +33,13 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
     }
     if (o == REPORT_REJECTED)
         r->rejected++;
+    else if (o == REPORT_QUEUED)
+        r->queued++;
     else
         r->failed++;
     if ((unsigned)reason < SCAN_REASON_COUNT)
         r->by_reason[reason]++;
-    const char *what = o == REPORT_REJECTED ? "rejected" : "failed";
+    const char *what = o == REPORT_REJECTED ? "rejected" : o == REPORT_QUEUED ? "queued" : "failed";
     /* Failures get a line on stderr even without -v, as find(1) does:
      * they make the exit status 1. Unconfirmed ones are summed up by the
      * sentence about the lost broker instead of one line each. */
@@ -77,10 +79,23 @@ void report_finish(struct report *r)
 {
     log_progress_clear();
     double secs = mono_now() - r->start;
-    log_notice("%llu files: %llu %s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
+    char queued[64] = "";
+    if (r->queued > 0)
+        snprintf(queued, sizeof queued, ", %llu already queued", (unsigned long long)r->queued);
+    log_notice("%llu files: %llu %s%s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
                (unsigned long long)r->files, (unsigned long long)r->published,
-               r->dry_run ? "would be published" : "published", (unsigned long long)r->rejected,
-               (unsigned long long)r->failed, secs, secs > 0 ? (double)r->files / secs : 0.0);
+               r->dry_run ? "would be published" : "published", queued,
+               (unsigned long long)r->rejected, (unsigned long long)r->failed, secs,
+               secs > 0 ? (double)r->files / secs : 0.0);
+    if (r->marks_failed > 0)
+        log_warn("could not mark %llu published file%s as queued (%s): the next scan publishes "
+                 "%s again",
+                 (unsigned long long)r->marks_failed, r->marks_failed == 1 ? "" : "s",
+                 strerror(r->mark_errno), r->marks_failed == 1 ? "it" : "them");
+    if (r->have_queue && r->queue_consumers == 0 && r->queue_messages > 0)
+        log_warn("queue '%s' holds %lu message%s and has no consumers: nothing moves them until "
+                 "a mover runs",
+                 r->queue, (unsigned long)r->queue_messages, r->queue_messages == 1 ? "" : "s");
 }
 
 /* The counts of the failures (failures = 1) or of the rejections, in enum order. */
@@ -89,7 +104,8 @@ static void json_counts(const struct report *r, FILE *out, int failures)
     int first = 1;
     fputc('{', out);
     for (enum scan_reason i = SCAN_REASON_NONE + 1; i < SCAN_REASON_COUNT; i++) {
-        if (r->by_reason[i] == 0 || scan_reason_is_failure(i) != failures)
+        if (r->by_reason[i] == 0 || scan_reason_is_failure(i) != failures ||
+            i == SCAN_REASON_ALREADY_QUEUED) /* counted apart: already_queued */
             continue;
         fprintf(out, "%s\"%s\":%llu", first ? "" : ",", scan_reason_name(i),
                 (unsigned long long)r->by_reason[i]);
@@ -104,11 +120,16 @@ void report_json(const struct report *r, FILE *out)
     fprintf(out,
             "{\"files\":%llu,\"published\":%llu,\"rejected\":%llu,\"failed\":%llu,"
             "\"bytes\":%llu,\"seconds\":%.3f,\"files_per_second\":%.1f,\"dry_run\":%s,"
-            "\"rejected_by_reason\":",
+            "\"already_queued\":%llu,\"marks_failed\":%llu,",
             (unsigned long long)r->files, (unsigned long long)r->published,
             (unsigned long long)r->rejected, (unsigned long long)r->failed,
             (unsigned long long)r->bytes, secs, secs > 0 ? (double)r->files / secs : 0.0,
-            r->dry_run ? "true" : "false");
+            r->dry_run ? "true" : "false", (unsigned long long)r->queued,
+            (unsigned long long)r->marks_failed);
+    if (r->have_queue)
+        fprintf(out, "\"queue_messages\":%lu,\"queue_consumers\":%lu,",
+                (unsigned long)r->queue_messages, (unsigned long)r->queue_consumers);
+    fputs("\"rejected_by_reason\":", out);
     json_counts(r, out, 0);
     fputs(",\"failed_by_reason\":", out);
     json_counts(r, out, 1);

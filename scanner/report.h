@@ -12,14 +12,21 @@
 
 #include "reason.h"
 
-enum report_outcome { REPORT_PUBLISHED, REPORT_REJECTED, REPORT_FAILED };
+/* REPORT_QUEUED: left out because its message is still waiting
+ * (SCAN_REASON_ALREADY_QUEUED); neither a rejection nor a failure. */
+enum report_outcome { REPORT_PUBLISHED, REPORT_REJECTED, REPORT_FAILED, REPORT_QUEUED };
 
 struct report {
     FILE *rejects; /* --rejects, or NULL */
     int progress;  /* draw the live line (log_progress_enabled()) */
     int verbose;   /* one stderr line per rejected or failed entry */
     int dry_run;
-    uint64_t files, published, rejected, failed, bytes;
+    uint64_t files, published, rejected, failed, bytes, queued;
+    uint64_t marks_failed; /* confirmed files whose mark could not be written */
+    int mark_errno;        /* why the first one failed */
+    int have_queue;        /* the queue's counts below are known */
+    uint32_t queue_messages, queue_consumers;
+    const char *queue; /* its name, for the summary */
     uint64_t by_reason[SCAN_REASON_COUNT];
     double start, last_draw;
     int rejects_error; /* writing --rejects failed (errno kept) */

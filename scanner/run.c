@@ -2,7 +2,9 @@
 #include "run.h"
 
 #include "exitcode.h"
+#include "lock.h"
 #include "log.h"
+#include "mark.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "publish.h"
@@ -22,11 +24,30 @@
 struct scan {
     struct run_opts *o;
     struct scan_root *roots;
+    unsigned n_roots;
     struct report report;
     struct publisher *pub;
     char host[MSG_HOST_MAX + 1];
     char body[MSG_MAX_BYTES];
 };
+
+/* Mark a file whose message the broker has just confirmed (mark.h): never
+ * before the confirm, so that no mark exists without its message. A mark
+ * that cannot be written costs a duplicate at the next scan, nothing more:
+ * counted, never a failure. Gone (moved already) is no failure either. */
+static void mark_confirmed(struct scan *s, const struct item *it, const struct scan_root *r)
+{
+    char path[MSG_PATH_MAX * 2 + 2];
+    if (r->real_len + 1 + it->path_len >= sizeof path)
+        return;
+    memcpy(path, r->real, r->real_len);
+    path[r->real_len] = '/';
+    memcpy(path + r->real_len + 1, it->path, it->path_len + 1);
+    if (mark_write(path, it->id, (int64_t)time(NULL)) == 0 || errno == ENOENT)
+        return;
+    if (s->report.marks_failed++ == 0)
+        s->report.mark_errno = errno;
+}
 
 /* The broker's final word on one message. */
 static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
@@ -34,6 +55,8 @@ static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
     struct scan *s = arg;
     struct item *it = cookie;
     const struct scan_root *r = &s->roots[it->root];
+    if (ok && !s->o->no_mark)
+        mark_confirmed(s, it, r);
     report_outcome(&s->report, ok ? REPORT_PUBLISHED : REPORT_FAILED, r->real, r->real_len,
                    it->path, it->path_len, reason, NULL, (uint64_t)it->st.st_size);
     item_free(it);
@@ -97,7 +120,9 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
     const struct scan_root *root = &s->roots[it->root];
     struct msg m;
     size_t len;
-    if (build(s, it, &m, &len) < 0) {
+    int built = build(s, it, &m, &len);
+    memcpy(it->id, m.id, sizeof it->id);
+    if (built < 0) {
         report_outcome(&s->report, REPORT_FAILED, root->real, root->real_len, it->path,
                        it->path_len, SCAN_REASON_IO_ERROR, "cannot encode the message", 0);
         item_free(it);
@@ -117,6 +142,62 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
         if (*st != MQ_OK)
             *s->o->stop_walk = 1;
     }
+}
+
+static void say_waiting(void *arg, pid_t holder)
+{
+    const struct scan_root *r = arg;
+    if (holder > 0)
+        log_notice("waiting for the scan (pid %ld) that holds %s", (long)holder, r->real);
+    else
+        log_notice("waiting for another scan of %s to finish", r->real);
+}
+
+/* One scan per root at a time (lock.h); 0, or the exit status. */
+static int lock_roots(struct scan *s, const struct run_opts *o)
+{
+    for (unsigned i = 0; i < s->n_roots; i++) {
+        struct scan_root *r = &s->roots[i];
+        pid_t holder;
+        switch (lock_root(r->fd, o->wait_lock, o->stop_signal, &holder, say_waiting, r)) {
+        case LOCK_HELD:
+            break;
+        case LOCK_BUSY:
+            if (holder > 0)
+                log_error("another scan (pid %ld) is scanning %s; try again later, or use --wait",
+                          (long)holder, r->real);
+            else
+                log_error("another scan is scanning %s; try again later, or use --wait", r->real);
+            return EXITCODE_TEMPFAIL;
+        case LOCK_STOPPED:
+            return 128 + *o->stop_signal;
+        default:
+            log_error("cannot lock %s: %s", r->real, strerror(errno));
+            return EXITCODE_IOERR;
+        }
+    }
+    return 0;
+}
+
+/* Keep the queue's counts for the summary; refuse to add to a backlog of
+ * --max-queued messages or more. 0, or the exit status. */
+static int check_backlog(struct scan *s, const struct run_opts *o)
+{
+    struct mq_queue_info info;
+    char err[256];
+    publish_queue_info(s->pub, 0, &info, err, sizeof err);
+    s->report.have_queue = 1;
+    s->report.queue = o->cfg.queue;
+    s->report.queue_messages = info.messages;
+    s->report.queue_consumers = info.consumers;
+    if (o->max_queued == 0 || info.messages < o->max_queued)
+        return 0;
+    log_error("queue '%s' already holds %lu messages (--max-queued %llu): published nothing; "
+              "try again once the movers have caught up",
+              o->cfg.queue, (unsigned long)info.messages, (unsigned long long)o->max_queued);
+    publish_close(s->pub);
+    s->pub = NULL;
+    return EXITCODE_TEMPFAIL;
 }
 
 /* Open --rejects and the publisher; 0, or the exit status. */
@@ -148,6 +229,9 @@ static int scan_open(struct scan *s, struct run_opts *o)
 
     if (o->dry_run)
         return 0;
+    int code = lock_roots(s, o);
+    if (code != 0)
+        return code;
     char name[300];
     tool_conn_name("scan", name, sizeof name);
     struct publish_opts po = {.cfg = &o->cfg,
@@ -164,7 +248,7 @@ static int scan_open(struct scan *s, struct run_opts *o)
         log_error("%s", err);
         return mq_exitcode(st);
     }
-    return 0;
+    return check_backlog(s, o);
 }
 
 /* Take the pipeline's items until it ends: report rejects and failures,
@@ -201,7 +285,10 @@ static void scan_loop(struct scan *s, struct pipeline *p, enum mq_status *st, ch
         }
         if (it->kind != ITEM_ACCEPT) {
             const struct scan_root *root = &s->roots[it->root];
-            report_outcome(&s->report, it->kind == ITEM_REJECT ? REPORT_REJECTED : REPORT_FAILED,
+            report_outcome(&s->report,
+                           it->kind == ITEM_REJECT   ? REPORT_REJECTED
+                           : it->kind == ITEM_QUEUED ? REPORT_QUEUED
+                                                     : REPORT_FAILED,
                            root->real, root->real_len, it->path, it->path_len, it->reason,
                            it->detail, 0);
             item_free(it);
@@ -260,6 +347,7 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
     enum mq_status st = MQ_OK;
 
     s.roots = roots;
+    s.n_roots = n_roots;
     int code = scan_open(&s, o);
     if (code != 0)
         return code;
@@ -272,6 +360,8 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
     p.walk.stop = o->stop_walk;
     p.jobs = (unsigned)o->jobs;
     p.stop = o->stop_walk;
+    p.requeue_after_s = o->no_mark ? 0 : (o->requeue_after_ms + 999) / 1000;
+    p.now = (int64_t)time(NULL);
     if (pipeline_start(&p, err, sizeof err) < 0) {
         log_error("%s", err);
         return EXITCODE_SOFTWARE;
@@ -280,6 +370,13 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
     pipeline_join(&p);
     if (s.pub != NULL && st == MQ_OK)
         st = publish_flush(s.pub, err, sizeof err);
+    struct mq_queue_info info;
+    char why[256];
+    if (s.pub != NULL && st == MQ_OK &&
+        publish_queue_info(s.pub, 1, &info, why, sizeof why) == MQ_OK) {
+        s.report.queue_messages = info.messages;
+        s.report.queue_consumers = info.consumers;
+    }
     publish_close(s.pub);
     return scan_close(&s, st, err);
 }

@@ -22,6 +22,10 @@ struct run_opts {
     int dry_run, json;
     const char *rejects; /* --rejects FILE, "-" or NULL */
     uint64_t jobs, window, reconnect_ms, blocked_ms, min_age_ms, max_age_ms;
+    uint64_t requeue_after_ms; /* --requeue-after; 0: publish marked files again */
+    uint64_t max_queued;       /* --max-queued; 0: no limit */
+    int wait_lock;             /* --wait: wait for another scan of a root */
+    int no_mark;               /* --no-mark: neither read nor write marks */
     /* set by a signal (its number): stop waiting for a blocked broker */
     volatile sig_atomic_t *stop_signal;
     /* set by a signal, and by run_scan once the broker is lost for good:

@@ -14,7 +14,7 @@ echo two >"$R/sub/b.tar.gz"
 echo three >"$R/noext"
 "$PY3" "$PY" manifest "$R" >"$WORK/dup.before"
 scanq "$R"
-scanq "$R"
+scanq --requeue-after 0 "$R" # publish again, marks notwithstanding
 expect_eq "$(count)" 6 "duplicates: two messages per file"
 moveq --from "$R" --to "$D" --idle-exit 1s --json
 expect_rc 0 "duplicates"

@@ -32,7 +32,10 @@ for f in $(seq 0 19); do
     cp -a "$D/d0/f$f.txt" "$O/want/d0/f$f.txt"
 done
 for i in 1 2; do
-    (env AMQP_URL="$url" timeout 120 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R"
+    # Both publish every file: the second waits for the first's lock on the
+    # root, and --requeue-after 0 makes it ignore the marks (scan(1) MARKS).
+    (env AMQP_URL="$url" timeout 120 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q \
+        --wait --requeue-after 0 "$R"
         echo $? >"$O/scan.rc$i") &
 done
 wait

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Against the private broker: awkward names arrive intact, as the dry run
-# prints them; a rerun publishes every file again (same ids).
+# prints them; a rerun with --requeue-after 0 publishes every file again
+# (same ids).
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/scan_lib.sh"
 
@@ -16,7 +17,7 @@ scanq -q "$t"
 expect_rc 0 "scan of the names"
 expect_lines err 0 "-q: nothing on stderr"
 expect_lines out 0 "nothing on stdout without --json"
-scanq -q "$t"
+scanq -q --requeue-after 0 "$t"
 expect_rc 0 "second scan of the names"
 expect_eq "$(scan_count)" 16 "a rerun publishes every file again"
 expect_eq "$(drain 100)" 16 "messages of the names taken off the queue"

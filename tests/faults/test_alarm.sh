@@ -59,8 +59,9 @@ blocked_gives_up() {
     declared+=("$q")
     alarm_on || fail "$what: the disk alarm did not go on within 30 s: $(alarms)"
     t0=$SECONDS
+    # --requeue-after 0: the small tree was published (and marked) above.
     bg_start env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --no-mime --json \
-        --rejects "$WORK/rej" --blocked-timeout 5s "$tree"
+        --rejects "$WORK/rej" --blocked-timeout 5s --requeue-after 0 "$tree"
     # 5 s of --blocked-timeout, plus ample time to connect and publish.
     bg_wait 45
     expect_rc 75 "$what: scan with the alarm left on and --blocked-timeout 5s, $bg_how after $((SECONDS - t0)) s"

@@ -194,8 +194,9 @@ expect_eq "$(settled "$q.dead" 1)" 1 "the audit leaves the dead letter"
 q2="audit2-$tag"
 ex2="audit2-ex-$tag"
 declared+=("$q2")
+# (--requeue-after 0: the file is marked as queued in $q since the scan above)
 run env AMQP_URL="$url" "$SCAN" --queue "$q2" --exchange "$ex2" --delivery-limit 2 --no-mime -q \
-    --include plain/f2.txt "$R"
+    --requeue-after 0 --include plain/f2.txt "$R"
 expect_rc 0 "scan into a queue with delivery limit 2"
 expect_eq "$("$PY3" "$AMQP" peek "$url" "$q2" 10 "$WORK/peek1")" 1 "peek 1 sees the message"
 expect_eq "$(settled "$q2" 1)" 1 "after one peek the message is still queued"

@@ -139,11 +139,13 @@ audit() {
 queued_at_least() { local n; n=$("$PY3" "$AMQP" count "$url" "$q" 2>/dev/null) && [ "${n%% *}" -ge "$1" ]; }
 scan_running() { kill -0 "$spid" 2>/dev/null; }
 
-# drain NAME N QUEUED : rerun scan (every file is still at the source), then
+# drain NAME N QUEUED : rerun scan (every file is still at the source; with
+# --requeue-after 0 it publishes each again, marks notwithstanding), then
 # three movers to completion: N moved, the rest of the messages duplicates.
 drain() {
     local name=$1 n=$2 queued=$3 all
-    run env AMQP_URL="$url" timeout 300 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q --json "$R"
+    run env AMQP_URL="$url" timeout 300 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q --json \
+        --requeue-after 0 "$R"
     expect_rc 0 "$name: the rerun of scan"
     expect_eq "$(jnum "$WORK/out" published)" "$n" "$name: the rerun publishes every file again"
     all=$(settled "$q" $((queued + n)))

@@ -1,0 +1,58 @@
+/*
+ * mark.h - scan's in-flight mark: an extended attribute on a source file
+ * saying that a message for it was confirmed by the broker, and when.
+ *
+ *   user.scanmove.queued = "<message id>,<unix seconds>"
+ *
+ * scan writes it only after the broker has confirmed the file's message,
+ * so a mark never exists without a confirmed message (a scan killed
+ * between the confirm and the mark leaves no mark: the next scan publishes
+ * again, a duplicate the mover recognises). The id covers the file's
+ * device, inode, size, mtime, root and path: a file changed or replaced
+ * since it was marked no longer matches its mark. The mover removes the
+ * mark once the file has arrived; a copy across file systems never
+ * carries it. No function here prints or exits.
+ */
+#ifndef SCANMOVE_MARK_H
+#define SCANMOVE_MARK_H
+
+#include <stdint.h>
+
+#include "msg.h"
+
+#define MARK_XATTR "user.scanmove.queued"
+#define MARK_MAX 64 /* bytes of a mark's value, with room to spare */
+
+/*
+ * mark_read - read the mark of the file at path (not following a final
+ * symlink). Returns 1 with the id (MSG_ID_LEN hex characters and a NUL)
+ * and its time in *when; 0 when the file has no mark, or one this
+ * version cannot parse (treated as none); -1 with errno when the mark
+ * cannot be read (ENOTSUP: the file system keeps no user xattrs; EACCES).
+ */
+int mark_read(const char *path, char id[MSG_ID_LEN + 1], int64_t *when);
+
+/*
+ * mark_write - set the mark of the file at path (not following a final
+ * symlink) to id and when. Returns 0, or -1 with errno (ENOENT: the file
+ * is gone, moved already; ENOTSUP, EPERM, EACCES, EROFS, ENOSPC).
+ */
+int mark_write(const char *path, const char *id, int64_t when);
+
+/*
+ * mark_remove_at - remove the mark of the file named name in the open
+ * directory dirfd, without following a symlink and without opening the
+ * file. Returns 0 when removed or when there was none, -1 with errno.
+ */
+int mark_remove_at(int dirfd, const char *name);
+
+/*
+ * mark_still_queued - 1 when a mark (mark_id, marked) read from a file
+ * whose current id is id says that its confirmed message is still to be
+ * waited for at time now: the same id, and marked less than after_s
+ * seconds ago (after_s 0: never). 0 otherwise.
+ */
+int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64_t now,
+                      uint64_t after_s);
+
+#endif
