@@ -14,6 +14,7 @@
 #include "mq.h"
 #include "report.h"
 #include "requeue.h"
+#include "setup.h"
 #include "tool.h"
 #include "version.h"
 
@@ -214,59 +215,23 @@ static int parse_options(int argc, char **argv, struct options *o)
     return u.end ? end_early(&u) : -1;
 }
 
-/* Open a directory given on the command line; exit 66 when it does not
- * exist or is not one, 77 when it may not be read or searched. */
-static int open_dir(const char *path, char **real)
-{
-    char err[PATH_MAX + 256];
-    int fd, code = tool_open_dir(path, &fd, real, err, sizeof err);
-    if (code != 0) {
-        log_error("%s", err);
-        exit(code);
-    }
-    return fd;
-}
-
-/* Open --to and each --from into o->co (roots: MAX_ROOTS entries); exit
- * 64 for a root that is --to, given twice or inside another. */
+/* Open --to and each --from into o->co (roots: MAX_ROOTS entries), or
+ * exit with the sentence and status of a setup that cannot work (see
+ * setup.h); a usage error (64) also says "Try 'move --help'". */
 static void open_dirs(struct options *o, struct consume_root *roots)
 {
     struct tool_usage u = {.help = usage_text};
-    char err[PATH_MAX + 256];
-    o->co.dest_fd = open_dir(o->to, &o->dest_real);
-    o->co.dest_path = o->dest_real;
-    int fds[MAX_ROOTS];
-    char *reals[MAX_ROOTS];
-    for (unsigned i = 0; i < o->n_from && !u.end; i++) {
-        fds[i] = roots[i].fd = open_dir(o->from[i], &roots[i].real);
-        reals[i] = roots[i].real;
-        if (strcmp(roots[i].real, o->dest_real) == 0)
-            tool_usage_error(&u, "--to is the same directory as --from %s", o->from[i]);
-    }
-    /* A root inside another would make one file reachable under two roots:
-     * which message moves it, and where it lands, would depend on their
-     * order. */
-    unsigned inner = 0, outer = 0;
-    if (!u.end) {
-        switch (tool_dirs_nested(fds, reals, o->n_from, &inner, &outer, err, sizeof err)) {
-        case TOOL_NEST_NONE:
-            break;
-        case TOOL_NEST_INSIDE:
-            tool_usage_error(&u, "--from %s is inside --from %s: give each root once",
-                             o->from[inner], o->from[outer]);
-            break;
-        case TOOL_NEST_SAME:
-            tool_usage_error(&u,
-                             "--from %s and --from %s are the same directory: give each root once",
-                             o->from[outer], o->from[inner]);
-            break;
-        case TOOL_NEST_ERROR:
-            log_error("%s", err);
-            exit(EXITCODE_NOINPUT);
-        }
-    }
-    if (u.end)
+    char err[2 * PATH_MAX + 512];
+    int code = setup_open_dirs(o->to, o->from, o->n_from, &o->co.dest_fd, &o->dest_real, roots,
+                               err, sizeof err);
+    if (code == EXITCODE_USAGE) {
+        tool_usage_error(&u, "%s", err);
         exit(end_early(&u));
+    } else if (code != EXITCODE_OK) {
+        log_error("%s", err);
+        exit(code);
+    }
+    o->co.dest_path = o->dest_real;
     o->co.roots = roots;
     o->co.n_roots = o->n_from;
 }
@@ -311,12 +276,7 @@ static int run(struct options *o, const char *name)
         log_error("%s", err);
         code = st.local_exit;
     }
-    for (unsigned i = 0; i < o->n_from; i++) {
-        close(roots[i].fd);
-        free(roots[i].real);
-    }
-    close(o->co.dest_fd);
-    free(o->dest_real);
+    setup_close_dirs(o->co.dest_fd, o->dest_real, roots, o->n_from);
     return code;
 }
 
