@@ -275,6 +275,8 @@ static int run(struct options *o, const char *name)
     } else if (st.local_exit != 0) {
         log_error("%s", err);
         code = st.local_exit;
+    } else if (st.dead > 0) { /* as rsync's 23: cron mails the operator */
+        code = EXITCODE_SOME_FAILED;
     }
     setup_close_dirs(o->co.dest_fd, o->dest_real, roots, o->n_from);
     return code;
