@@ -35,6 +35,7 @@ struct consumer {
     int local_stop;                /* a local failure ends the run (st->local_exit) */
     struct mq_reconnect reconnect; /* after a lost connection */
     int first;                     /* reconnecting at start: "trying again" */
+    int told_waiting;              /* the first wait of this outage was said, even under -q */
     /* the roots of messages this mover does not serve, each said once */
     char *foreign[CONSUME_FOREIGN_MAX];
     unsigned n_foreign;
@@ -107,10 +108,14 @@ static enum mq_status connect_once(void *arg, char *err, size_t errlen)
     return connect_consumer(arg, err, errlen);
 }
 
+/* Before each wait for the broker. The first of an outage is said even
+ * under -q: a mover run from cron that waits in silence looks hung. */
 static void say_reconnecting(void *arg, const char *why, double wait_s)
 {
-    const struct consumer *c = arg;
-    log_warn("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
+    struct consumer *c = arg;
+    void (*say)(const char *, ...) = c->told_waiting ? log_warn : log_error;
+    c->told_waiting = 1;
+    say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
 }
 
 /* (Re)connect within --reconnect-timeout (mq_reconnect); MQ_OK with c->mq
@@ -122,6 +127,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     mq_close(c->dead);
     c->dead = NULL;
     c->first = first;
+    c->told_waiting = 0;
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
     if (s == MQ_OK && c->mq != NULL)
         log_warn("reconnected to %s", mq_display_url(c->mq));

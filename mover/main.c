@@ -50,7 +50,9 @@ static const char usage_text[] =
     "      --count N             exit after handling N messages\n"
     "      --idle-exit DURATION  exit once the queue has been idle this long\n"
     "      --reconnect-timeout DURATION  give up on an unreachable or lost broker\n"
-    "                            after this long (default: keep trying)\n"
+    "                            after this long (default: the --idle-exit\n"
+    "                            duration, so cron runs cannot pile up; without\n"
+    "                            --idle-exit, or 0: keep trying)\n"
     "      --json                print the summary as JSON on standard output\n"
     "      --check               connect, declare the queues, report their counts\n"
     "      --requeue-dead        put the dead letters back on the queue (after\n"
@@ -60,13 +62,16 @@ static const char usage_text[] =
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
-    "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
-    "64 usage (also a root given twice or inside another), 66 no such root or\n"
-    "destination (also DEST deleted while running), 69 broker unreachable or\n"
-    "lost for longer than\n"
-    "--reconnect-timeout, 70 internal error, 74 standard output not writable,\n"
-    "77 authentication or access refused (broker, or a root or the\n"
-    "destination), 78 configuration or topology mismatch. See move(1).\n";
+    "Exit status: 0 ok, every file moved or already moved (also after --count,\n"
+    "--idle-exit, SIGINT or SIGTERM), 1 some files were dead-lettered, 64 usage\n"
+    "(also a root given twice or inside another, or --to inside a root but not\n"
+    "beneath a hidden directory), 66 no such root (also DEST deleted while\n"
+    "running), 69 broker unreachable or lost for longer than\n"
+    "--reconnect-timeout, 70 internal error, 73 --to missing, not a directory\n"
+    "or on a read-only file system, 74 standard output not writable, 77\n"
+    "authentication or access refused (broker), or a root or --to this user\n"
+    "may not read, search or write, 78 configuration or topology mismatch.\n"
+    "See move(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -205,6 +210,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
     cfg_defaults(&o->cfg);
     o->co.prefetch = PREFETCH_DEFAULT;
+    o->co.reconnect_timeout_ms = UINT64_MAX; /* not given */
     o->verbosity = LOG_LEVEL_WARN;
     opterr = 0;
     while (!u.end && (opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1)
@@ -212,6 +218,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             tool_common_option(&u, &o->cfg, &o->verbosity, opt, argv);
     if (!u.end)
         check_options(o, argc, argv, &u);
+    /* A mover run from cron with --idle-exit must end even when the broker
+     * is down, or the next instances pile up behind it: unless told
+     * otherwise, it waits for the broker no longer than for a message. */
+    if (o->co.reconnect_timeout_ms == UINT64_MAX)
+        o->co.reconnect_timeout_ms = o->co.idle_exit_ms;
     return u.end ? end_early(&u) : -1;
 }
 
