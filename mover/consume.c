@@ -36,11 +36,11 @@ struct consumer {
     struct mq_reconnect reconnect; /* after a lost connection */
     int first;                     /* reconnecting at start: "trying again" */
     int told_waiting;              /* the first wait of this outage was said, even under -q */
+    double dead_serviced;          /* when keep_dead_alive last read c->dead */
+    char *buf;                     /* fileop's scratch buffer, allocated by the first move */
     /* the roots of messages this mover does not serve, each said once */
     char *foreign[CONSUME_FOREIGN_MAX];
     unsigned n_foreign;
-    double dead_serviced;          /* when keep_dead_alive last read c->dead */
-    char *buf;                     /* fileop's scratch buffer, allocated by the first move */
 };
 
 static void nap(double s)

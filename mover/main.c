@@ -233,8 +233,8 @@ static void open_dirs(struct options *o, struct consume_root *roots)
 {
     struct tool_usage u = {.help = usage_text};
     char err[2 * PATH_MAX + 512];
-    int code = setup_open_dirs(o->to, o->from, o->n_from, &o->co.dest_fd, &o->dest_real, roots,
-                               err, sizeof err);
+    int code = setup_open_dirs(o->to, o->from, o->n_from, &o->co.dest_fd, &o->dest_real, roots, err,
+                               sizeof err);
     if (code == EXITCODE_USAGE) {
         tool_usage_error(&u, "%s", err);
         exit(end_early(&u));
