@@ -49,17 +49,25 @@ static int check_writable(int fd, const char *opt, const char *path, const char 
     return e == EACCES || e == EPERM ? EXITCODE_NOPERM : nocreat;
 }
 
-/* Open the directory of option opt (with tool_open_dir) and check it may
- * be written; on failure nothing is left open. */
-static int open_checked(const char *opt, const char *path, int missing, const char *what,
-                        int nocreat, int *fd, char **real, char *err, size_t errlen)
+int setup_open_dir(const char *opt, const char *path, int missing, int *fd, char **real, char *err,
+                   size_t errlen)
 {
     char why[PATH_MAX + 256];
     int code = tool_open_dir(path, fd, real, why, sizeof why);
-    if (code != EXITCODE_OK) {
-        snprintf(err, errlen, "%s %s", opt, why);
-        return code == EXITCODE_NOPERM ? code : missing;
-    }
+    if (code == EXITCODE_OK)
+        return code;
+    snprintf(err, errlen, "%s %s", opt, why);
+    return code == EXITCODE_NOPERM ? code : missing;
+}
+
+/* setup_open_dir, and check that the directory may be written; on failure
+ * nothing is left open. */
+static int open_checked(const char *opt, const char *path, int missing, const char *what,
+                        int nocreat, int *fd, char **real, char *err, size_t errlen)
+{
+    int code = setup_open_dir(opt, path, missing, fd, real, err, errlen);
+    if (code != EXITCODE_OK)
+        return code;
     code = check_writable(*fd, opt, path, what, nocreat, err, errlen);
     if (code != EXITCODE_OK) {
         close(*fd);

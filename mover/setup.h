@@ -35,6 +35,17 @@
 int setup_open_dirs(const char *to, const char *const *from, unsigned n, int *dest_fd,
                     char **dest_real, struct consume_root *roots, char *err, size_t errlen);
 
+/*
+ * setup_open_dir - open the directory path given with the option opt
+ * (such as "--from") for reading only, as tool_open_dir does (*fd, *real),
+ * without the checks of setup_open_dirs: for a command that moves
+ * nothing. Returns EXITCODE_OK; or, with nothing left open and a sentence
+ * such as "--from /srv/in: No such file or directory" in err,
+ * EXITCODE_NOPERM when access is refused, else missing.
+ */
+int setup_open_dir(const char *opt, const char *path, int missing, int *fd, char **real, char *err,
+                   size_t errlen);
+
 /* setup_close_dirs - close and free what setup_open_dirs opened. */
 void setup_close_dirs(int dest_fd, char *dest_real, struct consume_root *roots, unsigned n);
 
