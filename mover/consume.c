@@ -6,6 +6,7 @@
 #include "log.h"
 #include "mq_reconnect.h"
 #include "msg.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +35,12 @@ struct consumer {
     int local_stop;                /* a local failure ends the run (st->local_exit) */
     struct mq_reconnect reconnect; /* after a lost connection */
     int first;                     /* reconnecting at start: "trying again" */
+    int told_waiting;              /* the first wait of this outage was said, even under -q */
     double dead_serviced;          /* when keep_dead_alive last read c->dead */
     char *buf;                     /* fileop's scratch buffer, allocated by the first move */
+    /* the roots of messages this mover does not serve, each said once */
+    char *foreign[CONSUME_FOREIGN_MAX];
+    unsigned n_foreign;
 };
 
 static void nap(double s)
@@ -103,10 +108,14 @@ static enum mq_status connect_once(void *arg, char *err, size_t errlen)
     return connect_consumer(arg, err, errlen);
 }
 
+/* Before each wait for the broker. The first of an outage is said even
+ * under -q: a mover run from cron that waits in silence looks hung. */
 static void say_reconnecting(void *arg, const char *why, double wait_s)
 {
-    const struct consumer *c = arg;
-    log_warn("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
+    struct consumer *c = arg;
+    void (*say)(const char *, ...) = c->told_waiting ? log_warn : log_error;
+    c->told_waiting = 1;
+    say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
 }
 
 /* (Re)connect within --reconnect-timeout (mq_reconnect); MQ_OK with c->mq
@@ -118,6 +127,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     mq_close(c->dead);
     c->dead = NULL;
     c->first = first;
+    c->told_waiting = 0;
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
     if (s == MQ_OK && c->mq != NULL)
         log_warn("reconnected to %s", mq_display_url(c->mq));
@@ -202,10 +212,26 @@ static int printable(const char *id)
     return 1;
 }
 
-/* Publish the delivery to the dead-letter exchange with its reason, then ack it. */
-static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *d, const char *id,
-                                  enum move_reason reason, const char *why, char *err,
-                                  size_t errlen)
+/* Say that the delivery was dead-lettered: the file it names (m, NULL
+ * when it could not be read), with its id, the reason and why. */
+static void say_dead(const struct mq_delivery *d, const struct msg *m, enum move_reason reason,
+                     const char *why)
+{
+    char name[1200];
+    const char *id = m != NULL ? m->id : d->message_id;
+    if (m != NULL)
+        report_file(name, sizeof name, m);
+    else
+        snprintf(name, sizeof name, "a message");
+    log_error("dead-lettered %s (id %s, %s): %s", name, printable(id) ? id : "-",
+              move_reason_name(reason), why);
+}
+
+/* Publish the delivery to the dead-letter exchange with its reason, then
+ * ack it. m is the decoded message, NULL when it could not be. */
+static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *d,
+                                  const struct msg *m, enum move_reason reason, const char *why,
+                                  char *err, size_t errlen)
 {
     enum mq_status s;
     if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
@@ -220,11 +246,37 @@ static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *
         /* Nacked or returned (<queue>.dead gone?): try again on a new connection. */
         return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
     }
-    log_error("dead-lettered %s (%s): %s", printable(id) ? id : "-", move_reason_name(reason), why);
+    say_dead(d, m, reason, why);
     c->st->dead++;
     if (c->st->by_reason[reason]++ == 0)
         c->st->seen[c->st->n_seen++] = reason;
     return mq_ack(c->mq, d->tag, 0, err, errlen);
+}
+
+/*
+ * A message for a root this mover does not serve is dead-lettered, to be
+ * requeued once the setup is fixed; but its cause is a setup (two
+ * pipelines on one queue, or a --from that is not the scanned directory)
+ * that would fail every such file, so the operator is told what to change,
+ * once per root, even under -q. The first CONSUME_FOREIGN_MAX roots are
+ * remembered; further ones are named by their dead-letter lines only.
+ */
+static void say_foreign_root(struct consumer *c, const struct msg *m)
+{
+    static char root[4 * MSG_PATH_MAX + 1];
+    for (unsigned i = 0; i < c->n_foreign; i++)
+        if (strcmp(c->foreign[i], m->root) == 0)
+            return;
+    if (c->n_foreign == CONSUME_FOREIGN_MAX)
+        return;
+    if ((c->foreign[c->n_foreign] = strdup(m->root)) == NULL)
+        return; /* said again for the next file: better than never */
+    c->n_foreign++;
+    report_escape(root, sizeof root, m->root, m->root_len);
+    log_error("queue '%s' holds files of '%s', which is not a --from root of this mover; they are "
+              "dead-lettered as root-not-allowed: give each pipeline its own --queue, or add "
+              "--from %s",
+              c->o->cfg->queue, root, root);
 }
 
 /*
@@ -286,14 +338,15 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     }
     enum msg_err me = msg_decode(d->body, d->len, &m, why, sizeof why);
     if (me != MSG_OK)
-        return dead_letter(c, d, d->message_id, move_reason_of_msg_err(me), why, err, errlen);
+        return dead_letter(c, d, NULL, move_reason_of_msg_err(me), why, err, errlen);
     const struct consume_root *root = NULL;
     for (unsigned i = 0; i < c->o->n_roots; i++)
         if (strcmp(c->o->roots[i].real, m.root) == 0)
             root = &c->o->roots[i];
     if (root == NULL) {
+        say_foreign_root(c, &m);
         snprintf(why, sizeof why, "the root is not one of this mover's --from directories");
-        return dead_letter(c, d, m.id, MOVE_REASON_ROOT_NOT_ALLOWED, why, err, errlen);
+        return dead_letter(c, d, &m, MOVE_REASON_ROOT_NOT_ALLOWED, why, err, errlen);
     }
     struct fileop_opts fo = c->o->fileop;
     fo.tick = keepalive;
@@ -320,7 +373,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
         log_info("skipped %s: the destination has another file of that name", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
-        return dead_letter(c, d, m.id, reason, why, err, errlen);
+        return dead_letter(c, d, &m, reason, why, err, errlen);
     case FILEOP_TRANSIENT:
         break;
     }
@@ -424,6 +477,8 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     mq_close(c.dead);
     mq_close(c.mq);
     free(c.buf);
+    for (unsigned i = 0; i < c.n_foreign; i++)
+        free(c.foreign[i]);
     if (c.dest_fd != o->dest_fd)
         close(c.dest_fd);
     if (o->progress != NULL)

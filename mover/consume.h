@@ -15,6 +15,9 @@
 #include "mq.h"
 #include "reason.h"
 
+/* The roots of messages for other roots that a mover names, each once. */
+#define CONSUME_FOREIGN_MAX 16
+
 struct consume_root {
     char *real; /* realpath of --from */
     int fd;

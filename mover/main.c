@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mq.h"
 #include "report.h"
+#include "setup.h"
 #include "tool.h"
 #include "version.h"
 
@@ -51,7 +52,9 @@ static const char usage_text[] =
     "      --count N             exit after handling N messages\n"
     "      --idle-exit DURATION  exit once the queue has been idle this long\n"
     "      --reconnect-timeout DURATION  give up on an unreachable or lost broker\n"
-    "                            after this long (default: keep trying)\n"
+    "                            after this long (default: the --idle-exit\n"
+    "                            duration, so cron runs cannot pile up; without\n"
+    "                            --idle-exit, or 0: keep trying)\n"
     "      --json                print the summary as JSON on standard output\n"
     "      --check               report the queues' counts, creating nothing (as\n"
     "                            JSON with --json); exit 78 when the queue, the\n"
@@ -69,13 +72,16 @@ static const char usage_text[] =
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
     "\n" CFG_HELP "\n"
-    "Exit status: 0 ok (also after --count, --idle-exit, SIGINT or SIGTERM),\n"
-    "64 usage (also a root given twice or inside another), 66 no such root or\n"
-    "destination (also DEST deleted while running), 69 broker unreachable or\n"
-    "lost for longer than\n"
-    "--reconnect-timeout, 70 internal error, 74 standard output not writable,\n"
-    "77 authentication or access refused (broker, or a root or the\n"
-    "destination), 78 configuration or topology mismatch. See move(1).\n";
+    "Exit status: 0 ok, every file moved or already moved (also after --count,\n"
+    "--idle-exit, SIGINT or SIGTERM), 1 some files were dead-lettered, 64 usage\n"
+    "(also a root given twice or inside another, or --to inside a root but not\n"
+    "beneath a hidden directory), 66 no such root (also DEST deleted while\n"
+    "running), 69 broker unreachable or lost for longer than\n"
+    "--reconnect-timeout, 70 internal error, 73 --to missing, not a directory\n"
+    "or on a read-only file system, 74 standard output not writable, 77\n"
+    "authentication or access refused (broker), or a root or --to this user\n"
+    "may not read, search or write, 78 configuration or topology mismatch.\n"
+    "See move(1).\n";
 
 enum {
     OPT_CHECK = 2000,
@@ -252,6 +258,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
     cfg_defaults(&o->cfg);
     o->co.prefetch = PREFETCH_DEFAULT;
+    o->co.reconnect_timeout_ms = UINT64_MAX; /* not given */
     o->verbosity = LOG_LEVEL_WARN;
     opterr = 0;
     while (!u.end && (opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1)
@@ -259,62 +266,31 @@ static int parse_options(int argc, char **argv, struct options *o)
             tool_common_option(&u, &o->cfg, &o->verbosity, opt, argv);
     if (!u.end)
         check_options(o, argc, argv, &u);
+    /* A mover run from cron with --idle-exit must end even when the broker
+     * is down, or the next instances pile up behind it: unless told
+     * otherwise, it waits for the broker no longer than for a message. */
+    if (o->co.reconnect_timeout_ms == UINT64_MAX)
+        o->co.reconnect_timeout_ms = o->co.idle_exit_ms;
     return u.end ? end_early(&u) : -1;
 }
 
-/* Open a directory given on the command line; exit 66 when it does not
- * exist or is not one, 77 when it may not be read or searched. */
-static int open_dir(const char *path, char **real)
-{
-    char err[PATH_MAX + 256];
-    int fd, code = tool_open_dir(path, &fd, real, err, sizeof err);
-    if (code != 0) {
-        log_error("%s", err);
-        exit(code);
-    }
-    return fd;
-}
-
-/* Open --to and each --from into o->co (roots: MAX_ROOTS entries); exit
- * 64 for a root that is --to, given twice or inside another. */
+/* Open --to and each --from into o->co (roots: MAX_ROOTS entries), or
+ * exit with the sentence and status of a setup that cannot work (see
+ * setup.h); a usage error (64) also says "Try 'move --help'". */
 static void open_dirs(struct options *o, struct consume_root *roots)
 {
     struct tool_usage u = {.help = usage_text};
-    char err[PATH_MAX + 256];
-    o->co.dest_fd = open_dir(o->to, &o->dest_real);
-    o->co.dest_path = o->dest_real;
-    int fds[MAX_ROOTS];
-    char *reals[MAX_ROOTS];
-    for (unsigned i = 0; i < o->n_from && !u.end; i++) {
-        fds[i] = roots[i].fd = open_dir(o->from[i], &roots[i].real);
-        reals[i] = roots[i].real;
-        if (strcmp(roots[i].real, o->dest_real) == 0)
-            tool_usage_error(&u, "--to is the same directory as --from %s", o->from[i]);
-    }
-    /* A root inside another would make one file reachable under two roots:
-     * which message moves it, and where it lands, would depend on their
-     * order. */
-    unsigned inner = 0, outer = 0;
-    if (!u.end) {
-        switch (tool_dirs_nested(fds, reals, o->n_from, &inner, &outer, err, sizeof err)) {
-        case TOOL_NEST_NONE:
-            break;
-        case TOOL_NEST_INSIDE:
-            tool_usage_error(&u, "--from %s is inside --from %s: give each root once",
-                             o->from[inner], o->from[outer]);
-            break;
-        case TOOL_NEST_SAME:
-            tool_usage_error(&u,
-                             "--from %s and --from %s are the same directory: give each root once",
-                             o->from[outer], o->from[inner]);
-            break;
-        case TOOL_NEST_ERROR:
-            log_error("%s", err);
-            exit(EXITCODE_NOINPUT);
-        }
-    }
-    if (u.end)
+    char err[2 * PATH_MAX + 512];
+    int code = setup_open_dirs(o->to, o->from, o->n_from, &o->co.dest_fd, &o->dest_real, roots, err,
+                               sizeof err);
+    if (code == EXITCODE_USAGE) {
+        tool_usage_error(&u, "%s", err);
         exit(end_early(&u));
+    } else if (code != EXITCODE_OK) {
+        log_error("%s", err);
+        exit(code);
+    }
+    o->co.dest_path = o->dest_real;
     o->co.roots = roots;
     o->co.n_roots = o->n_from;
 }
@@ -331,11 +307,20 @@ static int run_dead(struct options *o, const char *name)
     d.mode = o->list_dead ? DEAD_LIST : o->purge_dead ? DEAD_PURGE : DEAD_REQUEUE;
     memcpy(d.reasons, o->reasons, sizeof d.reasons);
     d.n_reasons = o->n_reasons;
-    for (unsigned i = 0; i < o->n_from; i++)
-        roots[i].fd = open_dir(o->from[i], &roots[i].real);
+    d.dest_fd = -1;
+    int code = 0;
+    for (unsigned i = 0; i < o->n_from && code == 0; i++)
+        code = setup_open_dir("--from", o->from[i], EXITCODE_NOINPUT, &roots[i].fd, &roots[i].real,
+                              err, sizeof err);
+    if (code == 0 && o->to != NULL)
+        code = setup_open_dir("--to", o->to, EXITCODE_CANTCREAT, &d.dest_fd, &o->dest_real, err,
+                              sizeof err);
+    if (code != 0) {
+        log_error("%s", err);
+        return code;
+    }
     d.roots = roots;
     d.n_roots = o->n_from;
-    d.dest_fd = o->to != NULL ? open_dir(o->to, &o->dest_real) : -1;
     d.limit = o->co.count;
     d.dry_run = o->dry_run;
     d.stop = &stop_signal;
@@ -381,13 +366,10 @@ static int run(struct options *o, const char *name)
     } else if (st.local_exit != 0) {
         log_error("%s", err);
         code = st.local_exit;
+    } else if (st.dead > 0) { /* as rsync's 23: cron mails the operator */
+        code = EXITCODE_SOME_FAILED;
     }
-    for (unsigned i = 0; i < o->n_from; i++) {
-        close(roots[i].fd);
-        free(roots[i].real);
-    }
-    close(o->co.dest_fd);
-    free(o->dest_real);
+    setup_close_dirs(o->co.dest_fd, o->dest_real, roots, o->n_from);
     return code;
 }
 

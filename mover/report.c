@@ -3,6 +3,9 @@
 
 #include "clock.h"
 #include "log.h"
+#include "utf8.h"
+
+#include <string.h>
 
 static double progress_last;
 static uint64_t progress_done_last;
@@ -74,4 +77,81 @@ void report_requeued(uint64_t n, const struct cfg *c, FILE *out)
                c->queue, c->exchange);
     if (out != NULL)
         fprintf(out, "{\"requeued_dead\":%llu}\n", (unsigned long long)n);
+}
+
+/* The length of the well-formed UTF-8 sequence of a printable character
+ * (not a C1 control) starting at s, with n bytes left; 0 when there is
+ * none. */
+static size_t utf8_char(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+    if (len == 0 || len > n || !utf8_valid(s, len))
+        return 0;
+    return s[0] == 0xc2 && s[1] < 0xa0 ? 0 : len; /* U+0080..U+009F */
+}
+
+void report_escape(char *out, size_t outlen, const char *s, size_t n)
+{
+    static const char shorts[] = "\\a\\b\\t\\n\\v\\f\\r"; /* for 7 .. 13 */
+    const unsigned char *p = (const unsigned char *)s;
+    size_t used = 0;
+    for (size_t i = 0; i < n;) {
+        char esc[5];
+        const char *piece = esc;
+        size_t len = utf8_char(p + i, n - i);
+        if (len > 0) {
+            piece = s + i;
+        } else if (p[i] == '\\') {
+            memcpy(esc, "\\\\", 2);
+            len = 2;
+        } else if (p[i] >= 7 && p[i] <= 13) {
+            memcpy(esc, shorts + 2 * (p[i] - 7), 2);
+            len = 2;
+        } else if (p[i] < ' ' || p[i] >= 0x7f) {
+            snprintf(esc, sizeof esc, "\\%03o", p[i]);
+            len = 4;
+        } else {
+            piece = s + i;
+            len = 1;
+        }
+        if (used + len >= outlen)
+            break;
+        memcpy(out + used, piece, len);
+        used += len;
+        i += piece == esc ? 1 : len;
+    }
+    out[used] = '\0';
+}
+
+/* Move *at back to the start of the UTF-8 character it is in. */
+static size_t char_start(const char *s, size_t at)
+{
+    while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+        at--;
+    return at;
+}
+
+void report_file(char *out, size_t outlen, const struct msg *m)
+{
+    static char full[4 * (2 * MSG_PATH_MAX + 1) + 1];
+    /* "/" + "a/b", not "//a/b" */
+    size_t root_len = m->root_len == 1 && m->root[0] == '/' ? 0 : m->root_len;
+    report_escape(full, sizeof full, m->root, root_len);
+    size_t len = strlen(full);
+    full[len++] = '/';
+    report_escape(full + len, sizeof full - len, m->path, m->path_len);
+    len += strlen(full + len);
+    if (len < outlen) {
+        memcpy(out, full, len + 1);
+        return;
+    }
+    /* A third of the room for the start, the rest for the end: the file's
+     * name is at the end. */
+    size_t head = char_start(full, (outlen - 4) / 3);
+    size_t tail = len - (outlen - 4 - head);
+    while (tail < len && ((unsigned char)full[tail] & 0xc0) == 0x80)
+        tail++;
+    memcpy(out, full, head);
+    memcpy(out + head, "...", 3);
+    memcpy(out + head + 3, full + tail, len - tail + 1);
 }

@@ -33,4 +33,23 @@ void report_summary(const struct consume_stats *st, double secs, FILE *out);
  */
 void report_requeued(uint64_t n, const struct cfg *c, FILE *out);
 
+/*
+ * report_escape - the n bytes of a file name at s, written into out
+ * (outlen > 0 bytes; always NUL-terminated, cut short before an escape
+ * that does not fit) as one log line can show them: printable ASCII,
+ * spaces and well-formed UTF-8 as they are; a backslash as "\\"; and
+ * control characters (C0, DEL, C1) and bytes that are not UTF-8 as ls -b
+ * writes them, "\n", "\t" ... or "\ooo" in octal. A name can then
+ * neither break a line in two nor send a terminal an escape sequence.
+ */
+void report_escape(char *out, size_t outlen, const char *s, size_t n);
+
+/*
+ * report_file - the file m names, "ROOT/PATH", escaped as report_escape
+ * does, into out (outlen >= 16 bytes): when longer than outlen - 1 bytes,
+ * its middle is cut out and replaced by "...", so that the log line it goes
+ * into (at most 2 KiB) keeps what follows the name.
+ */
+void report_file(char *out, size_t outlen, const struct msg *m);
+
 #endif

@@ -35,7 +35,7 @@ set -e
 bg_pids=()
 cp "$WORK/mout" "$WORK/out"
 cp "$WORK/merr" "$WORK/err"
-expect_rc 0 "the mover"
+expect_rc 1 "the mover (1: it dead-lettered)"
 expect_in out '"dead_lettered":2' "both messages dead-lettered by the mover"
 expect_not_in err "lost the connection" "no connection lost"
 expect_not_in err "reconnect" "no reconnection"

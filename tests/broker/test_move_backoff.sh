@@ -65,7 +65,7 @@ port=$(free_port)
 amqp_url="amqp://guest:guest@127.0.0.1:$port/%2F"
 t0=$(now_ms)
 env AMQP_URL="$amqp_url" "$MOVE" --queue "$q" --exchange "$ex" --from "$WORK/from" \
-    --to "$WORK/to" --idle-exit 2s >"$WORK/out" 2>"$WORK/err" &
+    --to "$WORK/to" --idle-exit 2s --reconnect-timeout 2m >"$WORK/out" 2>"$WORK/err" &
 pid=$!
 bg_pids+=("$pid")
 while [ "$(now_ms)" -lt $((t0 + 17000)) ]; do

@@ -22,7 +22,7 @@ cp -a "$D/gone2.txt" "$WORK/changed/gone2.orig"
 printf '%s\t%s\n' changed grown.txt changed replaced.txt changed touched.txt vanished gone.txt \
     vanished gone2.txt >"$WORK/expect"
 moveq --from "$R" --to "$D" --idle-exit 1s --json
-expect_rc 0 "changed"
+expect_rc 1 "changed (1: some were dead-lettered)"
 pycheck "changed: --json summary" jcheck "$WORK/out" moved=1 dead_lettered=5 duplicates=0 \
     'dead_by_reason={"changed":3,"vanished":2}'
 expect_summary 1 0 0 5 0 "changed"

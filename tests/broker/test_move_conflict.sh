@@ -68,7 +68,7 @@ expect_eq "$(count "$q.dead")" 0 "skip: nothing dead-lettered"
 
 conflict_setup fail
 moveq --from "$R" --to "$D" --idle-exit 1s --on-conflict fail --json
-expect_rc 0 "fail"
+expect_rc 1 "fail (1: one was dead-lettered)"
 pycheck "fail: --json summary" jcheck "$WORK/out" moved=1 dead_lettered=6 \
     'dead_by_reason={"exists":6}'
 expect_summary 1 0 0 6 0 "fail"

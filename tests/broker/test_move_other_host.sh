@@ -24,7 +24,7 @@ mkdir -p "$B"
     'host="scan-host.elsewhere.example"' 'ino="1"'
 publish "$B/local" "$B/far" "$B/farino"
 moveq --from "$R" --to "$D" --idle-exit 1s --json
-expect_rc 0 "other host"
+expect_rc 1 "other host (1: one was dead-lettered)"
 pycheck "other host: --json summary" jcheck "$WORK/out" moved=1 dead_lettered=2 \
     'dead_by_reason={"changed":2}'
 expect_files "$D" "other host: the file scanned elsewhere moved, by its inode" "'far.txt'"

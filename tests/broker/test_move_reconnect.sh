@@ -7,8 +7,11 @@
 #   3. --reconnect-timeout 3s: a mover whose broker stops mid-run gives up
 #      after about 3 s with exit status 69 and one sentence; the messages of
 #      the files it did not move are still queued and a fresh mover does them;
-#   4. a mover started while the broker is down waits for it (default: no
-#      reconnect timeout) and does the queue once the broker is up.
+#   4. a mover started while the broker is down waits for it (within an
+#      explicit --reconnect-timeout 2m, since --idle-exit alone would bound
+#      the wait to its own duration) and does the queue once the broker is up.
+# Movers 1, 2 and 4 give --reconnect-timeout 2m with --idle-exit for the
+# same reason (before issue 11, --idle-exit did not bound the wait).
 # After 1, 2 and 4 (and 3 with its fresh mover) every file is at DEST exactly
 # once (bytes, relative path, mode, mtime as before), ROOT holds no file, no
 # temporary file is left, the queue and <queue>.dead are empty, and the
@@ -80,7 +83,7 @@ lost_midrun() {
     local name=$1 i pids=() moved=0 dups=0 n
     shift
     for i in 1 2; do
-        mover "$name$i" --from "$R" --to "$D" --prefetch 8 --idle-exit 5s
+        mover "$name$i" --from "$R" --to "$D" --prefetch 8 --idle-exit 5s --reconnect-timeout 2m
         pids+=("$mpid")
     done
     wait_files "$D" 100 30
@@ -193,7 +196,7 @@ expect_done timeout
 # --- 4. a mover started while the broker is down waits for it ----------------------------
 setup down 4
 "$BROKER_SH" stop || fail "down: broker.sh stop"
-mover down --from "$R" --to "$D" --prefetch 8 --idle-exit 5s
+mover down --from "$R" --to "$D" --prefetch 8 --idle-exit 5s --reconnect-timeout 2m
 dpid=$mpid
 sleep 3
 checks=$((checks + 1))

@@ -16,8 +16,8 @@ for f in a b c; do
     "$PY3" "$PY" msg "$B/$f" "$R" "$f.txt" "$R/$f.txt"
 done
 publish "$B/a" "$B/b" "$B/c"
-moveq --from "$WORK/requeue" --to "$D" --idle-exit 1s --json
-expect_rc 0 "requeue: a mover without the root"
+moveq --from "$B" --to "$D" --idle-exit 1s --json
+expect_rc 1 "requeue: a mover without the root (1: it dead-lettered)"
 pycheck "requeue: all three dead-lettered" jcheck "$WORK/out" moved=0 dead_lettered=3 \
     'dead_by_reason={"root-not-allowed":3}'
 expect_eq "$(count "$q.dead")" 3 "requeue: three dead letters"

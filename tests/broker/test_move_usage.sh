@@ -23,12 +23,13 @@ m --from "$U/root2" --from "$U/rootlink" --to "$U/root" --idle-exit 1s
 expect_rc 64 "--to equal to the second --from"
 m --from "$U/nope" --to "$U/dest" --idle-exit 1s
 expect_rc 66 "missing --from directory"
-expect_eq "$(cat "$WORK/err")" "move: $U/nope: No such file or directory" "missing --from: sentence"
+expect_eq "$(cat "$WORK/err")" "move: --from $U/nope: No such file or directory" \
+    "missing --from: sentence"
 m --from "$U/file" --to "$U/dest" --idle-exit 1s
 expect_rc 66 "--from a file"
-expect_eq "$(cat "$WORK/err")" "move: $U/file: not a directory" "--from a file: sentence"
+expect_eq "$(cat "$WORK/err")" "move: --from $U/file: not a directory" "--from a file: sentence"
 m --from "$U/root" --to "$U/nope" --idle-exit 1s
-expect_rc 66 "missing --to directory"
+expect_rc 73 "missing --to directory" # 66 before issue 11: DEST is where files are created
 m --from "$U/root" --idle-exit 1s
 expect_rc 64 "no --to"
 m --to "$U/dest" --idle-exit 1s

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A directory named on the command line (scan's DIR, move's --from ROOT and
 # --to DEST) that exists but may not be read or searched exits 77 (access
-# refused), not 66 (which says it does not exist), with the usual sentence,
-# before connecting. Needs an unprivileged user: as root, the tools run as
+# refused), not 66 (which says it does not exist), with the usual sentence
+# (move's names the option), before connecting; what move needs besides
+# (write permission) is tests/cli/test_move_setup.sh's. Needs an unprivileged user: as root, the tools run as
 # nobody through setpriv (skipped, status 77 for ctest, without setpriv).
 . "$(dirname "$0")/../lib.sh"
 
@@ -30,7 +31,8 @@ if [ "$(id -u)" -eq 0 ]; then
     fi
 fi
 
-mkdir -m 755 "$WORK/ok" "$WORK/none" "$WORK/ronly" "$WORK/noread"
+mkdir -m 755 "$WORK/none" "$WORK/ronly" "$WORK/noread"
+mkdir -m 777 "$WORK/ok" # move takes files out of its roots
 mkdir -m 777 "$WORK/dest"
 mkdir -m 755 "$WORK/none/sub"
 echo x >"$WORK/ok/f"
@@ -45,12 +47,12 @@ trap 'chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 # the one directory, not the way to it.
 run "${AS[@]}" "$SCAN" --dry-run "$WORK/ok" "$WORK/ronly"
 expect_rc 0 "scan as the test user: readable DIRs"
-run "${AS[@]}" timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$WORK/ok" --from "$WORK/ronly" \
-    --to "$WORK/dest"
-expect_rc 69 "move as the test user: readable roots and destination reach the broker"
+run "${AS[@]}" timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$WORK/ok" --to "$WORK/dest"
+expect_rc 69 "move as the test user: a writable root and destination reach the broker"
 
 # denied WHAT DIR CMD... : CMD exits 77 with "TOOL: DIR: Permission denied"
-# as its only line, and prints nothing on stdout.
+# as its only line (move: "move: --from DIR: ..." or "move: --to DIR: ..."),
+# and prints nothing on stdout.
 denied() {
     local what=$1 dir=$2 tool
     shift 2
@@ -65,11 +67,11 @@ for d in none noread none/sub; do
     denied "scan --dry-run, DIR $d" "$WORK/$d" "$SCAN" --dry-run "$WORK/$d"
     denied "scan, DIR $d, found before connecting" "$WORK/$d" "$SCAN" "${NOBROKER[@]}" "$WORK/$d"
     denied "scan, DIR $d after a good one" "$WORK/$d" "$SCAN" --dry-run "$WORK/ok" "$WORK/$d"
-    denied "move --from $d" "$WORK/$d" "$MOVE" "${NOBROKER[@]}" --from "$WORK/$d" \
+    denied "move --from $d" "--from $WORK/$d" "$MOVE" "${NOBROKER[@]}" --from "$WORK/$d" \
         --to "$WORK/dest"
-    denied "move --from $d after a good one" "$WORK/$d" "$MOVE" "${NOBROKER[@]}" \
+    denied "move --from $d after a good one" "--from $WORK/$d" "$MOVE" "${NOBROKER[@]}" \
         --from "$WORK/ok" --from "$WORK/$d" --to "$WORK/dest"
-    denied "move --to $d" "$WORK/$d" "$MOVE" "${NOBROKER[@]}" --from "$WORK/ok" \
+    denied "move --to $d" "--to $WORK/$d" "$MOVE" "${NOBROKER[@]}" --from "$WORK/ok" \
         --to "$WORK/$d"
 done
 
@@ -80,8 +82,9 @@ expect_eq "$(cat "$WORK/err")" "scan: $WORK/missing: No such file or directory" 
     "scan: a missing DIR: the sentence"
 run "${AS[@]}" timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$WORK/missing" --to "$WORK/dest"
 expect_rc 66 "move: a missing --from is still 66"
+# A missing --to is 73 (cannot create), since issue 11.
 run "${AS[@]}" timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$WORK/ok" --to "$WORK/missing"
-expect_rc 66 "move: a missing --to is still 66"
+expect_rc 73 "move: a missing --to is 73"
 run "${AS[@]}" timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$WORK/ok/f" --to "$WORK/dest"
 expect_rc 66 "move: a --from that is a file is still 66"
 

@@ -181,7 +181,7 @@ expect_in out "audit: 46 files: 45 at DEST, 1 at the source with a message queue
 "$PY3" "$AMQP" publish "$url" "$ex" "$q" "$WORK/bad.json"
 run env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
     --idle-exit 1s -q
-expect_rc 0 "move dead-letters the message"
+expect_rc 1 "move dead-letters the message (and exits 1)"
 expect_eq "$(count "$q.dead")" 1 "one dead letter"
 passes "dead-lettered by move"
 expect_in out "45 at DEST, 0 at the source with a message queued, 1 dead-lettered (changed: 1);" \

@@ -150,7 +150,7 @@ drain() {
     expect_eq "$(jnum "$WORK/out" published)" "$n" "$name: the rerun publishes every file again"
     all=$(settled "$q" $((queued + n)))
     expect_eq "$all" $((queued + n)) "$name: the queue holds the messages of both scans"
-    movers "$name" --idle-exit 3s
+    movers "$name" --idle-exit 3s --reconnect-timeout 2m
     finish_movers "$name"
     expect_eq "$moved" "$n" "$name: every file moved once"
     expect_eq "$((moved + dups))" "$all" "$name: every other message handled as a duplicate"
@@ -259,7 +259,7 @@ lost_midmove() {
     run env AMQP_URL="$url" timeout 120 "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R"
     expect_rc 0 "$name: scan"
     expect_eq "$(settled "$q" "$n")" "$n" "$name: $n messages queued"
-    movers "$name" --prefetch 8 --idle-exit 5s
+    movers "$name" --prefetch 8 --idle-exit 5s --reconnect-timeout 2m
     # shellcheck disable=SC2016 # expanded by eval
     wait_until 60 "$name: 500 files at DEST" eval '[ "$(nfiles "$D")" -ge 500 ]' || true
     case $how in

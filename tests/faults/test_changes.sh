@@ -41,7 +41,7 @@ ln -s "$O" "$R/sub"
 
 run env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
     --idle-exit 2s --json
-expect_rc 0 "move"
+expect_rc 1 "move (1: it dead-lettered)"
 pycheck "move: --json summary" jcheck "$WORK/out" moved=1 dead_lettered=5 \
     'dead_by_reason={"changed":2,"vanished":2,"symlink":1}'
 "$PY3" "$AMQP" get "$url" "$q.dead" 100 "$WORK/dead" >/dev/null

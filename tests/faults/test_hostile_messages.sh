@@ -68,7 +68,7 @@ start=$SECONDS
 run env AMQP_URL="$url" timeout 300 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
     --idle-exit 2s --json
 echo "mover: $((SECONDS - start)) s" >&2
-expect_rc 0 "the mover survives the corpus and exits 0 at --idle-exit"
+expect_rc 1 "the mover survives the corpus and exits 1 (it dead-lettered) at --idle-exit"
 expect_not_in err "Sanitizer" "no sanitizer report"
 expect_not_in err "runtime error" "no undefined behaviour"
 reasons=$(cut -f1 "$WORK/expect" | sort | uniq -c |

@@ -62,7 +62,7 @@ scan_once() { # scan_once NAME
 }
 mover() { # mover I : start mover I, its pid in mpid[I]
     env AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
-        --idle-exit 15s --json >"$WORK/move.$1.$SECONDS" 2>>"$WORK/move.$1.err" &
+        --idle-exit 15s --reconnect-timeout 2m --json >"$WORK/move.$1.$SECONDS" 2>>"$WORK/move.$1.err" &
     mpid[$1]=$!
     pids+=($!)
 }
