@@ -50,10 +50,11 @@ int mark_remove_at(int dirfd, const char *name)
     return -1;
 }
 
-int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64_t now,
-                      uint64_t after_s)
+int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64_t ctime,
+                      int64_t now, uint64_t after_s)
 {
-    if (after_s == 0 || strncmp(mark_id, id, MSG_ID_LEN) != 0)
+    if (after_s == 0 || strncmp(mark_id, id, MSG_ID_LEN) != 0 ||
+        ctime > marked + MARK_CTIME_SLACK_S)
         return 0;
     /* A mark from the future (a clock set back) counts from now. */
     return marked > now || (uint64_t)(now - marked) < after_s;

@@ -47,12 +47,25 @@ int mark_write(const char *path, const char *id, int64_t when);
 int mark_remove_at(int dirfd, const char *name);
 
 /*
- * mark_still_queued - 1 when a mark (mark_id, marked) read from a file
- * whose current id is id says that its confirmed message is still to be
- * waited for at time now: the same id, and marked less than after_s
- * seconds ago (after_s 0: never). 0 otherwise.
+ * A mark is written at time T (in seconds, taken just before), which sets
+ * the file's ctime to T or a moment later. A ctime later than T plus this
+ * slack says the file was renamed, linked, chmod'ed or marked again since:
+ * the mark no longer proves anything. The slack covers the coarse clock
+ * of file timestamps and the step from T to the write.
  */
-int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64_t now,
-                      uint64_t after_s);
+#define MARK_CTIME_SLACK_S 2
+
+/*
+ * mark_still_queued - 1 when a mark (mark_id, marked) read from a file
+ * whose current id is id and ctime (seconds) is ctime says that its
+ * confirmed message is still to be waited for at time now: the same id,
+ * the file untouched since (ctime no later than marked plus
+ * MARK_CTIME_SLACK_S: a file moved away and back, as a mover killed before
+ * it removed the mark and a person renaming it back would do, does not
+ * count as queued), and marked less than after_s seconds ago (after_s 0:
+ * never). 0 otherwise.
+ */
+int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64_t ctime,
+                      int64_t now, uint64_t after_s);
 
 #endif

@@ -227,13 +227,12 @@ int conflict_already_done(struct move *mv)
     enum same how = SAME_CONTENT;
     if (fstat(mv->srcroot, &sr) == 0 && fstat(mv->ddir, &dd) == 0 && sr.st_dev == dd.st_dev)
         how = SAME_INODE;
-    char name[NAME_MAX + 32];
     struct stat st;
     for (unsigned n = 0; n <= 1000; n++) {
         const char *nm = mv->base;
         if (n > 0) {
-            conflict_name(mv->base, n, name, sizeof name);
-            nm = name;
+            conflict_name(mv->base, n, mv->name, sizeof mv->name);
+            nm = mv->name;
         }
         if (fstatat(mv->ddir, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (n == 0)
@@ -241,8 +240,10 @@ int conflict_already_done(struct move *mv)
             return 0; /* conflict names are taken in order: the first gap ends them */
         }
         if (how == SAME_CONTENT ? copy_of_msg(mv->ddir, &st, mv->m, mv->pname, &t)
-                                : fileop_same_as_msg(&st, mv->m, how))
+                                : fileop_same_as_msg(&st, mv->m, how)) {
+            mv->placed = nm;
             return 1;
+        }
     }
     return 0;
 }

@@ -341,6 +341,9 @@ static enum step finish_gone(struct move *mv)
     if (mv->sdir >= 0 && fstatat(mv->sdir, mv->dname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
         fileop_same_as_msg(&now, mv->m, mv->ident))
         unlinkat(mv->sdir, mv->dname, 0);
+    /* A mover killed between its rename and its removal of scan's mark
+     * left the mark on the file at DEST: this redelivery removes it. */
+    mark_remove_at(mv->ddir, mv->placed);
     mv->r = FILEOP_DUPLICATE;
     return sync_renames(mv);
 }

@@ -104,7 +104,8 @@ void conflict_name(const char *base, unsigned n, char *out, size_t outlen);
 enum step conflict_resolve(struct move *mv);
 
 /* conflict_already_done - is the file of the message, whose source is
- * gone, at the destination under its name or a conflict name? */
+ * gone, at the destination under its name or a conflict name? When it is,
+ * mv->placed names it (mv->base, or mv->name). */
 int conflict_already_done(struct move *mv);
 
 /* copy_across - the step across file systems: copy, make durable, give the

@@ -3,8 +3,9 @@
 # whose message the broker confirmed is marked user.scanmove.queued=<id>,<time>
 # and not published again by later scans (already-queued) until
 # --requeue-after has passed; a changed file is published at once; the mover
-# removes the mark on arrival; a mark that cannot be written is counted and
-# costs nothing else; --dry-run writes no mark.
+# removes the mark on arrival; a file moved away and back is published
+# again; a mark that cannot be written is counted and costs nothing else;
+# --dry-run writes no mark.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/scan_lib.sh"
 
@@ -83,6 +84,17 @@ echo "more" >>"$R/f2.txt"
 scanq --no-mime --json "$R"
 expect_eq "$(summary published)" 1 "a changed file is published at once"
 expect_eq "$(count)" 7 "its new message joins the old one"
+
+# --- a file moved away and back since its mark is published again -------------------------
+# Its id is the same (same inode, times, root and path), but the renames gave
+# it a later ctime than its mark's: it may have reached DEST meanwhile, with
+# a mover killed before it removed the mark (common/mark.h).
+sleep 3.2
+mv "$R/f3.txt" "$WORK/f3.away"
+mv "$WORK/f3.away" "$R/f3.txt"
+scanq --no-mime --json "$R"
+expect_eq "$(summary published)" 1 "a file moved away and back is published again"
+expect_eq "$(summary already_queued)" 5 "the others are still queued"
 
 # --- --requeue-after: 0 publishes everything again; a short one expires ---------------------
 scanq --no-mime --json --requeue-after 0 "$R"

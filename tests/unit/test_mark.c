@@ -1,0 +1,124 @@
+/* test_mark.c - unit tests of scan's in-flight mark (common/mark.c) on a temporary file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "mark.h"
+
+static const char id[] = "0123456789abcdef0123456789abcdef";
+static char dir[64], file[96];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/test_mark.XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(file, sizeof file, "%s/f", dir);
+    int fd = open(file, O_CREAT | O_WRONLY, 0644);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    /* A file system without user xattrs cannot run these tests. */
+    if (setxattr(file, "user.test", "1", 1, 0) < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+        return -1;
+    removexattr(file, "user.test");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(file);
+    rmdir(dir);
+    return 0;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char got[MSG_ID_LEN + 1];
+    int64_t when = 0;
+    assert_int_equal(mark_read(file, got, &when), 0); /* none yet */
+    assert_int_equal(mark_write(file, id, 1796000000), 0);
+    char raw[MARK_MAX];
+    ssize_t n = getxattr(file, MARK_XATTR, raw, sizeof raw);
+    assert_int_equal(n, MSG_ID_LEN + 11);
+    assert_memory_equal(raw, "0123456789abcdef0123456789abcdef,1796000000", (size_t)n);
+    assert_int_equal(mark_read(file, got, &when), 1);
+    assert_string_equal(got, id);
+    assert_int_equal(when, 1796000000);
+}
+
+static void test_unparsable_is_none(void **state)
+{
+    (void)state;
+    static const char *bad[] = {"0123456789abcdef0123456789abcdef",
+                                "0123456789abcdef0123456789abcdef,",
+                                "0123456789ABCDEF0123456789abcdef,5",
+                                "0123456789abcdef0123456789abcdef,5x",
+                                "0123456789abcdef0123456789abcdef,-5",
+                                "0123456789abcdef0123456789abcde,55",
+                                "xyz"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char got[MSG_ID_LEN + 1];
+        int64_t when;
+        assert_int_equal(setxattr(file, MARK_XATTR, bad[i], strlen(bad[i]), 0), 0);
+        assert_int_equal(mark_read(file, got, &when), 0);
+    }
+}
+
+static void test_remove_at(void **state)
+{
+    (void)state;
+    char got[MSG_ID_LEN + 1];
+    int64_t when;
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(d >= 0);
+    assert_int_equal(mark_write(file, id, 5), 0);
+    assert_int_equal(mark_remove_at(d, "f"), 0);
+    assert_int_equal(mark_read(file, got, &when), 0);
+    assert_int_equal(mark_remove_at(d, "f"), 0); /* none: still fine */
+    assert_int_equal(mark_remove_at(d, "missing"), -1);
+    assert_int_equal(errno, ENOENT);
+    close(d);
+    assert_int_equal(mark_write("/nonexistent/x", id, 5), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
+static void test_still_queued(void **state)
+{
+    (void)state;
+    const char *other = "ffffffffffffffffffffffffffffffff";
+    /* marked at 1000, file's ctime 1001, now 1500, window 3600 s */
+    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 1500, 3600), 1);
+    assert_int_equal(mark_still_queued(id, 1000, id, 1000 + MARK_CTIME_SLACK_S, 1500, 3600), 1);
+    assert_int_equal(mark_still_queued(other, 1000, id, 1001, 1500, 3600), 0); /* changed file */
+    assert_int_equal(mark_still_queued(id, 1000, id, 1003, 1500, 3600), 0);    /* touched since */
+    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 4600, 3600), 0);    /* window passed */
+    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 4599, 3600), 1);
+    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 1500, 0), 0);    /* --requeue-after 0 */
+    assert_int_equal(mark_still_queued(id, 2000, id, 2000, 1500, 3600), 1); /* clock set back */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unparsable_is_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_at, setup, teardown),
+        cmocka_unit_test(test_still_queued),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
