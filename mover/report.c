@@ -71,14 +71,6 @@ void report_summary(const struct consume_stats *st, double secs, FILE *out)
     fputs("}}\n", out);
 }
 
-void report_requeued(uint64_t n, const struct cfg *c, FILE *out)
-{
-    log_notice("requeued %llu dead letters from '%s.dead' to exchange '%s'", (unsigned long long)n,
-               c->queue, c->exchange);
-    if (out != NULL)
-        fprintf(out, "{\"requeued_dead\":%llu}\n", (unsigned long long)n);
-}
-
 /* The length of the well-formed UTF-8 sequence of a printable character
  * (not a C1 control) starting at s, with n bytes left; 0 when there is
  * none. */

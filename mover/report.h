@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cfg.h"
 #include "consume.h"
 
 /*
@@ -25,13 +24,6 @@ void report_progress(const struct consume_stats *st, int last);
  * on out when out is not NULL.
  */
 void report_summary(const struct consume_stats *st, double secs, FILE *out);
-
-/*
- * report_requeued - say that n dead letters went from c's dead-letter
- * queue back to its exchange: one line on stderr (unless -q), and
- * {"requeued_dead":n} on out when out is not NULL.
- */
-void report_requeued(uint64_t n, const struct cfg *c, FILE *out);
 
 /*
  * report_escape - the n bytes of a file name at s, written into out
