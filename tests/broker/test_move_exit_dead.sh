@@ -19,7 +19,7 @@ D=$WORK/clean/dest
 mkdir -p "$R/sub" "$D"
 for f in a b sub/c; do echo "$f" >"$R/$f.txt"; done
 scanq "$R"
-scanq "$R" # every file twice: the second messages are duplicates
+scanq --requeue-after 0 "$R" # every file twice: the second messages are duplicates
 moveq --from "$R" --to "$D" --idle-exit 1s --count 4 -q
 expect_rc 0 "clean: --count 4, nothing dead-lettered"
 moveq --from "$R" --to "$D" --idle-exit 1s
