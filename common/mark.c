@@ -3,14 +3,27 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
 
-int mark_read(const char *path, char id[MSG_ID_LEN + 1], int64_t *when)
+/* glibc has no *xattrat(2): the descriptor's directory by its /proc
+ * name, then one component that the l*xattr calls do not follow. Nothing
+ * on the way can be a symlink swapped in: /proc/self/fd/N is the open
+ * directory itself. */
+#define PROC_PATH_MAX (32 + NAME_MAX + 1)
+
+static void at_path(char path[PROC_PATH_MAX], int dirfd, const char *name)
 {
-    char v[MARK_MAX + 1];
+    snprintf(path, PROC_PATH_MAX, "/proc/self/fd/%d/%s", dirfd, name);
+}
+
+int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *when)
+{
+    char v[MARK_MAX + 1], path[PROC_PATH_MAX];
+    at_path(path, dirfd, name);
     ssize_t n = lgetxattr(path, MARK_XATTR, v, MARK_MAX);
     if (n < 0)
         return errno == ENODATA || errno == ERANGE ? 0 : -1;
@@ -32,19 +45,18 @@ int mark_read(const char *path, char id[MSG_ID_LEN + 1], int64_t *when)
     return 1;
 }
 
-int mark_write(const char *path, const char *id, int64_t when)
+int mark_write_at(int dirfd, const char *name, const char *id, int64_t when)
 {
-    char v[MARK_MAX + 1];
+    char v[MARK_MAX + 1], path[PROC_PATH_MAX];
+    at_path(path, dirfd, name);
     int n = snprintf(v, sizeof v, "%.*s,%" PRId64, MSG_ID_LEN, id, when);
     return lsetxattr(path, MARK_XATTR, v, (size_t)n, 0);
 }
 
 int mark_remove_at(int dirfd, const char *name)
 {
-    /* No fremovexattrat(2) in glibc: the descriptor's directory by its
-     * /proc name, then one component that lremovexattr does not follow. */
-    char path[64 + MSG_PATH_MAX];
-    snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name);
+    char path[PROC_PATH_MAX];
+    at_path(path, dirfd, name);
     if (lremovexattr(path, MARK_XATTR) == 0 || errno == ENODATA)
         return 0;
     return -1;
@@ -54,8 +66,7 @@ int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64
                       int64_t now, uint64_t after_s)
 {
     if (after_s == 0 || strncmp(mark_id, id, MSG_ID_LEN) != 0 ||
-        ctime > marked + MARK_CTIME_SLACK_S)
+        ctime > marked + MARK_CTIME_SLACK_S || marked > now + MARK_CTIME_SLACK_S)
         return 0;
-    /* A mark from the future (a clock set back) counts from now. */
-    return marked > now || (uint64_t)(now - marked) < after_s;
+    return now <= marked || (uint64_t)(now - marked) < after_s;
 }

@@ -24,20 +24,22 @@
 #define MARK_MAX 64 /* bytes of a mark's value, with room to spare */
 
 /*
- * mark_read - read the mark of the file at path (not following a final
- * symlink). Returns 1 with the id (MSG_ID_LEN hex characters and a NUL)
- * and its time in *when; 0 when the file has no mark, or one this
- * version cannot parse (treated as none); -1 with errno when the mark
- * cannot be read (ENOTSUP: the file system keeps no user xattrs; EACCES).
+ * mark_read_at - read the mark of the file named name (one component) in
+ * the open directory dirfd, not following a symlink and without opening
+ * the file. Returns 1 with the id (MSG_ID_LEN hex characters and a NUL)
+ * and its time in *when; 0 when the file has no mark, or one this version
+ * cannot parse (treated as none); -1 with errno when the mark cannot be
+ * read (ENOTSUP: the file system keeps no user xattrs; EACCES).
  */
-int mark_read(const char *path, char id[MSG_ID_LEN + 1], int64_t *when);
+int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *when);
 
 /*
- * mark_write - set the mark of the file at path (not following a final
- * symlink) to id and when. Returns 0, or -1 with errno (ENOENT: the file
- * is gone, moved already; ENOTSUP, EPERM, EACCES, EROFS, ENOSPC).
+ * mark_write_at - set the mark of the file named name in the open
+ * directory dirfd (an O_PATH descriptor will do) to id and when, as
+ * mark_read_at finds it. Returns 0, or -1 with errno (ENOENT: the file is
+ * gone, moved already; ENOTSUP, EPERM, EACCES, EROFS, ENOSPC).
  */
-int mark_write(const char *path, const char *id, int64_t when);
+int mark_write_at(int dirfd, const char *name, const char *id, int64_t when);
 
 /*
  * mark_remove_at - remove the mark of the file named name in the open
@@ -63,7 +65,8 @@ int mark_remove_at(int dirfd, const char *name);
  * MARK_CTIME_SLACK_S: a file moved away and back, as a mover killed before
  * it removed the mark and a person renaming it back would do, does not
  * count as queued), and marked less than after_s seconds ago (after_s 0:
- * never). 0 otherwise.
+ * never). A mark dated later than now (plus the slack) comes from a clock
+ * that was wrong, here or on another host: it proves nothing. 0 otherwise.
  */
 int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64_t ctime,
                       int64_t now, uint64_t after_s);

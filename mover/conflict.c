@@ -2,6 +2,8 @@
  * there, --on-conflict, conflict names, and recognising a finished move. */
 #include "fileop_priv.h"
 
+#include "mark.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -202,6 +204,10 @@ enum step conflict_resolve(struct move *mv)
         return STEP_DONE;
     }
     if (mv->o->conflict == FILEOP_SKIP) {
+        /* Left in place with its message acknowledged: no message waits
+         * for it, so scan's mark goes, and the next scan tries again (the
+         * name at DEST may be free by then). */
+        mark_remove_at(mv->sdir, mv->base);
         mv->r = FILEOP_SKIPPED;
         return STEP_DONE;
     }

@@ -204,7 +204,7 @@ enum mq_status dead_run(const struct dead_opts *o, struct dead_stats *st, char *
     memset(st, 0, sizeof *st);
     r.o = o;
     r.st = st;
-    cfg_dead_name(o->cfg, r.dead); /* fits: mq_declare_topology refuses it otherwise */
+    cfg_dead_name(o->cfg, r.dead); /* fits: mq_inspect_topology refuses it otherwise */
     if (gethostname(r.host, sizeof r.host) < 0)
         r.host[0] = '\0';
     r.host[sizeof r.host - 1] = '\0';
@@ -212,7 +212,8 @@ enum mq_status dead_run(const struct dead_opts *o, struct dead_stats *st, char *
     enum mq_status s = mq_connect(o->cfg, o->conn_name, &r.m, err, errlen);
     if (s != MQ_OK)
         return s;
-    s = mq_declare_topology(r.m, o->cfg, &qi, err, errlen);
+    /* Look, create nothing: a mistyped --queue is reported missing. */
+    s = mq_inspect_topology(r.m, o->cfg, &qi, err, errlen);
     if (s == MQ_OK && o->mode == DEAD_REQUEUE && !o->dry_run)
         s = mq_confirm_select(r.m, err, errlen);
     /* One at a time: a basic.get must not meet a pending confirm. Only the

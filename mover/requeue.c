@@ -22,15 +22,33 @@ const char *requeue_verdict_name(enum requeue_verdict v)
 }
 
 /* lstat of path beneath dir, following no link: 0, or -1 with errno
- * (ELOOP for a symbolic link on the way or at the end). */
+ * (ELOOP for a symbolic link on the way or at the end). ENOENT only when
+ * path's directory is there and the name is not in it: a directory
+ * missing on the way (a file system not mounted here) is EHOSTDOWN, which
+ * judges nothing. Without openat2(2), nothing is judged either. */
 static int stat_beneath(int dir, const char *path, struct stat *st)
 {
-    int fd = beneath_open(dir, path, O_PATH | O_NOFOLLOW, 0, BENEATH_FALLBACK_OPENAT);
-    if (fd < 0)
-        return -1;
-    int rc = fstat(fd, st);
+    const char *slash = strrchr(path, '/');
+    char parent[MSG_PATH_MAX + 1];
+    int pfd = dir;
+    if (slash != NULL) {
+        memcpy(parent, path, (size_t)(slash - path));
+        parent[slash - path] = '\0';
+        pfd = beneath_open(dir, parent, O_PATH | O_DIRECTORY, 0, BENEATH_STRICT);
+        if (pfd < 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                errno = EHOSTDOWN;
+            return -1;
+        }
+    }
+    int fd =
+        beneath_open(pfd, slash != NULL ? slash + 1 : path, O_PATH | O_NOFOLLOW, 0, BENEATH_STRICT);
+    int rc = fd < 0 ? -1 : fstat(fd, st);
     int e = errno;
-    close(fd);
+    if (fd >= 0)
+        close(fd);
+    if (pfd != dir)
+        close(pfd);
     errno = e;
     return rc;
 }
@@ -52,10 +70,13 @@ enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd
     int here = strcmp(m->host, host) == 0;
     struct stat src, dst;
     int own = -1, src_rc = -1, src_errno = 0;
-    if (root_fd < 0) /* decoded, so absolute and without ".." */
+    if (root_fd < 0 && !here)
+        return REQUEUE_PUT_BACK; /* another host's file system: nothing to judge by here */
+    if (root_fd < 0)             /* decoded, so absolute and without ".." */
         root_fd = own = open(m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd >= 0)
-        src_rc = stat_beneath(root_fd, m->path, &src);
+    if (root_fd < 0)
+        return REQUEUE_PUT_BACK; /* the root is not here (not mounted?): judge nothing */
+    src_rc = stat_beneath(root_fd, m->path, &src);
     src_errno = errno;
     if (own >= 0)
         close(own);

@@ -31,8 +31,10 @@ const char *requeue_verdict_name(enum requeue_verdict v);
  * m's device, inode, size and mtime REQUEUE_DROP_CHANGED. DEST/path
  * holding m's inode, or, with the source gone, a regular file of its size
  * and mtime (a copy across file systems), gives REQUEUE_DROP_AT_DEST. Any
- * other failure to look (permission, I/O) gives REQUEUE_PUT_BACK: the
- * mover then decides, as it would have.
+ * other failure to look (permission, I/O, a root or a directory on the way
+ * missing here, such as a file system not mounted on this host, a message
+ * of another host with no --from root for it, no openat2(2)) gives
+ * REQUEUE_PUT_BACK: the mover then decides, as it would have.
  */
 enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd, const char *host);
 

@@ -45,7 +45,7 @@ enum lock_result lock_root(int fd, int wait, volatile sig_atomic_t *stop, pid_t 
         if (flock(fd, LOCK_EX | LOCK_NB) == 0)
             return LOCK_HELD;
         if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF)
-            return LOCK_HELD; /* no locks here: unlocked, as lock.h says */
+            return LOCK_NONE; /* no locks here: unlocked, as lock.h says */
         if (errno != EWOULDBLOCK && errno != EINTR)
             return LOCK_ERROR;
         if (!said) {

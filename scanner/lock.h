@@ -4,9 +4,10 @@
  *
  * Locking the directory itself needs no lock file, works on read-only
  * sources and for every user, and two scans of one root (into any queue)
- * exclude each other, whatever path names the root. Locks on NFS are the
- * server's (byte-range locks); where none can be taken the scan goes on
- * unlocked, as the mover does for its sources.
+ * exclude each other, whatever path names the root. Where the file system
+ * takes no flock on a directory (NFS emulates flock with byte-range locks,
+ * which a read-only descriptor cannot take), the scan goes on unlocked, as
+ * the mover does for its sources, and says so.
  */
 #ifndef SCANMOVE_LOCK_H
 #define SCANMOVE_LOCK_H
@@ -16,7 +17,8 @@
 #include <sys/types.h>
 
 enum lock_result {
-    LOCK_HELD,    /* locked (or the file system has no locks) */
+    LOCK_HELD,    /* locked */
+    LOCK_NONE,    /* the file system takes no such lock (errno says why): unlocked */
     LOCK_BUSY,    /* another process holds it: *holder is its pid, 0 when unknown */
     LOCK_STOPPED, /* waiting was interrupted by *stop */
     LOCK_ERROR    /* errno says why */

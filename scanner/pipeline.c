@@ -48,14 +48,9 @@ static struct item *item_new(const struct walk_entry *e, unsigned root, enum ite
 static int still_queued(const struct pipeline *p, const struct scan_root *r,
                         const struct walk_entry *e)
 {
-    char path[MSG_PATH_MAX * 2 + 2], id[MSG_ID_LEN + 1], mark_id[MSG_ID_LEN + 1];
+    char id[MSG_ID_LEN + 1], mark_id[MSG_ID_LEN + 1];
     int64_t marked;
-    if (r->real_len + 1 + e->path_len >= sizeof path)
-        return 0;
-    memcpy(path, r->real, r->real_len);
-    path[r->real_len] = '/';
-    memcpy(path + r->real_len + 1, e->path, e->path_len + 1);
-    if (mark_read(path, mark_id, &marked) != 1)
+    if (mark_read_at(e->dirfd, e->name, mark_id, &marked) != 1)
         return 0;
     struct msg_file f = {.root = r->real,
                          .root_len = r->real_len,

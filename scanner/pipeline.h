@@ -22,7 +22,8 @@
 struct scan_root {
     char *real; /* realpath, the "root" of messages */
     size_t real_len;
-    int fd; /* open directory */
+    int fd;         /* open directory */
+    struct stat st; /* its fstat, once run_scan has taken it */
 };
 
 enum item_kind { ITEM_ACCEPT, ITEM_INSPECT, ITEM_REJECT, ITEM_FAIL, ITEM_QUEUED };

@@ -1,6 +1,7 @@
 /* run.c - one scan run: the pipeline's items published, reported and summed up; see run.h. */
 #include "run.h"
 
+#include "beneath.h"
 #include "exitcode.h"
 #include "lock.h"
 #include "log.h"
@@ -12,6 +13,7 @@
 #include "tool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,15 @@
 
 #define PUBLISH_BURST 512 /* accepted files published together */
 
+/* The directory of the last file marked, open beneath its root: files
+ * are confirmed in walk order, so one open serves a whole directory. */
+struct mark_dir {
+    int fd; /* O_PATH, or -1 */
+    unsigned root;
+    size_t len;
+    char path[MSG_PATH_MAX + 1];
+};
+
 /* Everything the main loop needs, for the publisher's callbacks. */
 struct scan {
     struct run_opts *o;
@@ -27,9 +38,37 @@ struct scan {
     unsigned n_roots;
     struct report report;
     struct publisher *pub;
+    struct mark_dir mark_dir;
     char host[MSG_HOST_MAX + 1];
     char body[MSG_MAX_BYTES];
 };
+
+/* The open directory of it's file (its name in *base), or -1 with errno. Never through a
+ * symlink, never out of the root (beneath.h): a directory swapped for a
+ * symlink since the walk gets no mark. */
+static int mark_dir_of(struct mark_dir *c, const struct scan_root *r, const struct item *it,
+                       const char **base)
+{
+    const char *slash = memrchr(it->path, '/', it->path_len);
+    size_t len = slash != NULL ? (size_t)(slash - it->path) : 0;
+    *base = slash != NULL ? slash + 1 : it->path;
+    if (len == 0)
+        return r->fd;
+    if (c->fd >= 0 && c->root == it->root && c->len == len && memcmp(c->path, it->path, len) == 0)
+        return c->fd;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    memcpy(c->path, it->path, len);
+    c->path[len] = '\0';
+    int fd = beneath_open(r->fd, c->path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, BENEATH_STRICT);
+    if (fd >= 0) {
+        c->fd = fd;
+        c->root = it->root;
+        c->len = len;
+    }
+    return fd;
+}
 
 /* Mark a file whose message the broker has just confirmed (mark.h): never
  * before the confirm, so that no mark exists without its message. A mark
@@ -37,13 +76,11 @@ struct scan {
  * counted, never a failure. Gone (moved already) is no failure either. */
 static void mark_confirmed(struct scan *s, const struct item *it, const struct scan_root *r)
 {
-    char path[MSG_PATH_MAX * 2 + 2];
-    if (r->real_len + 1 + it->path_len >= sizeof path)
+    const char *base;
+    int dir = mark_dir_of(&s->mark_dir, r, it, &base);
+    if (dir >= 0 && mark_write_at(dir, base, it->id, (int64_t)time(NULL)) == 0)
         return;
-    memcpy(path, r->real, r->real_len);
-    path[r->real_len] = '/';
-    memcpy(path + r->real_len + 1, it->path, it->path_len + 1);
-    if (mark_write(path, it->id, (int64_t)time(NULL)) == 0 || errno == ENOENT)
+    if (errno == ENOENT)
         return;
     if (s->report.marks_failed++ == 0)
         s->report.mark_errno = errno;
@@ -153,14 +190,42 @@ static void say_waiting(void *arg, pid_t holder)
         log_notice("waiting for another scan of %s to finish", r->real);
 }
 
-/* One scan per root at a time (lock.h); 0, or the exit status. */
+/* Roots in the order of their device and inode numbers, for locking. */
+static int by_inode(const void *a, const void *b)
+{
+    const struct stat *x = &((const struct scan_root *const *)a)[0]->st;
+    const struct stat *y = &((const struct scan_root *const *)b)[0]->st;
+    if (x->st_dev != y->st_dev)
+        return x->st_dev < y->st_dev ? -1 : 1;
+    return x->st_ino < y->st_ino ? -1 : x->st_ino > y->st_ino;
+}
+
+/* One scan per root at a time (lock.h); 0, or the exit status. Roots are
+ * locked in one order, whatever the order of the arguments, so that two
+ * scans waiting (--wait) for roots they share cannot each hold one. */
 static int lock_roots(struct scan *s, const struct run_opts *o)
 {
+    struct scan_root **order = calloc(s->n_roots, sizeof *order);
+    if (order == NULL) {
+        log_error("out of memory");
+        return EXITCODE_SOFTWARE;
+    }
     for (unsigned i = 0; i < s->n_roots; i++) {
-        struct scan_root *r = &s->roots[i];
+        order[i] = &s->roots[i];
+        if (fstat(order[i]->fd, &order[i]->st) < 0)
+            memset(&order[i]->st, 0, sizeof order[i]->st);
+    }
+    qsort(order, s->n_roots, sizeof *order, by_inode);
+    int code = 0;
+    for (unsigned i = 0; i < s->n_roots && code == 0; i++) {
+        struct scan_root *r = order[i];
         pid_t holder;
         switch (lock_root(r->fd, o->wait_lock, o->stop_signal, &holder, say_waiting, r)) {
         case LOCK_HELD:
+            break;
+        case LOCK_NONE:
+            log_warn("cannot lock %s (%s): another scan of it could run at the same time", r->real,
+                     strerror(errno));
             break;
         case LOCK_BUSY:
             if (holder > 0)
@@ -168,15 +233,18 @@ static int lock_roots(struct scan *s, const struct run_opts *o)
                           (long)holder, r->real);
             else
                 log_error("another scan is scanning %s; try again later, or use --wait", r->real);
-            return EXITCODE_TEMPFAIL;
+            code = EXITCODE_TEMPFAIL;
+            break;
         case LOCK_STOPPED:
-            return 128 + *o->stop_signal;
+            code = 128 + *o->stop_signal;
+            break;
         default:
             log_error("cannot lock %s: %s", r->real, strerror(errno));
-            return EXITCODE_IOERR;
+            code = EXITCODE_IOERR;
         }
     }
-    return 0;
+    free(order);
+    return code;
 }
 
 /* Keep the queue's counts for the summary; refuse to add to a backlog of
@@ -348,6 +416,7 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
 
     s.roots = roots;
     s.n_roots = n_roots;
+    s.mark_dir.fd = -1;
     int code = scan_open(&s, o);
     if (code != 0)
         return code;
@@ -378,5 +447,7 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
         s.report.queue_consumers = info.consumers;
     }
     publish_close(s.pub);
+    if (s.mark_dir.fd >= 0)
+        close(s.mark_dir.fd);
     return scan_close(&s, st, err);
 }

@@ -20,6 +20,8 @@ struct walker {
     void *arg;
     dev_t root_dev;
     char path[WALK_PATH_MAX + 2 + 256];
+    int file_dir;          /* the directory and name of the regular file */
+    const char *file_name; /* being emitted (walk_entry's dirfd, name) */
     struct frame *stack;
     size_t depth, cap;
 };
@@ -32,7 +34,9 @@ static int emit(struct walker *w, enum walk_kind kind, size_t len, const struct 
                            .path_len = len,
                            .st = st,
                            .reason = reason,
-                           .err_no = err_no};
+                           .err_no = err_no,
+                           .dirfd = kind == WALK_FILE ? w->file_dir : -1,
+                           .name = kind == WALK_FILE ? w->file_name : NULL};
     return w->fn(&e, w->arg);
 }
 
@@ -118,6 +122,8 @@ static int visit(struct walker *w, const struct dirent *de)
     } else if (S_ISDIR(st.st_mode)) {
         r = enter(w, dfd, name, len, &st);
     } else if (S_ISREG(st.st_mode)) {
+        w->file_dir = dfd;
+        w->file_name = name;
         r = emit(w, WALK_FILE, len, &st, SCAN_REASON_NONE, 0);
     } else if (S_ISLNK(st.st_mode)) {
         r = emit(w, WALK_SYMLINK, len, &st, SCAN_REASON_NONE, 0);

@@ -37,6 +37,8 @@ struct walk_entry {
     const struct stat *st;   /* lstat of the entry; NULL for some WALK_FAILED */
     enum scan_reason reason; /* WALK_SKIPPED and WALK_FAILED; else SCAN_REASON_NONE */
     int err_no;              /* WALK_FAILED: the errno behind it, or 0 */
+    int dirfd;               /* WALK_FILE: its open directory (for *at calls), else -1 */
+    const char *name;        /* WALK_FILE: its name in dirfd, else NULL */
 };
 
 struct walk_opts {

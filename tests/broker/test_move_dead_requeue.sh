@@ -116,4 +116,23 @@ expect_eq "$(fields reason count first_dead)" "$(printf 'root-not-allowed\t2\t%s
 moveq --purge-dead -q
 expect_eq "$(settled "$q.dead" 0)" 0 "broker: purged"
 
+# --- a letter is dropped only on what this host can see ------------------------------------
+# Its root missing here (a file system not mounted), or a directory on the
+# way missing: nothing says the file is gone, so the letter is requeued.
+topo unseen
+U=$WORK/unseen
+mkdir -p "$U/r3" "$U/r4/sub" "$U/x" "$U/dest" "$U/bodies"
+echo three >"$U/r3/f.txt"
+echo four >"$U/r4/sub/f.txt"
+"$PY3" "$PY" msg "$U/bodies/1" "$U/r3" f.txt "$U/r3/f.txt"
+"$PY3" "$PY" msg "$U/bodies/2" "$U/r4" sub/f.txt "$U/r4/sub/f.txt"
+publish "$U/bodies/1" "$U/bodies/2"
+moveq --from "$U/x" --to "$U/dest" --idle-exit 1s
+expect_eq "$(settled "$q.dead" 2)" 2 "unseen: two dead letters"
+mv "$U/r3" "$U/r3.unmounted"
+rm -r "$U/r4/sub"
+moveq --requeue-dead --dry-run
+expect_eq "$(fields path action | tr '\t\n' ': ')" "f.txt:requeue sub/f.txt:requeue " \
+    "unseen: a missing root or directory on the way drops nothing"
+
 finish

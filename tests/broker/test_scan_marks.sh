@@ -112,6 +112,19 @@ run env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from 
 expect_eq "$(marks "$WORK/dest")" "0 6" "moved files carry no mark"
 expect_eq "$(nfiles "$R")" 0 "every file moved"
 
+# --- a file the mover skips (--on-conflict skip) loses its mark -----------------------------
+# Its message is acknowledged and none waits for it: the next scan tries again.
+mkdir -p "$WORK/sk" "$WORK/skd"
+echo mine >"$WORK/sk/a.txt"
+echo theirs >"$WORK/skd/a.txt"
+scanq --no-mime "$WORK/sk"
+expect_eq "$(marks "$WORK/sk")" "1 1" "skip: marked once published"
+run env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from "$WORK/sk" \
+    --to "$WORK/skd" --on-conflict skip --idle-exit 1s
+expect_eq "$(marks "$WORK/sk")" "0 1" "skip: the skipped file is no longer marked"
+scanq --no-mime --json "$WORK/sk"
+expect_eq "$(summary published)" 1 "skip: the next scan publishes it again"
+
 # --- a mark that cannot be written is counted, and the scan succeeds -----------------------
 W=$WORK/ro
 mkdir -p "$W"

@@ -1,5 +1,7 @@
 """marks_check.py - the kill-storm audit of scan's in-flight marks.
 
+  marks_check.py count ROOT
+      Prints how many files below ROOT carry a mark.
   marks_check.py ROOT PEEKED
       PEEKED: the queue's messages, as tests/amqp_tool.py peek writes them.
       Checks that every file below ROOT carrying a mark user.scanmove.queued
@@ -14,6 +16,18 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import msgid  # noqa: E402
+
+if sys.argv[1] == "count":
+    n = 0
+    for d, _, names in os.walk(sys.argv[2]):
+        for name in names:
+            try:
+                os.getxattr(os.path.join(d, name), "user.scanmove.queued", follow_symlinks=False)
+                n += 1
+            except OSError:
+                pass
+    print(n)
+    sys.exit(0)
 
 root, peeked = sys.argv[1], sys.argv[2]
 real = os.path.realpath(root).encode()

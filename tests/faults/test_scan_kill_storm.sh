@@ -28,6 +28,8 @@ N=20000
 
 kills=20
 killed=0
+midway=0 # kills that landed after some confirms and marks, before the last
+marked=0
 for i in $(seq "$kills"); do
     env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R" \
         >/dev/null 2>"$WORK/scan.err" &
@@ -39,7 +41,13 @@ for i in $(seq "$kills"); do
     st=0
     wait "$pid" 2>/dev/null || st=$?
     [ "$st" = 137 ] && killed=$((killed + 1))
+    before=$marked
+    marked=$("$PY3" "$TESTS_DIR/faults/marks_check.py" count "$R")
+    [ "$st" = 137 ] && [ "$marked" -gt "$before" ] && [ "$marked" -lt "$N" ] && midway=$((midway + 1))
 done
+checks=$((checks + 1))
+[ "$midway" -ge 2 ] ||
+    fail "only $midway of the $killed kills landed while scan was confirming and marking"
 run env AMQP_URL="$url" timeout 300 "$SCAN" --queue "$q" --exchange "$ex" --no-mime --json "$R"
 expect_rc 0 "the scan after the storm"
 final_pub=$("$PY3" "$PY" jnum "$WORK/out" published)
@@ -54,7 +62,7 @@ expect_eq "$files" "$N" "every file still in place"
 expect_eq "$marked" "$N" "every file marked once the final scan has run"
 checks=$((checks + 1))
 [ "$dups" -le $((kills * 4096)) ] || fail "$dups duplicates: more than a confirm window per kill"
-echo "kill storm: $killed of $kills runs killed; $msgs messages for $N files ($dups duplicates); the final scan published $final_pub" >&2
+echo "kill storm: $killed of $kills runs killed ($midway while marking); $msgs messages for $N files ($dups duplicates); the final scan published $final_pub" >&2
 
 # Two movers take it all; every file lands once.
 for i in 1 2; do
