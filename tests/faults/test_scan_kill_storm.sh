@@ -14,6 +14,7 @@ umask 022
 
 . "$TESTS_DIR/faults/faults.sh"
 . "$TESTS_DIR/broker/scan_lib.sh"
+command -v strace >/dev/null || skip "strace is not installed"
 PY=$TESTS_DIR/move_util.py # for jnum
 q=faults-storm-$tag
 ex=faults-storm-ex-$tag
@@ -31,15 +32,20 @@ killed=0
 midway=0 # kills that landed after some confirms and marks, before the last
 marked=0
 for i in $(seq "$kills"); do
-    env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R" \
+    # Each mark write slowed down by 100 us (strace): a whole run of the tree
+    # takes 3-4 s here, and a rerun publishes only what is not marked yet, so
+    # a random instant in its first 2.5 s mostly lands while it publishes,
+    # confirms and marks.
+    strace -f -qq -o /dev/null -e trace=lsetxattr -e inject=lsetxattr:delay_enter=100 \
+        env "$NO_LSAN" AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R" \
         >/dev/null 2>"$WORK/scan.err" &
-    pid=$!
-    # A random instant in its first 0.35 s: start-up, walk, publish, confirms,
-    # marks (a whole run of the tree takes about 0.5 s here, later ones less).
-    sleep "0.$(printf '%03d' $((30 + RANDOM % 320)))"
+    tracer=$!
+    sleep "0.$(printf '%03d' $((150 + RANDOM % 850)))"
+    sleep "$((RANDOM % 2)).$(printf '%03d' $((RANDOM % 500)))"
+    pid=$(pgrep -P "$tracer" || echo "$tracer")
     kill -KILL "$pid" 2>/dev/null || true
     st=0
-    wait "$pid" 2>/dev/null || st=$?
+    wait "$tracer" 2>/dev/null || st=$?
     [ "$st" = 137 ] && killed=$((killed + 1))
     before=$marked
     marked=$("$PY3" "$TESTS_DIR/faults/marks_check.py" count "$R")
