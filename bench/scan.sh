@@ -282,10 +282,10 @@ report() {
     printf '  (baseline: of its largest single process); "x file" = files/s / baseline;\n'
     printf '  "x ceiling" = files/s / the publish ceiling, measured by bench/ceiling.c on the same\n'
     printf '  broker just before and just after runs a and an of each trial.\n'
-    printf '  marks: a) / an) = %s: they cost %s %% of the files/s of scan --no-mime%s;\n' \
-        "$(ratio "${R_RATE[a]:-0}" "${R_RATE[an]:-0}" 3)" "$(mark_cost)" \
-        "$(! lt "$(mark_cost)" 0 || echo ' (below 0: a was the faster, within the noise)')"
-    printf '    rescan: br) %s s after b) %s s, %s x faster\n' "${R_SECS[br]:--}" "${R_SECS[b]:--}" \
+    printf '  marks: a) / an) = %s: the marks cost %s %% of the files/s of scan --no-mime\n' \
+        "$(ratio "${R_RATE[a]:-0}" "${R_RATE[an]:-0}" 3)" "$(mark_cost)"
+    ! lt "$(mark_cost)" 0 || printf '    (below 0: run a was the faster, within the noise)\n'
+    printf '  rescan: br) %s s after b) %s s, %s x faster\n' "${R_SECS[br]:--}" "${R_SECS[b]:--}" \
         "$(speedup 0)"
     for r in "${SCANS[@]}"; do
         printf '  %s: queue held %s messages after the run; broker CPU during the run: %s s\n' \
