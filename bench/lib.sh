@@ -101,6 +101,55 @@ option_in() {
     printf '%s\n' "$v"
 }
 
+# ------------------------------------------------------------ marks --
+
+# marks DIR clear|count: remove scan's mark (user.scanmove.queued, scan(1)
+# MARKS) from every file under DIR, or count the files that carry one;
+# prints the number of marks. A file system without user xattrs has none.
+marks() {
+    python3 - "$1" "$2" <<'EOF'
+import errno, os, sys
+
+NAME = "user.scanmove.queued"
+NONE = (errno.ENODATA, errno.ENOTSUP)
+top, clear = sys.argv[1], sys.argv[2] == "clear"
+found = 0
+dirs = [top]
+while dirs:
+    with os.scandir(dirs.pop()) as entries:
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                dirs.append(e.path)
+                continue
+            try:
+                if clear:
+                    os.removexattr(e.path, NAME, follow_symlinks=False)
+                else:
+                    os.getxattr(e.path, NAME, follow_symlinks=False)
+                found += 1
+            except OSError as x:
+                if x.errno not in NONE:
+                    raise
+print(found)
+EOF
+}
+
+# clear_marks DIR: remove the marks of every file under DIR, so that the
+# next scan of DIR is a first scan again: without this, a scan skips every
+# file an earlier run marked, as already-queued. Sets CLEARED to the marks
+# removed and CLEAR_SECS to the seconds it took, and adds them to
+# CLEARED_ALL and CLEAR_TIMES. Not timed as part of any run.
+CLEARED_ALL=0
+CLEAR_TIMES=
+clear_marks() {
+    local t0
+    t0=$(now)
+    CLEARED=$(marks "$1" clear) || die "cannot remove the marks of the files under $1"
+    CLEAR_SECS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+    CLEARED_ALL=$((CLEARED_ALL + CLEARED))
+    CLEAR_TIMES+="${CLEAR_TIMES:+, }$CLEAR_SECS"
+}
+
 # ----------------------------------------------------------- broker --
 
 # start_broker: start (or reuse) the private broker; sets URL, RUN_ID and
@@ -201,9 +250,10 @@ keep_ceiling() {
 }
 
 # message_size DIR: the mean size in bytes of the bodies scan --no-mime
-# publishes for the files under DIR (from --dry-run: no broker).
+# publishes for the files under DIR (from --dry-run: no broker; --no-mark,
+# or the files an earlier run marked as queued would be left out).
 message_size() {
-    "$SCAN" --dry-run --no-mime -q "$1" |
+    "$SCAN" --dry-run --no-mime --no-mark -q "$1" |
         LC_ALL=C awk '{ n++; b += length($0) } END { if (n) printf "%.0f", b / n; else print 0 }'
 }
 

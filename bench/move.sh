@@ -13,12 +13,13 @@
 #   d) amqp-consume           rabbitmq-c's own consumer (amqp-tools), running
 #                             sh + sed + mv once per message: the baseline,
 #                             over a subset of BENCH_BASELINE_N messages
-# Before each run, scan --no-mime publishes one message per file of the copy
-# into a fresh queue of the run's own; the movers then empty it, moving every
-# file from the source to the destination tree (one filesystem, so every
-# move is a rename). The script checks that every file was moved exactly
-# once, deletes the run's queues and exchanges, and moves the files back for
-# the next run. Before and after the mover runs of every trial,
+# Before each run, scan --no-mime --requeue-after 0 publishes one message
+# per file of the copy (whatever marks the files carry) into a fresh queue
+# of the run's own; the movers then empty it, moving every file from the
+# source to the destination tree (one filesystem, so every move is a
+# rename). The script checks that every file was moved exactly once and
+# lost its mark, deletes the run's queues and exchanges, and moves the
+# files back for the next run. Before and after the mover runs of every trial,
 # bench/ceiling.c measures the ceiling of the movers on this broker and
 # filesystem (consumers that rename a file per message and acknowledge),
 # and its two shares (consuming alone, renaming alone). Prints files/s and
@@ -70,6 +71,7 @@ for k in "${MOVERS[@]}"; do
 done
 
 need "$TIME" time
+need python3 python3
 need amqp-consume amqp-tools
 build scan move
 mkdir -p "$BENCH_DIR" "$BENCH_WORK"
@@ -177,13 +179,20 @@ broker_used() {
 
 # publish LETTER QUEUE: scan --no-mime the source tree into a fresh queue
 # and exchange named QUEUE; the queue must then hold exactly N messages.
+# Every run publishes every file again on purpose, but scan skips a file
+# whose mark (scan(1) MARKS) says its message still waits, and the files
+# keep their marks where no mover took them: those the baseline left, a
+# failed run's, the copy's if the corpus had any. --requeue-after 0 ignores
+# the marks and still writes them, as a production scan does, so that the
+# movers remove them on arrival as they do in production.
 publish() {
     local r=$1 q=$2 rc pub
     CREATED_QUEUES+=("$q" "$q.dead")
     CREATED_EXCHANGES+=("$q" "$q.dlx")
     set +e
-    AMQP_URL=$URL "$SCAN" -q --no-mime --json --exchange "$q" --queue "$q" --routing-key "$q" \
-        --queue-type "$QUEUE_TYPE" "$FROM" >"$WORK/$r.scan.json" 2>"$WORK/$r.scan.err"
+    AMQP_URL=$URL "$SCAN" -q --no-mime --json --requeue-after 0 --exchange "$q" --queue "$q" \
+        --routing-key "$q" --queue-type "$QUEUE_TYPE" "$FROM" \
+        >"$WORK/$r.scan.json" 2>"$WORK/$r.scan.err"
     rc=$?
     set -e
     pub=$(json_num "$WORK/$r.scan.json" published)
@@ -244,6 +253,10 @@ run_move() {
         if [ "$ns" -ne 0 ] || [ "$nd" -ne "$N" ]; then
             fail "$r" "$nd files in the destination, $ns left in the source"
         fi
+        # scan marked every file it published; a mover removes the mark
+        # when the file arrives.
+        m=$(marks "$TO" count) || m='?'
+        [ "$m" = 0 ] || fail "$r" "$m files in the destination still carry scan's mark"
         keep "$r" "$secs" "$rss" "$moved" "$(rate "$moved" "$secs")" "${INQ:-none}"
     fi
     cleanup
@@ -406,7 +419,7 @@ report() {
     echo
     echo "Targets:"
     for r in "${LETTERS[@]:0:${#MOVERS[@]}}"; do
-        check "${R_OK[$r]:-0}" "$r) every file moved exactly once, queue empty${R_NOTE[$r]:+ --${R_NOTE[$r]}}"
+        check "${R_OK[$r]:-0}" "$r) every file moved exactly once, queue empty, no mark left${R_NOTE[$r]:+ --${R_NOTE[$r]}}"
     done
     check "${R_OK[$B]:-0}" "$B) amqp-consume moved its $BASELINE_N files${R_NOTE[$B]:+ --${R_NOTE[$B]}}"
     if [ -n "$T" ]; then
