@@ -98,7 +98,7 @@ mk "$R1" 20
 "$AUDIT" snapshot "$R1" >"$WORK/dups.manifest"
 run scan "$R1"
 expect_rc 0 "dups: first scan"
-run scan "$R1"
+run scan --requeue-after 0 "$R1" # published again, marks notwithstanding
 expect_rc 0 "dups: second scan"
 mkdir "$D/1"
 run move --from "$R1" --to "$D/1" --idle-exit 2s --json

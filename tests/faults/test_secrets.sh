@@ -114,8 +114,9 @@ for how in file env flag; do
     # scan: waits on the full pipe, once connected.
     exec 7<>"$WORK/pipe"
     tool_out=$WORK/pipe
+    # --requeue-after 0: each of the three runs publishes the tree again.
     tool_start "$SCAN" "$how" "$good" --queue "$q" --exchange "$ex" --no-mime -j 1 \
-        --exclude '*.skip' --rejects - "$WORK/tree"
+        --requeue-after 0 --exclude '*.skip' --rejects - "$WORK/tree"
     watch_cmdline "scan, URL by $how" "$SCAN" "$how"
     if [ "$how" = env ]; then
         # The one place the password is meant to be: the owner's environ.
