@@ -7,12 +7,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
-/* glibc has no *xattrat(2): the descriptor's directory by its /proc
- * name, then one component that the l*xattr calls do not follow. Nothing
- * on the way can be a symlink swapped in: /proc/self/fd/N is the open
- * directory itself. */
+/*
+ * The *xattrat(2) system calls (Linux 6.13) name the file by a directory
+ * descriptor and one component, as the walk has it; glibc has no wrappers
+ * yet. Where the kernel lacks them (ENOSYS, remembered), the directory is
+ * named by its /proc path instead, then the one component, which the
+ * l*xattr calls do not follow: slower (the /proc lookup costs about as
+ * much as the attribute), as safe, since /proc/self/fd/N is the open
+ * directory itself.
+ */
+#ifndef __NR_setxattrat
+#define __NR_setxattrat 463
+#define __NR_getxattrat 464
+#define __NR_removexattrat 466
+#endif
+
+struct xattr_args {
+    uint64_t value;
+    uint32_t size;
+    uint32_t flags;
+};
+
+static volatile int no_xattrat; /* the kernel said ENOSYS */
+
 #define PROC_PATH_MAX (32 + NAME_MAX + 1)
 
 static void at_path(char path[PROC_PATH_MAX], int dirfd, const char *name)
@@ -20,11 +42,59 @@ static void at_path(char path[PROC_PATH_MAX], int dirfd, const char *name)
     snprintf(path, PROC_PATH_MAX, "/proc/self/fd/%d/%s", dirfd, name);
 }
 
+/* Did the *xattrat call give its answer (r), or must the /proc way try? */
+static int answered(long r)
+{
+    if (r >= 0 || errno != ENOSYS)
+        return 1;
+    no_xattrat = 1;
+    return 0;
+}
+
+static ssize_t get_at(int dirfd, const char *name, char *v, size_t cap)
+{
+    if (!no_xattrat) {
+        struct xattr_args a = {.value = (uint64_t)(uintptr_t)v, .size = (uint32_t)cap};
+        long r =
+            syscall(__NR_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MARK_XATTR, &a, sizeof a);
+        if (answered(r))
+            return (ssize_t)r;
+    }
+    char path[PROC_PATH_MAX];
+    at_path(path, dirfd, name);
+    return lgetxattr(path, MARK_XATTR, v, cap);
+}
+
+static int set_at(int dirfd, const char *name, const char *v, size_t n)
+{
+    if (!no_xattrat) {
+        struct xattr_args a = {.value = (uint64_t)(uintptr_t)v, .size = (uint32_t)n};
+        long r =
+            syscall(__NR_setxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MARK_XATTR, &a, sizeof a);
+        if (answered(r))
+            return (int)r;
+    }
+    char path[PROC_PATH_MAX];
+    at_path(path, dirfd, name);
+    return lsetxattr(path, MARK_XATTR, v, n, 0);
+}
+
+static int remove_at(int dirfd, const char *name)
+{
+    if (!no_xattrat) {
+        long r = syscall(__NR_removexattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MARK_XATTR);
+        if (answered(r))
+            return (int)r;
+    }
+    char path[PROC_PATH_MAX];
+    at_path(path, dirfd, name);
+    return lremovexattr(path, MARK_XATTR);
+}
+
 int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *when)
 {
-    char v[MARK_MAX + 1], path[PROC_PATH_MAX];
-    at_path(path, dirfd, name);
-    ssize_t n = lgetxattr(path, MARK_XATTR, v, MARK_MAX);
+    char v[MARK_MAX + 1];
+    ssize_t n = get_at(dirfd, name, v, MARK_MAX);
     if (n < 0)
         return errno == ENODATA || errno == ERANGE ? 0 : -1;
     v[n] = '\0';
@@ -47,17 +117,14 @@ int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *
 
 int mark_write_at(int dirfd, const char *name, const char *id, int64_t when)
 {
-    char v[MARK_MAX + 1], path[PROC_PATH_MAX];
-    at_path(path, dirfd, name);
+    char v[MARK_MAX + 1];
     int n = snprintf(v, sizeof v, "%.*s,%" PRId64, MSG_ID_LEN, id, when);
-    return lsetxattr(path, MARK_XATTR, v, (size_t)n, 0);
+    return set_at(dirfd, name, v, (size_t)n);
 }
 
 int mark_remove_at(int dirfd, const char *name)
 {
-    char path[PROC_PATH_MAX];
-    at_path(path, dirfd, name);
-    if (lremovexattr(path, MARK_XATTR) == 0 || errno == ENODATA)
+    if (remove_at(dirfd, name) == 0 || errno == ENODATA)
         return 0;
     return -1;
 }

@@ -32,11 +32,12 @@ killed=0
 midway=0 # kills that landed after some confirms and marks, before the last
 marked=0
 for i in $(seq "$kills"); do
-    # Each mark write slowed down by 100 us (strace): a whole run of the tree
-    # takes 3-4 s here, and a rerun publishes only what is not marked yet, so
-    # a random instant in its first 2.5 s mostly lands while it publishes,
-    # confirms and marks.
-    strace -f -qq -o /dev/null -e trace=lsetxattr -e inject=lsetxattr:delay_enter=100 \
+    # Traced by strace, every system call of scan is slowed down (the mark
+    # writes are one a file, as many as the walk's lstat calls): a whole run
+    # of the tree takes several seconds here, and a rerun publishes only what
+    # is not marked yet, so a random instant in its first 2.5 s mostly lands
+    # while it walks, publishes, confirms and marks.
+    strace -f -qq -o /dev/null \
         env "$NO_LSAN" AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --no-mime -q "$R" \
         >/dev/null 2>"$WORK/scan.err" &
     tracer=$!
