@@ -98,7 +98,7 @@ int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *
     if (n < 0)
         return errno == ENODATA || errno == ERANGE ? 0 : -1;
     v[n] = '\0';
-    /* "<32 lowercase hex>,<decimal seconds>" and nothing else. */
+    /* "<32 lowercase hex>,<seconds>[.<9 digits>]" and nothing else. */
     if (n < MSG_ID_LEN + 2 || v[MSG_ID_LEN] != ',')
         return 0;
     for (int i = 0; i < MSG_ID_LEN; i++)
@@ -107,18 +107,31 @@ int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *
     char *end;
     errno = 0;
     long long t = strtoll(v + MSG_ID_LEN + 1, &end, 10);
-    if (errno != 0 || *end != '\0' || end == v + MSG_ID_LEN + 1 || t < 0)
+    if (errno != 0 || end == v + MSG_ID_LEN + 1 || t < 0 || t > INT64_MAX / 1000000000 - 1)
+        return 0;
+    long long ns = 0;
+    if (*end == '.') { /* nine digits of nanoseconds */
+        const char *f = end + 1;
+        for (int i = 0; i < 9; i++, f++) {
+            if (*f < '0' || *f > '9')
+                return 0;
+            ns = ns * 10 + (*f - '0');
+        }
+        end = (char *)f;
+    }
+    if (*end != '\0')
         return 0;
     memcpy(id, v, MSG_ID_LEN);
     id[MSG_ID_LEN] = '\0';
-    *when = t;
+    *when = t * 1000000000LL + ns;
     return 1;
 }
 
 int mark_write_at(int dirfd, const char *name, const char *id, int64_t when)
 {
     char v[MARK_MAX + 1];
-    int n = snprintf(v, sizeof v, "%.*s,%" PRId64, MSG_ID_LEN, id, when);
+    int n = snprintf(v, sizeof v, "%.*s,%" PRId64 ".%09" PRId64, MSG_ID_LEN, id, when / 1000000000,
+                     when % 1000000000);
     return set_at(dirfd, name, v, (size_t)n);
 }
 
@@ -133,7 +146,7 @@ int mark_still_queued(const char *mark_id, int64_t marked, const char *id, int64
                       int64_t now, uint64_t after_s)
 {
     if (after_s == 0 || strncmp(mark_id, id, MSG_ID_LEN) != 0 ||
-        ctime > marked + MARK_CTIME_SLACK_S || marked > now + MARK_CTIME_SLACK_S)
+        ctime > marked + MARK_CTIME_SLACK_NS || marked > now + MARK_CTIME_SLACK_NS)
         return 0;
-    return now <= marked || (uint64_t)(now - marked) < after_s;
+    return now <= marked || (uint64_t)(now - marked) / 1000000000u < after_s;
 }

@@ -2,7 +2,7 @@
  * mark.h - scan's in-flight mark: an extended attribute on a source file
  * saying that a message for it was confirmed by the broker, and when.
  *
- *   user.scanmove.queued = "<message id>,<unix seconds>"
+ *   user.scanmove.queued = "<message id>,<unix seconds>.<nanoseconds>"
  *
  * scan writes it only after the broker has confirmed the file's message,
  * so a mark never exists without a confirmed message (a scan killed
@@ -32,6 +32,7 @@
  * read (ENOTSUP: the file system keeps no user xattrs; EACCES).
  */
 int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *when);
+/* (times in nanoseconds since the epoch, here and below) */
 
 /*
  * mark_write_at - set the mark of the file named name in the open
@@ -49,20 +50,22 @@ int mark_write_at(int dirfd, const char *name, const char *id, int64_t when);
 int mark_remove_at(int dirfd, const char *name);
 
 /*
- * A mark is written at time T (in seconds, taken just before), which sets
+ * A mark is written at time T (nanoseconds, taken just before), which sets
  * the file's ctime to T or a moment later. A ctime later than T plus this
  * slack says the file was renamed, linked, chmod'ed or marked again since:
- * the mark no longer proves anything. The slack covers the coarse clock
- * of file timestamps and the step from T to the write.
+ * the mark no longer proves anything. The slack covers the step from T to
+ * the write; it is short, because a file a mover renamed while scan was
+ * writing its mark (the mark then lands after the mover removed it) must
+ * not pass for queued once someone renames it back.
  */
-#define MARK_CTIME_SLACK_S 2
+#define MARK_CTIME_SLACK_NS 100000000LL /* 100 ms */
 
 /*
  * mark_still_queued - 1 when a mark (mark_id, marked) read from a file
  * whose current id is id and ctime (seconds) is ctime says that its
  * confirmed message is still to be waited for at time now: the same id,
  * the file untouched since (ctime no later than marked plus
- * MARK_CTIME_SLACK_S: a file moved away and back, as a mover killed before
+ * MARK_CTIME_SLACK_NS: a file moved away and back, as a mover killed before
  * it removed the mark and a person renaming it back would do, does not
  * count as queued), and marked less than after_s seconds ago (after_s 0:
  * never). A mark dated later than now (plus the slack) comes from a clock

@@ -62,8 +62,8 @@ static int still_queued(const struct pipeline *p, const struct scan_root *r,
                          .mtime_sec = e->st->st_mtim.tv_sec,
                          .mtime_nsec = (uint32_t)e->st->st_mtim.tv_nsec};
     msg_file_id(&f, id);
-    return mark_still_queued(mark_id, marked, id, e->st->st_ctim.tv_sec, p->now,
-                             p->requeue_after_s);
+    int64_t ctime = (int64_t)e->st->st_ctim.tv_sec * 1000000000LL + e->st->st_ctim.tv_nsec;
+    return mark_still_queued(mark_id, marked, id, ctime, p->now, p->requeue_after_s);
 }
 
 static int on_entry(const struct walk_entry *e, void *arg)

@@ -52,7 +52,7 @@ struct pipeline {
      * requeue_after_s seconds at now is SCAN_REASON_ALREADY_QUEUED, before
      * any content is read. 0: no mark is looked at. */
     uint64_t requeue_after_s;
-    int64_t now;
+    int64_t now; /* nanoseconds since the epoch */
     volatile sig_atomic_t *stop;
     /* private */
     int content;

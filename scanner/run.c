@@ -70,6 +70,13 @@ static int mark_dir_of(struct mark_dir *c, const struct scan_root *r, const stru
     return fd;
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 /* Mark a file whose message the broker has just confirmed (mark.h): never
  * before the confirm, so that no mark exists without its message. A mark
  * that cannot be written costs a duplicate at the next scan, nothing more:
@@ -78,7 +85,7 @@ static void mark_confirmed(struct scan *s, const struct item *it, const struct s
 {
     const char *base;
     int dir = mark_dir_of(&s->mark_dir, r, it, &base);
-    if (dir >= 0 && mark_write_at(dir, base, it->id, (int64_t)time(NULL)) == 0)
+    if (dir >= 0 && mark_write_at(dir, base, it->id, now_ns()) == 0)
         return;
     if (errno == ENOENT)
         return;
@@ -430,7 +437,7 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
     p.jobs = (unsigned)o->jobs;
     p.stop = o->stop_walk;
     p.requeue_after_s = o->no_mark ? 0 : (o->requeue_after_ms + 999) / 1000;
-    p.now = (int64_t)time(NULL);
+    p.now = now_ns();
     if (pipeline_start(&p, err, sizeof err) < 0) {
         log_error("%s", err);
         return EXITCODE_SOFTWARE;

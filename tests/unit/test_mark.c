@@ -54,14 +54,14 @@ static void test_round_trip(void **state)
     char got[MSG_ID_LEN + 1];
     int64_t when = 0;
     assert_int_equal(mark_read_at(dfd, "f", got, &when), 0); /* none yet */
-    assert_int_equal(mark_write_at(dfd, "f", id, 1796000000), 0);
+    assert_int_equal(mark_write_at(dfd, "f", id, 1796000000123456789LL), 0);
     char raw[MARK_MAX];
     ssize_t n = getxattr(file, MARK_XATTR, raw, sizeof raw);
-    assert_int_equal(n, MSG_ID_LEN + 11);
-    assert_memory_equal(raw, "0123456789abcdef0123456789abcdef,1796000000", (size_t)n);
+    assert_int_equal(n, MSG_ID_LEN + 21);
+    assert_memory_equal(raw, "0123456789abcdef0123456789abcdef,1796000000.123456789", (size_t)n);
     assert_int_equal(mark_read_at(dfd, "f", got, &when), 1);
     assert_string_equal(got, id);
-    assert_int_equal(when, 1796000000);
+    assert_int_equal(when, 1796000000123456789LL);
 }
 
 static void test_unparsable_is_none(void **state)
@@ -102,17 +102,22 @@ static void test_still_queued(void **state)
 {
     (void)state;
     const char *other = "ffffffffffffffffffffffffffffffff";
-    /* marked at 1000, file's ctime 1001, now 1500, window 3600 s */
-    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 1500, 3600), 1);
-    assert_int_equal(mark_still_queued(id, 1000, id, 1000 + MARK_CTIME_SLACK_S, 1500, 3600), 1);
-    assert_int_equal(mark_still_queued(other, 1000, id, 1001, 1500, 3600), 0); /* changed file */
-    assert_int_equal(mark_still_queued(id, 1000, id, 1003, 1500, 3600), 0);    /* touched since */
-    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 4600, 3600), 0);    /* window passed */
-    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 4599, 3600), 1);
-    assert_int_equal(mark_still_queued(id, 1000, id, 1001, 1500, 0), 0); /* --requeue-after 0 */
+    const int64_t s = 1000000000LL; /* a second, in nanoseconds */
+    /* marked at 1000 s, the file's ctime 1 ms later, now 1500 s, window 3600 s */
+    assert_int_equal(mark_still_queued(id, 1000 * s, id, 1000 * s + 1000000, 1500 * s, 3600), 1);
+    assert_int_equal(
+        mark_still_queued(id, 1000 * s, id, 1000 * s + MARK_CTIME_SLACK_NS, 1500 * s, 3600), 1);
+    assert_int_equal(mark_still_queued(other, 1000 * s, id, 1000 * s, 1500 * s, 3600), 0);
+    /* touched (renamed, chmod'ed) since: */
+    assert_int_equal(
+        mark_still_queued(id, 1000 * s, id, 1000 * s + MARK_CTIME_SLACK_NS + 1, 1500 * s, 3600), 0);
+    assert_int_equal(mark_still_queued(id, 1000 * s, id, 1000 * s, 4600 * s, 3600), 0); /* window */
+    assert_int_equal(mark_still_queued(id, 1000 * s, id, 1000 * s, 4599 * s, 3600), 1);
+    assert_int_equal(mark_still_queued(id, 1000 * s, id, 1000 * s, 1500 * s, 0), 0);
     /* A mark from the future: a clock was wrong, it proves nothing. */
-    assert_int_equal(mark_still_queued(id, 2000, id, 2000, 1500, 3600), 0);
-    assert_int_equal(mark_still_queued(id, 1502, id, 1502, 1500, 3600), 1); /* within the slack */
+    assert_int_equal(mark_still_queued(id, 2000 * s, id, 2000 * s, 1500 * s, 3600), 0);
+    assert_int_equal(mark_still_queued(id, 1500 * s + 1000, id, 1500 * s + 1000, 1500 * s, 3600),
+                     1);
 }
 
 int main(void)
