@@ -5,10 +5,12 @@
  * defaults, each broker flag the front end meets goes through
  * cfg_apply_option(), then cfg_from_env() fills in from the environment
  * only what no flag gave (so a flag also overrides a broken variable).
- * cfg_finish() then resolves the URL (--url, --url-file, AMQP_URL or the
- * default) and checks the combination. No output, no exit.
+ * cfg_finish() then resolves the list of broker URLs (every --url, else
+ * --url-file, else AMQP_URL, else the default), the order to try them in,
+ * and checks the combination. No output, no exit.
  *
- * Environment: AMQP_URL, and the SCANMOVE_* variables of CFG_SETTINGS.
+ * Environment: AMQP_URL (one or more URLs separated by white space), and
+ * the SCANMOVE_* variables of CFG_SETTINGS.
  */
 #ifndef SCANMOVE_CFG_H
 #define SCANMOVE_CFG_H
@@ -22,18 +24,27 @@
 #define CFG_NAME_MAX 255 /* AMQP short strings */
 #define CFG_URL_MAX 2048
 #define CFG_PATH_MAX 4096
+#define CFG_URLS_MAX 16 /* broker URLs in one list */
+#define CFG_URL_TEXT_MAX (CFG_URLS_MAX * CFG_URL_MAX)
 
 enum cfg_queue_type { CFG_QUEUE_QUORUM = 0, CFG_QUEUE_CLASSIC = 1 };
 
 /* Where the URL came from, for messages such as "from AMQP_URL". */
 enum cfg_url_source { CFG_URL_DEFAULT = 0, CFG_URL_FLAG, CFG_URL_FILE, CFG_URL_ENV };
 
+/* The order to try the URLs in: a fresh shuffle per process, or as given. */
+enum cfg_url_order { CFG_URL_RANDOM = 0, CFG_URL_ORDERED = 1 };
+
 struct cfg {
-    char url[CFG_URL_MAX]; /* resolved by cfg_finish; holds the password */
+    char urls[CFG_URLS_MAX][CFG_URL_MAX]; /* by cfg_finish, in the order given; hold passwords */
+    size_t n_urls;                        /* >= 1 after cfg_finish */
+    size_t url_order[CFG_URLS_MAX];       /* by cfg_finish: the order to try urls[], a
+                                             permutation of 0..n_urls-1, shuffled for random */
+    enum cfg_url_order order;             /* --url-order */
     enum cfg_url_source url_source;
-    char url_flag[CFG_URL_MAX];  /* --url as given, "" if not */
-    char url_file[CFG_PATH_MAX]; /* --url-file as given, "" if not */
-    char url_env[CFG_URL_MAX];   /* AMQP_URL, "" if unset */
+    char url_flag[CFG_URL_TEXT_MAX]; /* every --url given, one per line; "" none */
+    char url_file[CFG_PATH_MAX];     /* --url-file as given, "" if not */
+    char url_env[CFG_URL_TEXT_MAX];  /* AMQP_URL, "" if unset */
     char exchange[CFG_NAME_MAX + 1];
     char queue[CFG_NAME_MAX + 1];
     char routing_key[CFG_NAME_MAX + 1];
@@ -42,6 +53,8 @@ struct cfg {
     uint32_t heartbeat_s;        /* AMQP heartbeat in seconds; 0 = off */
     uint64_t connect_timeout_ms; /* TCP connect and handshake timeout */
     char cacert[CFG_PATH_MAX];   /* CA bundle for amqps://, "" = system default */
+    char cert[CFG_PATH_MAX];     /* --cert: client certificate for amqps://, "" none */
+    char key[CFG_PATH_MAX];      /* --key: its private key, "" none */
     unsigned flags_given;        /* bit (code - CFG_OPT_FIRST) per broker flag given */
 };
 
@@ -63,13 +76,19 @@ struct cfg {
  */
 #define CFG_SETTINGS(X)                                                                            \
     X(URL, "url", "URL            ", NULL, "",                                                     \
-      "broker URL (default from AMQP_URL, else\n" CFG_HELP_INDENT MQ_URL_DEFAULT                   \
-      "); a password here\n" CFG_HELP_INDENT "is visible to other users: prefer --url-file",       \
+      "broker URL, once per broker (default from\n" CFG_HELP_INDENT                                \
+      "AMQP_URL, else " MQ_URL_DEFAULT ");\n" CFG_HELP_INDENT                                      \
+      "a password here is visible to others: use --url-file",                                      \
       "")                                                                                          \
     X(URL_FILE, "url-file", "FILE      ", NULL, "",                                                \
-      "read the broker URL from the first line of FILE", "")                                       \
+      "read the broker URLs from FILE, one per line", "")                                          \
+    X(URL_ORDER, "url-order", "random|ordered ", "SCANMOVE_URL_ORDER", "random",                   \
+      "try the URLs in a fresh random order\n" CFG_HELP_INDENT "or as given (default ", ")")       \
     X(CACERT, "cacert", "FILE        ", "SCANMOVE_CACERT", "",                                     \
       "CA certificates to verify an amqps:// broker", "")                                          \
+    X(CERT, "cert", "FILE          ", "SCANMOVE_CERT", "",                                         \
+      "client certificate for amqps:// (mutual TLS)", "")                                          \
+    X(KEY, "key", "FILE           ", "SCANMOVE_KEY", "", "the private key of --cert", "")          \
     X(CONNECT_TIMEOUT, "connect-timeout", "DUR", "SCANMOVE_CONNECT_TIMEOUT", "10s",                \
       "give up connecting after DUR (default ", ")")                                               \
     X(HEARTBEAT, "heartbeat", "DUR      ", "SCANMOVE_HEARTBEAT", "30s",                            \
@@ -141,19 +160,35 @@ int cfg_apply_option(struct cfg *c, int code, const char *arg, char *err, size_t
 
 /*
  * cfg_check_flags - check the combination of the broker flags given:
- * --url together with --url-file is an error. Returns 0, or -1 with a
+ * --url (any number of them) together with --url-file is an error. Returns 0, or -1 with a
  * sentence in err. The tools call it as soon as the flags are parsed, for
  * a usage error; cfg_finish calls it too.
  */
 int cfg_check_flags(const struct cfg *c, char *err, size_t errlen);
 
 /*
- * cfg_finish - resolve c->url: --url, else --url-file (first line, trailing
- * white space dropped), else AMQP_URL, else the default; --url together with
- * --url-file is an error (cfg_check_flags). Returns 0, or -1 with a sentence in err (never
- * containing a password) when the file cannot be read or the URL is empty.
+ * cfg_finish - resolve the broker URLs into c->urls, c->n_urls (1 to
+ * CFG_URLS_MAX) and c->url_source: every --url in the order given, else
+ * --url-file (one URL per line; blank lines and lines whose first non-blank
+ * is '#' ignored; white space around a URL dropped), else AMQP_URL (URLs
+ * separated by white space), else MQ_URL_DEFAULT; then c->url_order by
+ * cfg_order_urls with a per-process seed (backoff_seed). The URLs are not
+ * parsed here. --url together with --url-file is an error
+ * (cfg_check_flags). Returns 0, or -1 with a sentence in err, never
+ * containing a password or a URL, when the file cannot be read or holds no
+ * URL, a line of it is too long or holds more than one URL, AMQP_URL
+ * separates its URLs with commas, or there are more than CFG_URLS_MAX URLs.
+ * May be called again on the same c.
  */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);
+
+/*
+ * cfg_order_urls - fill c->url_order for c->n_urls URLs: the identity for
+ * CFG_URL_ORDERED, a shuffle drawn from seed for CFG_URL_RANDOM (the same
+ * seed gives the same order; every permutation is possible). Pure: no
+ * clock, no global state. c must not be NULL.
+ */
+void cfg_order_urls(struct cfg *c, uint64_t seed);
 
 /*
  * cfg_dlx_name, cfg_dead_name - the dead-letter exchange ("<exchange>.dlx")

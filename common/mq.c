@@ -372,7 +372,7 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
 {
     struct mq_url u;
     *out = NULL;
-    if (mq_url_parse(c->url, &u, err, errlen) < 0)
+    if (mq_url_parse(c->urls[c->url_order[0]], &u, err, errlen) < 0)
         return MQ_ERR_CONFIG;
 
     struct mq *m = calloc(1, sizeof *m);

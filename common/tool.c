@@ -27,7 +27,7 @@ static void display_url(const struct cfg *c, char *out, size_t outlen)
     struct mq_url u;
     char ignored[256];
     out[0] = '\0';
-    if (mq_url_parse(c->url, &u, ignored, sizeof ignored) == 0)
+    if (mq_url_parse(c->urls[c->url_order[0]], &u, ignored, sizeof ignored) == 0)
         mq_url_format(&u, out, outlen);
 }
 
