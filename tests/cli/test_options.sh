@@ -67,6 +67,59 @@ for tool in scan move; do
     run "$bin" --check --url-file "$WORK/empty-url"
     expect_rc 78 "$tool empty URL file"
     expect_in err "is empty" "$tool empty URL file"
+    # Broker lists: one URL per --url, per line of --url-file, or per word of
+    # AMQP_URL; a comma list says how to give several.
+    run "$bin" --check --url amqp://127.0.0.1:1/,amqp://127.0.0.1:2/
+    expect_rc 64 "$tool comma list in --url"
+    expect_in err "$tool: --url takes one broker URL: give --url once per broker" \
+        "$tool comma list in --url"
+    run env AMQP_URL="amqp://u:hunter2@127.0.0.1:1/,amqp://127.0.0.1:2/" "$bin" --check
+    expect_rc 78 "$tool comma list in AMQP_URL"
+    expect_in err "AMQP_URL separates broker URLs with commas: separate them with spaces" \
+        "$tool comma list in AMQP_URL"
+    expect_not_in err "hunter2" "$tool comma list in AMQP_URL"
+    args=()
+    for i in $(seq 17); do args+=(--url "amqp://127.0.0.1:$i/"); done
+    run "$bin" --check "${args[@]}"
+    expect_rc 64 "$tool 17 --url"
+    expect_in err "--url gives more than 16 broker URLs" "$tool 17 --url"
+    printf '# the brokers\n\n  amqp://u:hunter2@127.0.0.1:1/  \n# amqp://127.0.0.1:2/\n' >"$WORK/urls"
+    run "$bin" --check --url-file "$WORK/urls"
+    expect_rc 69 "$tool URL file with comments and blank lines"
+    expect_in err "cannot connect to amqp://u@127.0.0.1:1/" "$tool URL file with comments"
+    printf 'amqp://127.0.0.1:1/\namqp://u:hunter2@127.0.0.1:2/ amqp://127.0.0.1:3/\n' >"$WORK/urls"
+    run "$bin" --check --url-file "$WORK/urls"
+    expect_rc 78 "$tool two URLs on a line of the URL file"
+    expect_in err "line 2 of the URL file $WORK/urls holds more than one URL: give one per line" \
+        "$tool two URLs on a line of the URL file"
+    expect_not_in err "hunter2" "$tool two URLs on a line of the URL file"
+    printf '# nothing yet\n\n' >"$WORK/urls"
+    run "$bin" --check --url-file "$WORK/urls"
+    expect_rc 78 "$tool URL file of comments"
+    expect_in err "is empty but for blank lines and comments" "$tool URL file of comments"
+    run "$bin" --check --url-order sorted
+    expect_rc 64 "$tool bad --url-order"
+    expect_in err "--url-order must be random or ordered, not 'sorted'" "$tool bad --url-order"
+    run env SCANMOVE_URL_ORDER=sorted "$bin" --check
+    expect_rc 78 "$tool bad SCANMOVE_URL_ORDER"
+    expect_in err "SCANMOVE_URL_ORDER must be random or ordered" "$tool bad SCANMOVE_URL_ORDER"
+    run "$bin" --check --url-order ordered --url amqp://127.0.0.1:1/ --url amqp://127.0.0.1:2/
+    expect_rc 69 "$tool --url-order ordered"
+    expect_in err "cannot connect to amqp://guest@127.0.0.1:1/" "$tool --url-order ordered"
+    # RabbitMQ's URI query parameters; an unknown one is named.
+    run "$bin" --check --url "amqp://u:hunter2@127.0.0.1:1/?hearbeat=10"
+    expect_rc 78 "$tool unknown URL parameter"
+    expect_in err "$tool: unknown parameter 'hearbeat' in the broker URL" "$tool unknown URL parameter"
+    expect_not_in err "hunter2" "$tool unknown URL parameter"
+    run "$bin" --check --url "amqp://127.0.0.1:1/?heartbeat=10&heartbeat=20"
+    expect_rc 78 "$tool repeated URL parameter"
+    expect_in err "parameter 'heartbeat' is given twice in the broker URL" "$tool repeated URL parameter"
+    run "$bin" --check --url "amqp://127.0.0.1:1/?verify=maybe"
+    expect_rc 78 "$tool bad URL parameter"
+    expect_in err "parameter 'verify' in the broker URL must be verify_peer or verify_none" \
+        "$tool bad URL parameter"
+    run "$bin" --check --url "amqp://127.0.0.1:1/?heartbeat=10&connection_timeout=2000&channel_max=0"
+    expect_rc 69 "$tool good URL parameters"
     run "$bin" --check --url amqps://127.0.0.1:1/ --cacert "$WORK/no-such-ca.pem"
     expect_rc 78 "$tool missing CA file"
     expect_in err "cannot load CA certificates from $WORK/no-such-ca.pem" "$tool missing CA file"
