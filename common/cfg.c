@@ -265,8 +265,9 @@ static int add_url_line(struct cfg *c, char *line, size_t len, size_t no, const 
         return 0;
     if (holds_list(line, len)) {
         snprintf(err, errlen,
-                 "line %zu of the URL file %s holds more than one URL: give one per line", no,
-                 c->url_file);
+                 "line %zu of the URL file %s holds more than a URL: give one URL per line, and "
+                 "comments on lines of their own",
+                 no, c->url_file);
         return -1;
     }
     if (len >= CFG_URL_MAX) {

@@ -90,7 +90,7 @@ for tool in scan move; do
     printf 'amqp://127.0.0.1:1/\namqp://u:hunter2@127.0.0.1:2/ amqp://127.0.0.1:3/\n' >"$WORK/urls"
     run "$bin" --check --url-file "$WORK/urls"
     expect_rc 78 "$tool two URLs on a line of the URL file"
-    expect_in err "line 2 of the URL file $WORK/urls holds more than one URL: give one per line" \
+    expect_in err "line 2 of the URL file $WORK/urls holds more than a URL: give one URL per line" \
         "$tool two URLs on a line of the URL file"
     expect_not_in err "hunter2" "$tool two URLs on a line of the URL file"
     printf '# nothing yet\n\n' >"$WORK/urls"

@@ -364,6 +364,7 @@ static void test_url_file_list(void **state)
         {"\n  \n# only a comment\n", "is empty but for blank lines and comments"},
         {"amqp://a/\namqp://u:hunter2@b/ amqp://c/\n", "line 2 of the URL file "},
         {"amqp://a/,amqp://u:hunter2@b/\n", "line 1 of the URL file "},
+        {"amqp://a/ # the first\n", "line 1 of the URL file "},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(path, bad[i].text);
@@ -377,7 +378,9 @@ static void test_url_file_list(void **state)
     assert_int_equal(finish_with(&c, file, args, err, sizeof err), -1);
     char want[256];
     snprintf(want, sizeof want,
-             "line 2 of the URL file %s holds more than one URL: give one per line", path);
+             "line 2 of the URL file %s holds more than a URL: give one URL per line, and comments "
+             "on lines of their own",
+             path);
     assert_string_equal(err, want);
     unlink(path);
 
