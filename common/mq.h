@@ -84,16 +84,40 @@ int mq_exitcode(enum mq_status s);
 int mq_transient(enum mq_status s);
 
 /*
- * mq_connect - connect to the broker of c->url (cfg_finish must have run),
- * log in, open channel 1. conn_name names the connection in the broker's
- * management view (e.g. "scan@host[1234]"; may be NULL). On MQ_OK *out
- * holds a connection the caller closes with mq_close. On error *out is
- * NULL and err holds one sentence that names the broker by its masked URL
- * and never contains the password, e.g. "cannot connect to
- * amqp://guest@127.0.0.1:5672/: connection refused".
+ * mq_connect - connect to a broker of c's list (cfg_finish must have run),
+ * log in, open channel 1: one round over the URLs in c->url_order, each
+ * with its connect timeout, starting where the last connection of this
+ * process succeeded, or at the next node after one was lost (mq_close
+ * notes it). Each URL's query parameters override c's settings for it.
+ * conn_name names the connection in the broker's management view (e.g.
+ * "scan@host:1234"; may be NULL). On MQ_OK *out holds a connection the
+ * caller closes with mq_close. On error *out is NULL and err holds one
+ * sentence that names the broker by its masked URL and never contains the
+ * password, e.g. "cannot connect to amqp://guest@127.0.0.1:5672/:
+ * connection refused"; with several URLs, "no broker of 3 accepted the
+ * connection: " and each one's. The status is then MQ_ERR_CONFIG for a bad
+ * URL or file, MQ_ERR_UNREACHABLE when any node may yet come back, else
+ * (every node refused) the first node's failure. Call it from one thread
+ * at a time.
  */
 enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq **out, char *err,
                           size_t errlen);
+
+/*
+ * mq_connect_node - as mq_connect, but to c->urls[i] only, leaving where
+ * mq_connect starts alone (for --check, which looks at every node).
+ */
+enum mq_status mq_connect_node(const struct cfg *c, size_t i, const char *conn_name,
+                               struct mq **out, char *err, size_t errlen);
+
+/* mq_peer_address - the address m is connected to, "127.0.0.1:5672" or "[::1]:5672"; "" unknown. */
+const char *mq_peer_address(const struct mq *m);
+
+/* mq_cluster_name - the broker's cluster name from its server properties; "" when none. */
+const char *mq_cluster_name(const struct mq *m);
+
+/* mq_node_index - which of cfg's urls[] m is connected to. */
+size_t mq_node_index(const struct mq *m);
 
 /*
  * mq_declare_topology - declare the topology above with c's names and
@@ -130,7 +154,7 @@ enum mq_status mq_inspect_topology(struct mq *m, const struct cfg *c, struct mq_
  */
 int mq_blocked(const struct mq *m, const char **reason);
 
-/* mq_display_url - the broker URL with the password left out. */
+/* mq_display_url - the URL of the broker m is connected to, without its password. */
 const char *mq_display_url(const struct mq *m);
 
 /* mq_server_version - the broker's "product version", e.g. "RabbitMQ 3.10.8". */

@@ -9,6 +9,7 @@
 #define SCANMOVE_MQ_PRIV_H
 
 #include "mq.h"
+#include "mq_url.h"
 
 #include <amqp.h>
 
@@ -27,6 +28,17 @@ struct mq {
     amqp_envelope_t env; /* the last delivery (mq_next_delivery) */
     int have_env;
     long last_keepalive; /* CLOCK_MONOTONIC seconds of the last mq_keepalive frame */
+    size_t node;         /* which of cfg's urls[] this connection went to */
+    size_t pos;          /* its position in cfg's url_order */
+    size_t n_nodes;      /* how many URLs cfg has */
+    int was_open;        /* logged in once: a connection that is not open now was lost */
+    char peer[64];       /* the address connected to, "127.0.0.1:5672"; "" unknown */
+    char cluster_name[128];
+    char tls_name[256];    /* server_name_indication, "" none */
+    int tls_sni_off;       /* server_name_indication=disable */
+    int tls_name_mismatch; /* OpenSSL found the certificate without tls_name */
+    char tls_alert[64];    /* the first fatal TLS alert the broker sent, "" none */
+    int tls_alert_code;
 };
 
 /* The headers of a dead letter (see struct mq_dead_info). */
@@ -47,6 +59,33 @@ void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen);
 
 /* Lower-case the first letter, for library text placed mid-sentence. */
 void mq_priv_lower_first(char *s);
+
+/*
+ * mq_priv_tls_socket - a TLS socket on m's connection for URL u under c:
+ * TLS 1.2 or later; the CA of u (cacertfile), else c's (--cacert), else the
+ * system bundle; the client certificate and key of u, else c's (none: no
+ * client certificate); peer and name verification unless verify_none; the
+ * server name of server_name_indication when given. Records the broker's
+ * TLS alerts in m. *out is the socket (owned by m->conn) on MQ_OK; else
+ * MQ_ERR_CONFIG with a sentence naming the file at fault.
+ */
+enum mq_status mq_priv_tls_socket(struct mq *m, const struct cfg *c, const struct mq_url *u,
+                                  amqp_socket_t **out, char *err, size_t errlen);
+
+/*
+ * mq_priv_tls_alert_why - say in why what m's recorded TLS alert means:
+ * MQ_ERR_AUTH when the broker refused our client certificate or wants one
+ * (u and c tell whether one was given), else MQ_ERR_TLS.
+ */
+enum mq_status mq_priv_tls_alert_why(const struct mq *m, const struct cfg *c,
+                                     const struct mq_url *u, char *why, size_t whylen);
+
+/*
+ * mq_priv_node_closed - m is being closed: when its connection was lost
+ * (not closed by us), make the next mq_connect round start at the next
+ * node of the list.
+ */
+void mq_priv_node_closed(const struct mq *m);
 
 /* Open channel MQ_CHANNEL on the open connection m; the failure with its sentence. */
 enum mq_status mq_priv_open_channel(struct mq *m, char *err, size_t errlen);

@@ -24,11 +24,13 @@ enum mq_status mq_reconnect(struct mq_reconnect *r, char *err, size_t errlen)
     char why[1024];
     snprintf(why, sizeof why, "%s", err);
     backoff_reset(&r->backoff);
-    for (;;) {
-        double wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
-        if (r->waiting != NULL)
-            r->waiting(r->arg, why, wait);
-        nap(wait);
+    for (int tries = 0;; tries++) {
+        if (tries > 0 || !r->at_once) {
+            double wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
+            if (r->waiting != NULL)
+                r->waiting(r->arg, why, wait);
+            nap(wait);
+        }
         if (r->stop != NULL && *r->stop)
             return MQ_OK;
         enum mq_status s = r->connect(r->arg, why, sizeof why);

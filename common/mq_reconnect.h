@@ -32,6 +32,8 @@ struct mq_reconnect {
     void (*waiting)(void *arg, const char *why, double wait_s);
     void *arg;                   /* handed to connect and waiting */
     volatile sig_atomic_t *stop; /* set (by a signal): make no more attempts; may be NULL */
+    int at_once;                 /* make the first attempt without a wait (another broker of
+                                    the list may answer at once) */
     struct backoff backoff;      /* private: set up by mq_reconnect_init */
 };
 
@@ -43,7 +45,8 @@ void mq_reconnect_init(struct mq_reconnect *r);
 
 /*
  * mq_reconnect - after a lost connection (err holds why), wait and call
- * r->connect until it succeeds: waits of 1 s doubling to 5 s, jittered
+ * r->connect until it succeeds (with r->at_once, the first call comes
+ * without a wait): waits of 1 s doubling to 5 s, jittered
  * (backoff.h), timed on CLOCK_MONOTONIC; with a timeout, the last attempt
  * is made at its deadline and none after. Returns MQ_OK once connected;
  * MQ_OK too, without another attempt, when *r->stop was found set after a

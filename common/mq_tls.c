@@ -1,0 +1,177 @@
+/*
+ * mq_tls.c - the TLS socket of a broker connection: protocol versions, the
+ * CA to trust, the client certificate for mutual TLS, and which name the
+ * broker's certificate must carry; see mq_priv.h.
+ *
+ * rabbitmq-c 0.11 sends the connected host as the TLS server name and
+ * checks the certificate against it. For server_name_indication=NAME (and
+ * =disable) it is reached through its OpenSSL context: OpenSSL checks NAME
+ * during the handshake, and an info callback sets the name sent, at the
+ * start of each handshake, after the library has set its own.
+ */
+#include "mq_priv.h"
+
+#include <amqp_ssl_socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MQ_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+
+/* TLS alert codes (RFC 8446 6.2) by which a server refuses a client's
+ * certificate, or the lack of one. */
+static int about_our_certificate(int code)
+{
+    return code == 40 /* handshake_failure */ || (code >= 42 && code <= 46) ||
+           code == 48 /* unknown_ca */ || code == 49 /* access_denied */ ||
+           code == 116 /* certificate_required */;
+}
+
+/* SSL_CB_HANDSHAKE_START: send m's server name, or none, before the
+ * ClientHello; SSL_CB_READ_ALERT: note a fatal alert from the broker. */
+static void on_info(const SSL *ssl, int where, int ret)
+{
+    struct mq *m = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (m == NULL)
+        return;
+    if ((where & SSL_CB_HANDSHAKE_START) && (m->tls_sni_off || m->tls_name[0] != '\0'))
+        SSL_set_tlsext_host_name((SSL *)ssl, m->tls_sni_off ? NULL : m->tls_name);
+    if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL && m->tls_alert[0] == '\0') {
+        m->tls_alert_code = ret & 0xff;
+        snprintf(m->tls_alert, sizeof m->tls_alert, "%s", SSL_alert_desc_string_long(ret));
+    }
+}
+
+enum mq_status mq_priv_tls_alert_why(const struct mq *m, const struct cfg *c,
+                                     const struct mq_url *u, char *why, size_t whylen)
+{
+    int have_cert = u->certfile[0] != '\0' || c->cert[0] != '\0';
+    if (!about_our_certificate(m->tls_alert_code) || (m->tls_alert_code == 40 && have_cert)) {
+        snprintf(why, whylen, "the broker ended the TLS handshake: %s", m->tls_alert);
+        return MQ_ERR_TLS;
+    }
+    if (!have_cert)
+        snprintf(why, whylen,
+                 "the broker requires a client certificate (give --cert and --key; TLS alert: "
+                 "%s)",
+                 m->tls_alert);
+    else
+        snprintf(why, whylen, "the broker refused the client certificate (TLS alert: %s)",
+                 m->tls_alert);
+    return MQ_ERR_AUTH;
+}
+
+/* Note a certificate that does not carry the name, to say so later; the
+ * library decides on the verification result. */
+static int on_verify(int ok, X509_STORE_CTX *x)
+{
+    if (!ok && X509_STORE_CTX_get_error(x) == X509_V_ERR_HOSTNAME_MISMATCH) {
+        SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+        struct mq *m = ssl != NULL ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+        if (m != NULL)
+            m->tls_name_mismatch = 1;
+    }
+    return ok;
+}
+
+/* An encrypted key would make OpenSSL prompt on the terminal: refuse it. */
+static int no_password(char *buf, int size, int rwflag, void *arg)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)arg;
+    return -1;
+}
+
+/* Can path be opened for reading? 0, or -1 with "DOING PATH: why". */
+static int readable(const char *doing, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s %s: %s", doing, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* The client certificate and key: u's, else c's; none is fine. */
+static enum mq_status client_cert(amqp_socket_t *sock, const struct cfg *c, const struct mq_url *u,
+                                  char *err, size_t errlen)
+{
+    const char *cert = u->certfile[0] ? u->certfile : c->cert;
+    const char *key = u->keyfile[0] ? u->keyfile : c->key;
+    if (cert[0] == '\0' && key[0] == '\0')
+        return MQ_OK;
+    if (cert[0] == '\0') {
+        snprintf(err, errlen, "a client key (%s) needs its certificate: give --cert", key);
+        return MQ_ERR_CONFIG;
+    }
+    if (key[0] == '\0')
+        key = cert; /* one PEM file holding both */
+    if (readable("cannot read the client certificate", cert, err, errlen) < 0 ||
+        readable("cannot read the client key", key, err, errlen) < 0)
+        return MQ_ERR_CONFIG;
+    SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
+    SSL_CTX_set_default_passwd_cb(ctx, no_password);
+    if (amqp_ssl_socket_set_key(sock, cert, key) != AMQP_STATUS_OK) {
+        snprintf(err, errlen,
+                 "cannot use the client certificate %s with the key %s: not PEM, a key that "
+                 "does not match, or an encrypted key (not supported)",
+                 cert, key);
+        return MQ_ERR_CONFIG;
+    }
+    return MQ_OK;
+}
+
+/* Which name the broker's certificate must carry, and which is sent. */
+static void server_name(struct mq *m, amqp_socket_t *sock, const struct mq_url *u, int verify)
+{
+    SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
+    SSL_CTX_set_app_data(ctx, m);
+    SSL_CTX_set_info_callback(ctx, on_info);
+    if (!u->sni_disabled && u->server_name[0] == '\0') {
+        amqp_ssl_socket_set_verify_hostname(sock, verify); /* the library's: the URL's host */
+        return;
+    }
+    amqp_ssl_socket_set_verify_hostname(sock, 0);
+    m->tls_sni_off = u->sni_disabled;
+    snprintf(m->tls_name, sizeof m->tls_name, "%s", u->server_name);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, on_verify);
+    if (!u->sni_disabled && verify)
+        X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(ctx), u->server_name, 0);
+}
+
+enum mq_status mq_priv_tls_socket(struct mq *m, const struct cfg *c, const struct mq_url *u,
+                                  amqp_socket_t **out, char *err, size_t errlen)
+{
+    amqp_socket_t *sock = amqp_ssl_socket_new(m->conn);
+    *out = NULL;
+    if (sock == NULL) {
+        snprintf(err, errlen, "cannot set up TLS for %s", m->display_url);
+        return MQ_ERR_CONFIG;
+    }
+    if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "this TLS library cannot require TLS 1.2 or later");
+        return MQ_ERR_CONFIG;
+    }
+    const char *ca = u->cacertfile[0] ? u->cacertfile : c->cacert[0] ? c->cacert : MQ_SYSTEM_CA;
+    if (readable("cannot load CA certificates from", ca, err, errlen) < 0)
+        return MQ_ERR_CONFIG;
+    if (amqp_ssl_socket_set_cacert(sock, ca) != AMQP_STATUS_OK) {
+        snprintf(err, errlen, "cannot load CA certificates from %s", ca);
+        return MQ_ERR_CONFIG;
+    }
+    enum mq_status s = client_cert(sock, c, u, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    int verify = u->verify != 0; /* verify_none turns off both checks */
+    amqp_ssl_socket_set_verify_peer(sock, verify);
+    server_name(m, sock, u, verify);
+    *out = sock;
+    return MQ_OK;
+}
