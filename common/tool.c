@@ -2,10 +2,8 @@
 #include "tool.h"
 
 #include "exitcode.h"
-#include "json_write.h"
 #include "log.h"
 #include "mq.h"
-#include "mq_url.h"
 #include "opts.h"
 #include "version.h"
 
@@ -20,94 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The URL of c as the tools show it, without its password; "" when it
- * does not parse. */
-static void display_url(const struct cfg *c, char *out, size_t outlen)
+void tool_describe_connection(const struct mq *m, char *out, size_t outlen)
 {
-    struct mq_url u;
-    char ignored[256];
-    out[0] = '\0';
-    if (mq_url_parse(c->urls[c->url_order[0]], &u, ignored, sizeof ignored) == 0)
-        mq_url_format(&u, out, outlen);
-}
-
-/* A string member, null when v is NULL or "". */
-static void put_str(struct json_write *w, const char *key, const char *v)
-{
-    json_write_key(w, key);
-    if (v == NULL || v[0] == '\0')
-        json_write_raw(w, "null");
-    else
-        json_write_string(w, v, strlen(v));
-}
-
-/* A count member, null when qi is NULL (unknown). */
-static void put_count(struct json_write *w, const char *key, const struct mq_queue_info *qi,
-                      uint32_t v)
-{
-    char num[16];
-    snprintf(num, sizeof num, "%u", v);
-    json_write_key(w, key);
-    json_write_raw(w, qi != NULL ? num : "null");
-}
-
-/* The JSON object of tool_check: counts from qi (NULL: unknown), the
- * server's version (NULL or "": unknown), error (NULL: none). */
-static void check_json(const struct cfg *c, const char *server, const struct mq_queue_info *qi,
-                       const char *error, char *out, size_t outlen)
-{
-    struct json_write w;
-    struct mq_queue_info none = {0, 0, 0};
-    const struct mq_queue_info *n = qi != NULL ? qi : &none;
-    char url[512], dead[CFG_NAME_MAX + 1];
-    size_t len;
-    display_url(c, url, sizeof url);
-    if (cfg_dead_name(c, dead) < 0)
-        dead[0] = '\0';
-    json_write_init(&w, out, outlen);
-    json_write_open(&w);
-    put_str(&w, "broker", url);
-    put_str(&w, "server_version", server);
-    put_str(&w, "exchange", c->exchange);
-    put_str(&w, "queue", c->queue);
-    put_str(&w, "queue_type", cfg_queue_type_name(c->queue_type));
-    put_str(&w, "routing_key", c->routing_key);
-    put_count(&w, "messages", qi, n->messages);
-    put_count(&w, "consumers", qi, n->consumers);
-    put_str(&w, "dead_letter_queue", dead);
-    put_count(&w, "dead_letter_messages", qi, n->dead_messages);
-    if (error != NULL)
-        put_str(&w, "error", error);
-    json_write_close(&w);
-    json_write_raw(&w, "\n");
-    if (json_write_finish(&w, &len) < 0)
-        snprintf(out, outlen, "{\"error\":\"the --check report is too long\"}\n");
-}
-
-int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t outlen, char *err,
-               size_t errlen)
-{
-    struct mq *m;
-    struct mq_queue_info qi;
-    char name[300], server[128] = "", url[512];
-    tool_conn_name(log_prog(), name, sizeof name);
-    enum mq_status s = mq_connect(c, name, &m, err, errlen);
-    if (s == MQ_OK) {
-        snprintf(server, sizeof server, "%s", mq_server_version(m));
-        s = mq_inspect_topology(m, c, &qi, err, errlen);
-        mq_close(m);
-    }
-    if (mode == TOOL_CHECK_JSON) {
-        check_json(c, server, s == MQ_OK ? &qi : NULL, s == MQ_OK ? NULL : err, out, outlen);
-    } else if (s == MQ_OK) {
-        display_url(c, url, sizeof url);
-        snprintf(out, outlen,
-                 "%s (%s): queue '%s' (%s) has %u messages and %u consumers; "
-                 "'%s.dead' has %u messages",
-                 url, server, c->queue, cfg_queue_type_name(c->queue_type), qi.messages,
-                 qi.consumers, c->queue, qi.dead_messages);
-    }
-    return mq_exitcode(s);
+    const char *peer = mq_peer_address(m), *cluster = mq_cluster_name(m);
+    snprintf(out, outlen, "%s (%s%s%s%s%s)", mq_display_url(m), peer, peer[0] ? ", " : "",
+             mq_server_version(m), cluster[0] ? ", cluster " : "", cluster);
 }
 
 void tool_conn_name(const char *prog, char *out, size_t outlen)
@@ -116,7 +31,7 @@ void tool_conn_name(const char *prog, char *out, size_t outlen)
     if (gethostname(host, sizeof host) != 0)
         snprintf(host, sizeof host, "unknown");
     host[sizeof host - 1] = '\0';
-    snprintf(out, outlen, "%s@%s[%ld]", prog, host, (long)getpid());
+    snprintf(out, outlen, "%s@%s:%ld", prog, host, (long)getpid());
 }
 
 /* Permission has its own status: "does not exist" would send an operator
@@ -377,7 +292,7 @@ static void end_with_line(struct tool_usage *u, int code, const char *text)
 void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
                    enum tool_check_mode check)
 {
-    char err[1024], report[1024];
+    char err[1024];
     int code = EXITCODE_CONFIG;
     if (u->end)
         return;
@@ -389,11 +304,7 @@ void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, i
         goto fail;
     if (check == TOOL_CHECK_NONE)
         return;
-    if (check == TOOL_CHECK_TEXT) {
-        code = tool_check(c, check, report, sizeof report, err, sizeof err);
-        end_with_line(u, code, code == EXITCODE_OK ? report : err);
-        return;
-    }
+    /* The report goes to stdout, and a failure's sentence to stderr. */
     code = tool_check(c, check, u->json, sizeof u->json, err, sizeof err);
     if (code == EXITCODE_OK) {
         u->out = u->json;
@@ -401,12 +312,12 @@ void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, i
         u->end = 1;
         return;
     }
-    u->data = u->json;
+    u->data = u->json[0] != '\0' ? u->json : NULL;
     end_with_line(u, code, err);
     return;
 fail:
     if (check == TOOL_CHECK_JSON) {
-        check_json(c, NULL, NULL, err, u->json, sizeof u->json); /* before connecting */
+        tool_check_json_error(c, err, u->json, sizeof u->json); /* before connecting */
         u->data = u->json;
     }
     end_with_line(u, code, err);

@@ -13,29 +13,51 @@
 
 #include "cfg.h"
 
+struct mq; /* mq.h */
+
 /* What --check prints: nothing (no --check), a line, or a JSON object. */
 enum tool_check_mode { TOOL_CHECK_NONE = 0, TOOL_CHECK_TEXT, TOOL_CHECK_JSON };
 
 /*
- * tool_check - connect to the broker of c as log_prog() (see
- * tool_conn_name) and look at the topology without creating anything
- * (mq_inspect_topology). With TOOL_CHECK_TEXT, write on success a one-line
- * report into out (outlen bytes) such as "amqp://guest@h:5672/ (RabbitMQ
- * 3.10.8): queue 'files' (quorum) has 12 messages and 2 consumers;
- * 'files.dead' has 0 messages". With TOOL_CHECK_JSON, write into out, on
- * success and on failure alike, one JSON object and a newline: "broker"
- * (the URL without its password), "server_version", "exchange", "queue",
- * "queue_type", "routing_key", "messages", "consumers",
- * "dead_letter_queue", "dead_letter_messages" (null where unknown), and on
- * failure "error", the sentence. Returns EXITCODE_OK, or the exit status of
- * the failure (mq_exitcode: EXITCODE_CONFIG for a missing exchange or
- * queue) with its sentence in err.
+ * tool_check - for --check: connect as log_prog() (see tool_conn_name) to
+ * each broker of c's list alone (mq_connect_node), then, through the first
+ * that answered, look at the topology without creating anything
+ * (mq_inspect_topology). With TOOL_CHECK_TEXT, write into out (outlen
+ * bytes) the report, each line ending in a newline: with one broker the
+ * line "amqp://guest@h:5672/ (RabbitMQ 3.10.8): queue 'files' (quorum) has
+ * 12 messages and 2 consumers; 'files.dead' has 0 messages"; with several,
+ * a line per broker ("URL: reachable (ADDRESS, VERSION, cluster NAME)" or
+ * "URL: STATE: why", STATE one of unreachable, timeout, refused,
+ * tls-failure, not-amqp, error), then "queue 'files' (quorum) has ...";
+ * "" when nothing could be looked at. With TOOL_CHECK_JSON, write into out,
+ * on success and on failure alike, one JSON object and a newline: "broker"
+ * (the URL used, without its password), "server_version", "cluster_name",
+ * "exchange", "queue", "queue_type", "routing_key", "messages",
+ * "consumers", "dead_letter_queue", "dead_letter_messages" (null where
+ * unknown), "nodes" (an array of objects "url", "state", "address",
+ * "server_version", "cluster_name", "error"), and on failure "error", the
+ * sentence. Returns EXITCODE_OK when every broker answered and the topology
+ * checks out; else the exit status (mq_exitcode) of the topology's failure,
+ * or of the first broker that failed, with a sentence in err such as "1 of
+ * 3 brokers failed the check; URL: connection refused".
  */
 int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t outlen, char *err,
                size_t errlen);
 
 /*
- * tool_conn_name - write "prog@host[pid]" into out, the connection name
+ * tool_check_json_error - the JSON object of a --check --json that failed
+ * before any broker was tried (bad settings), with error, into out.
+ */
+void tool_check_json_error(const struct cfg *c, const char *error, char *out, size_t outlen);
+
+/*
+ * tool_describe_connection - which broker m reached, for the log, into out:
+ * "amqp://guest@h:5672/ (127.0.0.1:5672, RabbitMQ 3.10.8, cluster rabbit@h)".
+ */
+void tool_describe_connection(const struct mq *m, char *out, size_t outlen);
+
+/*
+ * tool_conn_name - write "prog@host:pid" into out, the connection name
  * shown by the broker, so an operator can tell the movers apart.
  */
 void tool_conn_name(const char *prog, char *out, size_t outlen);

@@ -7,6 +7,7 @@
 #include "mq_reconnect.h"
 #include "msg.h"
 #include "report.h"
+#include "tool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@ struct consumer {
     struct mq_reconnect reconnect; /* after a lost connection */
     int first;                     /* reconnecting at start: "trying again" */
     int told_waiting;              /* the first wait of this outage was said, even under -q */
+    int connected;                 /* connected once: the first connection was said */
     double dead_serviced;          /* when keep_dead_alive last read c->dead */
     char *buf;                     /* fileop's scratch buffer, allocated by the first move */
     /* the roots of messages this mover does not serve, each said once */
@@ -94,6 +96,12 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     }
     if ((s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK)
         goto fail;
+    if (!c->connected) { /* which node matters when there are several */
+        char node[1024];
+        tool_describe_connection(c->mq, node, sizeof node);
+        (c->o->cfg->n_urls > 1 ? log_notice : log_info)("connected to %s", node);
+        c->connected = 1;
+    }
     return MQ_OK;
 fail:
     mq_close(c->dead);
@@ -128,9 +136,13 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     c->dead = NULL;
     c->first = first;
     c->told_waiting = 0;
+    c->connected = 1; /* said below */
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
-    if (s == MQ_OK && c->mq != NULL)
-        log_warn("reconnected to %s", mq_display_url(c->mq));
+    if (s == MQ_OK && c->mq != NULL) {
+        char node[1024];
+        tool_describe_connection(c->mq, node, sizeof node);
+        log_warn("reconnected to %s", node);
+    }
     return s;
 }
 
@@ -407,6 +419,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.waiting = say_reconnecting;
     c.reconnect.arg = &c;
     c.reconnect.stop = o->stop;
+    c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';
