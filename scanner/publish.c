@@ -212,11 +212,20 @@ static void apply(struct publisher *p, const struct mq_event *ev)
     retire(p);
 }
 
+/* 1 when retries are to be published now or later: some wait, and the
+ * broker does not block publishing (then they wait for it, as new ones). */
+static int retries_open(struct publisher *p)
+{
+    return p->waiting > 0 && p->mq != NULL && !mq_blocked(p->mq, NULL);
+}
+
 /* Publish again the nacked messages whose wait is over, with new tags (the
  * nack was final when the deadline had passed: see retry_later). Returns
  * MQ_OK, or MQ_ERR_CLOSED when the connection is gone. */
 static enum mq_status resend_due(struct publisher *p, char *err, size_t errlen)
 {
+    if (!retries_open(p))
+        return MQ_OK;
     double now = mono_now();
     for (size_t i = 0; i < p->count && p->waiting > 0; i++) {
         struct pending *e = at(p, i);
@@ -238,6 +247,8 @@ static enum mq_status resend_due(struct publisher *p, char *err, size_t errlen)
 /* timeout_ms, or less when a retry is due sooner. */
 static int until_retry(struct publisher *p, int timeout_ms)
 {
+    if (!retries_open(p))
+        return timeout_ms;
     double now = mono_now();
     for (size_t i = 0; i < p->count && p->waiting > 0 && timeout_ms > 0; i++) {
         struct pending *e = at(p, i);

@@ -701,6 +701,30 @@ static void test_nack_then_reconnect(void **state)
     publish_close(p);
 }
 
+/* While the broker blocks publishing, a retry waits for it as a new
+ * message would. */
+static void test_nack_blocked(void **state)
+{
+    (void)state;
+    struct publisher *p = open_with(8, 5000, 10000);
+    assert_int_equal(send_msg(p, 1), MQ_OK);
+    script(MQ_EVENT_NACK, 1, 0, NULL);
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    fake.blocked = 1;
+    usleep(400 * 1000); /* past the first wait, 0.25 s +- 20% */
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    assert_int_equal(fake.n_pub, 1);
+    fake.blocked = 0;
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    assert_int_equal(fake.n_pub, 2);
+    assert_string_equal(fake.pub[1].id, "m1");
+    script(MQ_EVENT_ACK, 2, 0, NULL);
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    assert_int_equal(seen.n_done, 1);
+    assert_done(0, 1, SCAN_REASON_NONE);
+    publish_close(p);
+}
+
 int main(void)
 {
     log_init("test_publish", LOG_LEVEL_WARN);
@@ -719,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup(test_nack_bound, reset),
         cmocka_unit_test_setup(test_nack_deadline, reset),
         cmocka_unit_test_setup(test_nack_then_reconnect, reset),
+        cmocka_unit_test_setup(test_nack_blocked, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
