@@ -1,6 +1,7 @@
 /* publish.c - confirm window and reconnection for scan; see publish.h. */
 #include "publish.h"
 
+#include "backoff.h"
 #include "clock.h"
 #include "log.h"
 #include "mq_reconnect.h"
@@ -20,7 +21,22 @@ struct pending {
     int returned; /* the broker returned it as unroutable */
     int settled;  /* confirmed or refused, out of order */
     int nacked;
+    /* Nacked and published again (see retry_later): */
+    int nacks;              /* nacks so far */
+    int waiting;            /* to be published again at retry_at; seq is 0 meanwhile */
+    int resent;             /* seq is from a retry: out of publish order in the ring */
+    double retry_at;        /* mono_now() time */
+    double deadline;        /* the first nack + --reconnect-timeout */
+    struct backoff backoff; /* waits between retries */
 };
+
+/* A nacked message is published at most this many times in all, with
+ * backoff.h's waits scaled by PUBLISH_RETRY_SCALE between tries (0.25 s
+ * doubling to 1.25 s, about 3 s for all), within --reconnect-timeout of
+ * its first nack: long enough for a quorum queue to elect a new leader,
+ * short enough not to hold a full window long when a queue is full. */
+#define PUBLISH_ATTEMPTS 5
+#define PUBLISH_RETRY_SCALE 0.25
 
 struct publisher {
     struct publish_opts o; /* without cfg and conn_name: copied below */
@@ -33,6 +49,8 @@ struct publisher {
     int corked;                    /* in a burst, writes held back (mq_cork) */
     struct mq_reconnect reconnect; /* after a lost connection */
     struct mq_queue_info info;     /* the queue's counts at the last declare */
+    size_t waiting;                /* entries waiting to be published again */
+    size_t resent;                 /* entries whose seq came from a retry */
 };
 
 static struct pending *at(struct publisher *p, size_t i)
@@ -61,9 +79,12 @@ static enum mq_status reconnect_once(void *arg, char *err, size_t errlen)
     enum mq_status s = connect_all(p, err, errlen);
     if (s != MQ_OK)
         return s;
+    /* In ring order: the tags are in publish order again, and a message
+     * waiting for its retry goes now. */
+    p->waiting = p->resent = 0;
     for (size_t i = 0; i < p->count; i++) {
         struct pending *e = at(p, i);
-        e->returned = 0;
+        e->returned = e->waiting = e->resent = 0;
         if (mq_publish(p->mq, p->cfg.exchange, p->cfg.routing_key, e->body, e->len, e->id,
                        MSG_AMQP_TYPE, e->timestamp, &e->seq, err, errlen) != MQ_OK) {
             mq_close(p->mq);
@@ -128,11 +149,39 @@ static void retire(struct publisher *p)
                                   : e->returned ? SCAN_REASON_UNROUTABLE
                                                 : SCAN_REASON_NONE;
         p->o.done(p->o.arg, e->cookie, reason == SCAN_REASON_NONE, reason);
+        p->resent -= e->resent;
         free(e->body);
         e->body = NULL;
         p->head = (p->head + 1) % p->cap;
         p->count--;
     }
+}
+
+/* A nack for e: 1 when it is to be published again (after a wait, within
+ * the deadline, PUBLISH_ATTEMPTS in all), 0 when the nack is final. A
+ * message the broker returned stays unroutable; a --reconnect-timeout of 0
+ * makes every nack final. */
+static int retry_later(struct publisher *p, struct pending *e)
+{
+    double now = mono_now();
+    if (e->nacks++ == 0) {
+        e->deadline = now + (double)p->o.reconnect_timeout_ms / 1000.0;
+        backoff_init(&e->backoff, backoff_seed());
+    }
+    if (e->returned || p->o.reconnect_timeout_ms == 0 || e->nacks >= PUBLISH_ATTEMPTS ||
+        now >= e->deadline)
+        return 0;
+    double wait = PUBLISH_RETRY_SCALE * backoff_next(&e->backoff, -1);
+    if (wait > e->deadline - now)
+        wait = e->deadline - now;
+    e->retry_at = now + wait;
+    e->waiting = 1;
+    e->seq = 0; /* no tag until published again */
+    p->waiting++;
+    log_info("the broker refused message %s (nack); publishing it again in %.2f s (attempt %d "
+             "of %d)",
+             e->id, wait, e->nacks + 1, PUBLISH_ATTEMPTS);
+    return 1;
 }
 
 /* Apply one broker event to the window. */
@@ -148,18 +197,65 @@ static void apply(struct publisher *p, const struct mq_event *ev)
     }
     if (ev->kind != MQ_EVENT_ACK && ev->kind != MQ_EVENT_NACK)
         return;
-    /* Sequence numbers in the window are contiguous and increasing. */
     for (size_t i = 0; i < p->count; i++) {
         struct pending *e = at(p, i);
-        if (e->seq > ev->tag)
+        /* Tags are increasing in ring order, but for those of retries. */
+        if (e->seq > ev->tag && p->resent == 0)
             break;
-        if (e->seq == ev->tag || ev->multiple) {
-            if (!e->settled && ev->kind == MQ_EVENT_NACK)
-                e->nacked = 1;
-            e->settled = 1;
-        }
+        if (e->seq == 0 || e->seq > ev->tag || (e->seq != ev->tag && !ev->multiple) || e->settled)
+            continue;
+        if (ev->kind == MQ_EVENT_NACK && retry_later(p, e))
+            continue;
+        e->nacked = ev->kind == MQ_EVENT_NACK;
+        e->settled = 1;
     }
     retire(p);
+}
+
+/* 1 when retries are to be published now or later: some wait, and the
+ * broker does not block publishing (then they wait for it, as new ones). */
+static int retries_open(struct publisher *p)
+{
+    return p->waiting > 0 && p->mq != NULL && !mq_blocked(p->mq, NULL);
+}
+
+/* Publish again the nacked messages whose wait is over, with new tags (the
+ * nack was final when the deadline had passed: see retry_later). Returns
+ * MQ_OK, or MQ_ERR_CLOSED when the connection is gone. */
+static enum mq_status resend_due(struct publisher *p, char *err, size_t errlen)
+{
+    if (!retries_open(p))
+        return MQ_OK;
+    double now = mono_now();
+    for (size_t i = 0; i < p->count && p->waiting > 0; i++) {
+        struct pending *e = at(p, i);
+        if (!e->waiting || e->retry_at > now)
+            continue;
+        e->waiting = 0;
+        p->waiting--;
+        p->resent += !e->resent;
+        e->resent = 1;
+        e->returned = 0;
+        enum mq_status s = mq_publish(p->mq, p->cfg.exchange, p->cfg.routing_key, e->body, e->len,
+                                      e->id, MSG_AMQP_TYPE, e->timestamp, &e->seq, err, errlen);
+        if (s != MQ_OK)
+            return s;
+    }
+    return MQ_OK;
+}
+
+/* timeout_ms, or less when a retry is due sooner. */
+static int until_retry(struct publisher *p, int timeout_ms)
+{
+    if (!retries_open(p))
+        return timeout_ms;
+    double now = mono_now();
+    for (size_t i = 0; i < p->count && p->waiting > 0 && timeout_ms > 0; i++) {
+        struct pending *e = at(p, i);
+        if (e->waiting && (e->retry_at - now) * 1000.0 < timeout_ms)
+            timeout_ms = e->retry_at > now ? (int)((e->retry_at - now) * 1000.0) + 1 : 0;
+    }
+    return timeout_ms;
 }
 
 /* Give up: every message in the window is reported unconfirmed. */
@@ -173,6 +269,7 @@ static void abandon(struct publisher *p)
         p->head = (p->head + 1) % p->cap;
         p->count--;
     }
+    p->waiting = p->resent = 0;
     p->dead = 1;
 }
 
@@ -205,7 +302,14 @@ static enum mq_status pump(struct publisher *p, int timeout_ms, char *err, size_
     }
     for (;;) {
         struct mq_event ev;
-        enum mq_status s = mq_next_event(p->mq, timeout_ms, &ev, err, errlen);
+        enum mq_status s = mq_next_event(p->mq, until_retry(p, timeout_ms), &ev, err, errlen);
+        if (s == MQ_OK && ev.kind != MQ_EVENT_NONE) {
+            apply(p, &ev);
+            timeout_ms = 0; /* drain what is there, then return */
+            continue;
+        }
+        if (s == MQ_OK)
+            s = resend_due(p, err, errlen);
         if (s == MQ_ERR_CLOSED) {
             s = recover(p, err, errlen);
             if (s != MQ_OK)
@@ -216,10 +320,7 @@ static enum mq_status pump(struct publisher *p, int timeout_ms, char *err, size_
             abandon(p);
             return s;
         }
-        if (ev.kind == MQ_EVENT_NONE)
-            return MQ_OK;
-        apply(p, &ev);
-        timeout_ms = 0; /* drain what is there, then return */
+        return MQ_OK;
     }
 }
 

@@ -6,7 +6,9 @@
  * message stays in the window (with a copy of its body) until then, so
  * that after a lost connection everything unconfirmed can be published
  * again on a new one: duplicates are possible (the mover recognises them
- * by id), losses are not. Used from one thread.
+ * by id), losses are not. A message the broker nacks is published again,
+ * a few times with short waits (as RabbitMQ may nack while a quorum queue
+ * elects a leader), before the nack counts. Used from one thread.
  */
 #ifndef SCANMOVE_PUBLISH_H
 #define SCANMOVE_PUBLISH_H
@@ -24,17 +26,22 @@ struct publisher;
 /*
  * publish_done_fn - the final word on one message: ok is 1 (reason
  * SCAN_REASON_NONE) when the broker confirmed it, else reason is
- * SCAN_REASON_NACKED, SCAN_REASON_UNROUTABLE or SCAN_REASON_UNCONFIRMED.
- * cookie is what publish_send was given.
+ * SCAN_REASON_NACKED (nacked at each of its attempts: see
+ * reconnect_timeout_ms), SCAN_REASON_UNROUTABLE or SCAN_REASON_UNCONFIRMED.
+ * cookie is what publish_send was given. Called once per message, in
+ * publish order.
  */
 typedef void (*publish_done_fn)(void *arg, void *cookie, int ok, enum scan_reason reason);
 
 struct publish_opts {
-    const struct cfg *cfg;         /* copied: needed only during publish_open */
-    const char *conn_name;         /* copied, for reconnections; may be NULL */
-    unsigned window;               /* most unconfirmed messages at once */
-    uint64_t reconnect_timeout_ms; /* 0: a lost connection is final */
-    uint64_t blocked_timeout_ms;   /* longest wait while the broker blocks us */
+    const struct cfg *cfg; /* copied: needed only during publish_open */
+    const char *conn_name; /* copied, for reconnections; may be NULL */
+    unsigned window;       /* most unconfirmed messages at once */
+    /* How long to reconnect after a lost connection, and to publish a
+     * nacked message again (5 attempts in all, from its first nack); 0:
+     * a lost connection and a nack are final. */
+    uint64_t reconnect_timeout_ms;
+    uint64_t blocked_timeout_ms; /* longest wait while the broker blocks us */
     publish_done_fn done;
     void *arg;
     void (*tick)(void *arg); /* called while waiting, e.g. to redraw progress; may be NULL */

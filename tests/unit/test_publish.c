@@ -1,7 +1,8 @@
 /*
  * test_publish.c - unit tests of scan's confirm window (scanner/publish.c):
  * confirms in and out of order, multiple acks, nacks, returns, a full
- * window, a lost connection given up or regained, a blocked broker.
+ * window, a lost connection given up or regained, a blocked broker, nacked
+ * messages published again.
  *
  * The broker is a fake: this file defines every mq_* function publish.c
  * and mq_reconnect.c call, so the linker takes these instead of the
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -56,6 +58,9 @@ static struct {
     int idle_waits;       /* of those, with nothing to hand out */
     int blocked;
     int closes;
+    int sleep_idle;           /* an idle wait takes its time (for retries' waits) */
+    char nack_id[64];         /* nack every publish of this message id at once */
+    const char *auto_ack_ids; /* ack at once every publish of an id listed, e.g. "m1 m2 " */
 } fake;
 
 int mq_transient(enum mq_status s)
@@ -119,6 +124,8 @@ void mq_cork(struct mq *m, int on)
     (void)m, (void)on;
 }
 
+static void script(enum mq_event_kind kind, uint64_t tag, int multiple, const char *id);
+
 enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routing_key,
                           const void *body, size_t len, const char *message_id, const char *type,
                           uint64_t timestamp, uint64_t *seq, char *err, size_t errlen)
@@ -130,6 +137,12 @@ enum mq_status mq_publish(struct mq *m, const char *exchange, const char *routin
     snprintf(p->id, sizeof p->id, "%s", message_id);
     p->seq = *seq = fake.next_seq++;
     p->generation = m->generation;
+    char word[70];
+    snprintf(word, sizeof word, "%s ", message_id);
+    if (strcmp(fake.nack_id, message_id) == 0)
+        script(MQ_EVENT_NACK, p->seq, 0, NULL);
+    else if (fake.auto_ack_ids != NULL && strstr(fake.auto_ack_ids, word) != NULL)
+        script(MQ_EVENT_ACK, p->seq, 0, NULL);
     return MQ_OK;
 }
 
@@ -144,6 +157,8 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
         /* The publisher waits for something the script will never send. */
         if (timeout_ms > 0 && ++fake.idle_waits > 100)
             fail_msg("waiting for an event that was not scripted");
+        if (fake.sleep_idle && timeout_ms > 0) /* at most 0.1 s: a failure comes soon */
+            usleep((useconds_t)(timeout_ms < 100 ? timeout_ms : 100) * 1000);
         return MQ_OK; /* MQ_EVENT_NONE */
     }
     size_t i = fake.ev_head++;
@@ -548,6 +563,168 @@ static void test_blocked(void **state)
     publish_close(p);
 }
 
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A nacked message is published again after a short wait, with the same
+ * id and a new tag, and reported once, in publish order, when that one is
+ * acked: the tags in the window are then out of order (an ack for a later
+ * message with a lower tag still finds its message). A returned message that is nacked is not
+ * tried again. */
+static void test_nack_retry(void **state)
+{
+    (void)state;
+    struct publisher *p = open_with(8, 5000, 1000);
+    fake.sleep_idle = 1;
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(send_msg(p, i), MQ_OK);
+    script(MQ_EVENT_NACK, 1, 0, NULL);
+    script(MQ_EVENT_RETURN, 0, 0, "m4");
+    script(MQ_EVENT_NACK, 4, 0, NULL);
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    assert_int_equal(seen.n_done, 0); /* m1 waits for its retry, the others for m1 */
+    assert_int_equal(fake.n_pub, 4);
+    double t0 = now_s();
+    fake.auto_ack_ids = "m1 ";
+    script(MQ_EVENT_ACK, 2, 0, NULL);
+    script(MQ_EVENT_ACK, 3, 0, NULL);
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    double took = now_s() - t0;
+    assert_true(took >= 0.15 && took < 1.0); /* 0.25 s +- 20%, less the poll's time */
+    assert_int_equal(fake.n_pub, 5);
+    assert_string_equal(fake.pub[4].id, "m1");
+    assert_int_equal(fake.pub[4].seq, 5);
+    assert_int_equal(seen.n_done, 4);
+    assert_done(0, 1, SCAN_REASON_NONE);
+    assert_done(1, 2, SCAN_REASON_NONE);
+    assert_done(2, 3, SCAN_REASON_NONE);
+    assert_done(3, 4, SCAN_REASON_NACKED);
+
+    /* Out of publish order: m6 is published again after m7. */
+    for (int i = 5; i <= 7; i++)
+        assert_int_equal(send_msg(p, i), MQ_OK);
+    fake.auto_ack_ids = NULL;
+    script(MQ_EVENT_NACK, 7, 0, NULL); /* m6 */
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    while (fake.n_pub < 9)
+        assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    assert_string_equal(fake.pub[8].id, "m6");
+    assert_int_equal(fake.pub[8].seq, 9);
+    script(MQ_EVENT_ACK, 8, 0, NULL); /* m7, after m6's tag 9 in the window */
+    script(MQ_EVENT_ACK, 6, 0, NULL); /* m5 */
+    script(MQ_EVENT_ACK, 9, 0, NULL); /* m6 */
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    assert_int_equal(seen.n_done, 7);
+    for (int i = 5; i <= 7; i++)
+        assert_done((size_t)i - 1, i, SCAN_REASON_NONE);
+    assert_int_equal(publish_unconfirmed(p), 0);
+    publish_close(p);
+}
+
+/* A message nacked at every attempt: 5 publishes in all, then reported
+ * nacked once; the messages after it wait for it, in order. */
+static void test_nack_bound(void **state)
+{
+    (void)state;
+    struct publisher *p = open_with(8, 60000, 1000);
+    fake.sleep_idle = 1;
+    snprintf(fake.nack_id, sizeof fake.nack_id, "m1");
+    fake.auto_ack_ids = "m2 ";
+    assert_int_equal(send_msg(p, 1), MQ_OK);
+    assert_int_equal(send_msg(p, 2), MQ_OK);
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    size_t n1 = 0;
+    for (size_t i = 0; i < fake.n_pub; i++)
+        n1 += strcmp(fake.pub[i].id, "m1") == 0;
+    assert_int_equal(n1, 5);
+    assert_int_equal(fake.n_pub, 6);
+    assert_int_equal(seen.n_done, 2);
+    assert_done(0, 1, SCAN_REASON_NACKED);
+    assert_done(1, 2, SCAN_REASON_NONE);
+    publish_close(p);
+}
+
+/* The deadline (--reconnect-timeout from the first nack) ends the retries
+ * before the bound: the last attempt at the deadline, none after. With a
+ * timeout of 0 a nack is final at once (test_nack). */
+static void test_nack_deadline(void **state)
+{
+    (void)state;
+    struct publisher *p = open_with(8, 400, 1000);
+    fake.sleep_idle = 1;
+    snprintf(fake.nack_id, sizeof fake.nack_id, "m1");
+    assert_int_equal(send_msg(p, 1), MQ_OK);
+    double t0 = now_s();
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    double took = now_s() - t0;
+    assert_true(took >= 0.39 && took < 1.0);
+    assert_int_equal(fake.n_pub, 3); /* ~0.25 s, then at 0.4 s */
+    assert_int_equal(seen.n_done, 1);
+    assert_done(0, 1, SCAN_REASON_NACKED);
+    publish_close(p);
+}
+
+/* The connection is lost while a nacked message waits for its retry: the
+ * reconnection publishes the whole window again in order (the waiting one
+ * too, at once), and the tags are in order again. */
+static void test_nack_then_reconnect(void **state)
+{
+    (void)state;
+    struct publisher *p = open_with(8, 5000, 1000);
+    for (int i = 1; i <= 3; i++)
+        assert_int_equal(send_msg(p, i), MQ_OK);
+    script(MQ_EVENT_NACK, 2, 0, NULL);
+    script_loss();
+    char text[1024];
+    struct poll_call c = {.p = p};
+    capture_stderr(do_poll, &c, text, sizeof text);
+    assert_int_equal(c.s, MQ_OK);
+    assert_int_equal(fake.n_pub, 6);
+    for (int i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "m%d", i + 1);
+        assert_string_equal(fake.pub[3 + i].id, id);
+        assert_int_equal(fake.pub[3 + i].seq, i + 1);
+    }
+    script(MQ_EVENT_ACK, 1, 0, NULL);
+    script(MQ_EVENT_ACK, 3, 1, NULL);
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    assert_int_equal(fake.n_pub, 6); /* no retry after the reconnection */
+    assert_int_equal(seen.n_done, 3);
+    for (int i = 1; i <= 3; i++)
+        assert_done((size_t)i - 1, i, SCAN_REASON_NONE);
+    publish_close(p);
+}
+
+/* While the broker blocks publishing, a retry waits for it as a new
+ * message would. */
+static void test_nack_blocked(void **state)
+{
+    (void)state;
+    struct publisher *p = open_with(8, 5000, 10000);
+    assert_int_equal(send_msg(p, 1), MQ_OK);
+    script(MQ_EVENT_NACK, 1, 0, NULL);
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    fake.blocked = 1;
+    usleep(400 * 1000); /* past the first wait, 0.25 s +- 20% */
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    assert_int_equal(fake.n_pub, 1);
+    fake.blocked = 0;
+    assert_int_equal(publish_poll(p, err, sizeof err), MQ_OK);
+    assert_int_equal(fake.n_pub, 2);
+    assert_string_equal(fake.pub[1].id, "m1");
+    script(MQ_EVENT_ACK, 2, 0, NULL);
+    assert_int_equal(publish_flush(p, err, sizeof err), MQ_OK);
+    assert_int_equal(seen.n_done, 1);
+    assert_done(0, 1, SCAN_REASON_NONE);
+    publish_close(p);
+}
+
 int main(void)
 {
     log_init("test_publish", LOG_LEVEL_WARN);
@@ -562,6 +739,11 @@ int main(void)
         cmocka_unit_test_setup(test_reconnect_final, reset),
         cmocka_unit_test_setup(test_reconnect_timeout, reset),
         cmocka_unit_test_setup(test_blocked, reset),
+        cmocka_unit_test_setup(test_nack_retry, reset),
+        cmocka_unit_test_setup(test_nack_bound, reset),
+        cmocka_unit_test_setup(test_nack_deadline, reset),
+        cmocka_unit_test_setup(test_nack_then_reconnect, reset),
+        cmocka_unit_test_setup(test_nack_blocked, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
