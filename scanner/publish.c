@@ -131,6 +131,7 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
     p->reconnect.connect = reconnect_once;
     p->reconnect.waiting = say_reconnecting;
     p->reconnect.arg = p;
+    p->reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
     enum mq_status s = connect_all(p, err, errlen);
     if (s != MQ_OK) {
         publish_close(p);
@@ -454,6 +455,11 @@ enum mq_status publish_queue_info(struct publisher *p, int refresh, struct mq_qu
 size_t publish_unconfirmed(const struct publisher *p)
 {
     return p->count;
+}
+
+const struct mq *publish_mq(const struct publisher *p)
+{
+    return p->mq;
 }
 
 void publish_close(struct publisher *p)

@@ -106,4 +106,8 @@ size_t publish_unconfirmed(const struct publisher *p);
 /* publish_close - close the connection and free p (NULL is a no-op). */
 void publish_close(struct publisher *p);
 
+/* publish_mq - the publisher's connection (NULL while it has none), to say which broker it reached.
+ */
+const struct mq *publish_mq(const struct publisher *p);
+
 #endif

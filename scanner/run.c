@@ -323,6 +323,9 @@ static int scan_open(struct scan *s, struct run_opts *o)
         log_error("%s", err);
         return mq_exitcode(st);
     }
+    char node[1024];
+    tool_describe_connection(publish_mq(s->pub), node, sizeof node);
+    (o->cfg.n_urls > 1 ? log_notice : log_info)("connected to %s", node); /* which of several */
     return check_backlog(s, o);
 }
 
