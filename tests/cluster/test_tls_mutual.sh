@@ -17,7 +17,8 @@
 #      on stderr, "scan: ..."/"move: ...", saying so, no TLS library dump,
 #      exit 77 (78, before connecting, for EXTERNAL without a certificate);
 #   4. a server name the certificate does not hold
-#      (server_name_indication=wrong.example) is refused: one line, exit 69.
+#      (server_name_indication=wrong.example), or a broker certificate that
+#      --cacert does not vouch for, is refused: one line, exit 69.
 # No password anywhere: not in argv, not in the environment.
 . "$(dirname "$0")/../lib.sh"
 unset SCANMOVE_JOBS
@@ -224,6 +225,10 @@ run timeout 60 "$MOVE" --url "$uq&server_name_indication=wrong.example" --queue 
     --exchange "$ex" --from "$WORK/r2" --to "$WORK/d2" --idle-exit 2s
 expect_refusal move 69 "4. move, server_name_indication=wrong.example"
 expect_in err "does not match" "4. move, server_name_indication=wrong.example: says so"
+run timeout 60 "$SCAN" --url "$u" --cacert "$CERTS/other-ca.pem" --cert "$CERTS/client.pem" \
+    --key "$CERTS/client.key" --queue "$q" --exchange "$ex" --no-mime "$WORK/r2"
+expect_refusal scan 69 "4. scan, the broker's certificate not signed by --cacert"
+expect_in err "cannot be verified" "4. scan, --cacert of another CA: says so"
 expect_eq "$(find "$WORK/d2" -type f | wc -l)" 0 "refused: nothing moved"
 cnt=$("$PY3" "$AMQP" count "$url" "$q" 2>&1 | cut -d' ' -f1)
 expect_eq "$cnt" 0 "refused: nothing published"
