@@ -51,7 +51,7 @@ static int probe_ms(const struct attempt *a)
 static enum mq_status tls_failed(struct mq *m, const struct cfg *c, const struct attempt *a,
                                  char *why, size_t whylen)
 {
-    if (m->tls_alert[0] != '\0')
+    if (m->tls_alert[0] != '\0' || m->tls_cert_requested)
         return mq_priv_tls_alert_why(m, c, &a->u, why, whylen);
     /* The usual reason: amqps:// to the plain AMQP port, which answers a
      * ClientHello with its protocol header and hangs up. */
@@ -142,7 +142,8 @@ static enum mq_status handshake_failed(struct mq *m, const struct cfg *c, const 
         snprintf(why, sizeof why,
                  "the server speaks another version of AMQP (scanmove speaks 0-9-1)");
         s = MQ_ERR_NOT_AMQP;
-    } else if (a->u.tls && m->tls_alert[0] != '\0') {
+    } else if (a->u.tls &&
+               (m->tls_alert[0] != '\0' || (m->tls_cert_requested && rc != AMQP_STATUS_TIMEOUT))) {
         /* TLS 1.3: the broker judges the client certificate after the
          * handshake, and its alert arrives with the first read. */
         s = mq_priv_tls_alert_why(m, c, &a->u, why, sizeof why);
@@ -323,9 +324,10 @@ static enum mq_status login(struct mq *m, const struct cfg *c, const struct atte
     amqp_rpc_reply_t r;
     if (a->u.external)
         /* The broker takes the user from the certificate; the identity
-         * sent is ignored by RabbitMQ's EXTERNAL mechanism. */
+         * sent is ignored by RabbitMQ's EXTERNAL mechanism (and must not
+         * be empty: rabbitmq-c 0.11 fails to allocate 0 bytes for it). */
         r = amqp_login_with_properties(m->conn, a->u.vhost, 0, MQ_FRAME_MAX, (int)a->heartbeat_s,
-                                       &t, AMQP_SASL_METHOD_EXTERNAL, "");
+                                       &t, AMQP_SASL_METHOD_EXTERNAL, "scanmove");
     else
         r = amqp_login_with_properties(m->conn, a->u.vhost, 0, MQ_FRAME_MAX, (int)a->heartbeat_s,
                                        &t, AMQP_SASL_METHOD_PLAIN, a->u.user, a->u.password);

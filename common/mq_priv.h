@@ -39,6 +39,7 @@ struct mq {
     int tls_name_mismatch; /* OpenSSL found the certificate without tls_name */
     char tls_alert[64];    /* the first fatal TLS alert the broker sent, "" none */
     int tls_alert_code;
+    int tls_cert_requested; /* the broker asked for a client certificate */
 };
 
 /* The headers of a dead letter (see struct mq_dead_info). */
@@ -73,7 +74,8 @@ enum mq_status mq_priv_tls_socket(struct mq *m, const struct cfg *c, const struc
                                   amqp_socket_t **out, char *err, size_t errlen);
 
 /*
- * mq_priv_tls_alert_why - say in why what m's recorded TLS alert means:
+ * mq_priv_tls_alert_why - say in why what m's recorded TLS alert means
+ * (with none, that the broker asked for a client certificate and hung up):
  * MQ_ERR_AUTH when the broker refused our client certificate or wants one
  * (u and c tell whether one was given), else MQ_ERR_TLS.
  */

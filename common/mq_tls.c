@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,14 +42,42 @@ static void on_info(const SSL *ssl, int where, int ret)
         SSL_set_tlsext_host_name((SSL *)ssl, m->tls_sni_off ? NULL : m->tls_name);
     if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL && m->tls_alert[0] == '\0') {
         m->tls_alert_code = ret & 0xff;
-        snprintf(m->tls_alert, sizeof m->tls_alert, "%s", SSL_alert_desc_string_long(ret));
+        /* OpenSSL 3.0 has no name for TLS 1.3's certificate_required. */
+        snprintf(m->tls_alert, sizeof m->tls_alert, "%s",
+                 m->tls_alert_code == 116 ? "certificate required"
+                                          : SSL_alert_desc_string_long(ret));
     }
+}
+
+/* Note a CertificateRequest from the broker: when it then hangs up without
+ * a word (TLS 1.3 sends its alert after the handshake, and it may be lost
+ * with the connection), it refused our certificate, or the lack of one. */
+static void on_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)arg;
+    struct mq *m = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (m != NULL && !write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 &&
+        ((const unsigned char *)buf)[0] == SSL3_MT_CERTIFICATE_REQUEST)
+        m->tls_cert_requested = 1;
 }
 
 enum mq_status mq_priv_tls_alert_why(const struct mq *m, const struct cfg *c,
                                      const struct mq_url *u, char *why, size_t whylen)
 {
     int have_cert = u->certfile[0] != '\0' || c->cert[0] != '\0';
+    if (m->tls_alert[0] == '\0') { /* no alert, but a certificate was asked for */
+        if (have_cert)
+            snprintf(why, whylen,
+                     "the broker refused the client certificate (it asked for one, "
+                     "then closed the connection)");
+        else
+            snprintf(why, whylen,
+                     "the broker requires a client certificate (give --cert and "
+                     "--key)");
+        return MQ_ERR_AUTH;
+    }
     if (!about_our_certificate(m->tls_alert_code) || (m->tls_alert_code == 40 && have_cert)) {
         snprintf(why, whylen, "the broker ended the TLS handshake: %s", m->tls_alert);
         return MQ_ERR_TLS;
@@ -68,7 +97,8 @@ enum mq_status mq_priv_tls_alert_why(const struct mq *m, const struct cfg *c,
  * library decides on the verification result. */
 static int on_verify(int ok, X509_STORE_CTX *x)
 {
-    if (!ok && X509_STORE_CTX_get_error(x) == X509_V_ERR_HOSTNAME_MISMATCH) {
+    int e = X509_STORE_CTX_get_error(x);
+    if (!ok && (e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
         SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
         struct mq *m = ssl != NULL ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
         if (m != NULL)
@@ -134,6 +164,20 @@ static void server_name(struct mq *m, amqp_socket_t *sock, const struct mq_url *
     SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
     SSL_CTX_set_app_data(ctx, m);
     SSL_CTX_set_info_callback(ctx, on_info);
+    SSL_CTX_set_msg_callback(ctx, on_message);
+    unsigned char addr[16];
+    int ip = inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
+    if (ip && !u->sni_disabled && u->server_name[0] == '\0') {
+        /* The library matches DNS names only: OpenSSL checks the address
+         * against the certificate's IP entries. No name is sent. */
+        amqp_ssl_socket_set_verify_hostname(sock, 0);
+        m->tls_sni_off = 1;
+        snprintf(m->tls_name, sizeof m->tls_name, "%s", u->host);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, on_verify);
+        if (verify)
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(ctx), u->host);
+        return;
+    }
     if (!u->sni_disabled && u->server_name[0] == '\0') {
         amqp_ssl_socket_set_verify_hostname(sock, verify); /* the library's: the URL's host */
         return;

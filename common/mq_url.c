@@ -385,9 +385,10 @@ void mq_url_format(const struct mq_url *u, char *out, size_t outlen)
     int n = snprintf(out, outlen, "%s://", u->tls ? "amqps" : "amqp");
     if (n < 0 || (size_t)n >= outlen)
         return;
-    size_t used = encode_append(out, outlen, (size_t)n, u->user);
-    n = snprintf(out + used, outlen - used, "@%s%s%s:%d/", ipv6 ? "[" : "", u->host,
-                 ipv6 ? "]" : "", u->port);
+    /* With EXTERNAL the certificate says who: no user name. */
+    size_t used = u->external ? (size_t)n : encode_append(out, outlen, (size_t)n, u->user);
+    n = snprintf(out + used, outlen - used, "%s%s%s%s:%d/", u->external ? "" : "@", ipv6 ? "[" : "",
+                 u->host, ipv6 ? "]" : "", u->port);
     if (n < 0 || (size_t)n >= outlen - used)
         return;
     used += (size_t)n;

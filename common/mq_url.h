@@ -71,7 +71,8 @@ int mq_url_userinfo(const char *url, const char **user, const char **colon, cons
 
 /*
  * mq_url_format - write the masked display form of a parsed URL,
- * "amqp://user@host:port/vhost" (vhost percent-encoded; no query), into out.
+ * "amqp://user@host:port/vhost" (vhost percent-encoded; no query; no
+ * user with auth_mechanism=external), into out.
  */
 void mq_url_format(const struct mq_url *u, char *out, size_t outlen);
 

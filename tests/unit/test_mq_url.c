@@ -221,6 +221,9 @@ static void test_query(void **state)
     assert_string_equal(u.vhost, "/");
     assert_int_equal(u.external, 1);
     assert_string_equal(u.certfile, "c.pem");
+    char shown[512];
+    mq_url_format(&u, shown, sizeof shown); /* the certificate says who: no user shown */
+    assert_string_equal(shown, "amqps://[::1]:5671/");
 
     /* File names up to MQ_URL_PATH_MAX bytes, not one more. */
     static char url[MQ_URL_PATH_MAX + 64];
