@@ -173,7 +173,7 @@ static enum step rename_aside(struct move *mv)
 {
     for (unsigned n = 1;; n++) {
         conflict_name(mv->base, n, mv->name, sizeof mv->name);
-        if (renameat2(mv->sdir, mv->base, mv->ddir, mv->name, RENAME_NOREPLACE) == 0) {
+        if (fileop_rename_noreplace(mv->sdir, mv->base, mv->ddir, mv->name) == 0) {
             fileop_join(mv->final_path, mv->dir, mv->name);
             mv->placed = mv->name;
             return STEP_PLACED;

@@ -252,6 +252,29 @@ static enum step check_source(struct move *mv)
     return have_src ? STEP_ON : STEP_GONE;
 }
 
+int fileop_rename_noreplace(int sdir, const char *sname, int ddir, const char *dname)
+{
+    if (renameat2(sdir, sname, ddir, dname, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    struct stat placed, now;
+    if (linkat(sdir, sname, ddir, dname, 0) < 0)
+        return -1;
+    /* Not atomic: a file put at sname since the link is not ours to remove
+     * (the window left between this look and the unlink is far smaller). */
+    if (fstatat(ddir, dname, &placed, AT_SYMLINK_NOFOLLOW) < 0 ||
+        fstatat(sdir, sname, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != placed.st_ino ||
+        now.st_dev != placed.st_dev)
+        return 0;
+    if (unlinkat(sdir, sname, 0) < 0 && errno != ENOENT) {
+        int e = errno;
+        unlinkat(ddir, dname, 0);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
 /* Same file system: one atomic rename that never replaces. ENOENT says the
  * source is gone (another mover took it a moment ago), or that the
  * destination directory was removed since it was opened: then open (make)
@@ -260,7 +283,7 @@ static enum step try_rename(struct move *mv)
 {
     int src_there = 1, e;
     for (int tries = 0;; tries++) {
-        if (renameat2(mv->sdir, mv->base, mv->ddir, mv->base, RENAME_NOREPLACE) == 0) {
+        if (fileop_rename_noreplace(mv->sdir, mv->base, mv->ddir, mv->base) == 0) {
             mv->placed = mv->base;
             return STEP_PLACED;
         }
@@ -357,7 +380,7 @@ static enum step verify_placement(struct move *mv)
         (now.st_dev != mv->st.st_dev || now.st_ino != mv->st.st_ino)) {
         *mv->reason = MOVE_REASON_CHANGED;
         mv->r = FILEOP_PERMANENT;
-        if (renameat2(mv->ddir, mv->placed, mv->sdir, mv->base, RENAME_NOREPLACE) == 0)
+        if (fileop_rename_noreplace(mv->ddir, mv->placed, mv->sdir, mv->base) == 0)
             snprintf(mv->err, mv->errlen, "the source was replaced while being moved; put back");
         else
             snprintf(mv->err, mv->errlen,

@@ -74,6 +74,17 @@ char *fileop_buf(struct move *mv);
  * size and mtime, and, as how asks, its inode (and device)? */
 int fileop_same_as_msg(const struct stat *st, const struct msg *m, enum same how);
 
+/*
+ * fileop_rename_noreplace - rename sname in sdir to dname in ddir, never
+ * replacing a file there (EEXIST): renameat2 with RENAME_NOREPLACE, or,
+ * where the file system has no such flag (EINVAL, ENOSYS: NFS), a link,
+ * which never replaces either, and an unlink of the old name. A crash
+ * between the two leaves both names on one inode; the redelivery finds
+ * the same bytes at the destination and removes the source. Returns 0, or
+ * -1 with errno (EXDEV across file systems, ENOENT when sname is gone).
+ */
+int fileop_rename_noreplace(int sdir, const char *sname, int ddir, const char *dname);
+
 /* fileop_still_there - is base in dir still the inode st? */
 int fileop_still_there(int dir, const char *base, const struct stat *st);
 
