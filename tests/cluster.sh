@@ -366,6 +366,9 @@ loopback_users.guest = true
 disk_free_limit.absolute = 50MB
 log.file.level = info
 log.console = false
+# one name for the cluster (the tools log it; by default each node would
+# give its own node name)
+cluster_name = scanmove-$CL_INSTANCE
 EOF
     if [ "$1" -gt 1 ]; then
         cat >>"$d/rabbitmq.conf" <<EOF

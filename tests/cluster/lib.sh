@@ -202,8 +202,11 @@ finish_movers() {
 }
 
 # connected_to FILE I : a line of FILE (a tool's stderr) says it connected
-# to node I (the log line of each connection names the node's address).
-connected_to() { grep -E "connected to .*127\.0\.0\.1:$(port "$2")([^0-9]|$)" "$1" >/dev/null; }
+# to node I, or lost its connection to it (the tools name the node's URL in
+# both; scan logs no first connection, move does when given several URLs).
+connected_to() {
+    grep -E "(connected|connection) to [^ ]*127\.0\.0\.1:$(port "$2")([^0-9]|$)" "$1" >/dev/null
+}
 
 # node_down I : node I is not running (cluster.sh status says so).
 node_down() { cluster status 2>/dev/null | grep -Eq "^c$1@localhost .* down$"; }
@@ -250,8 +253,11 @@ kill_mid_move() {
     checks=$((checks + 1))
     [ "$at" -gt 0 ] || fail "$name: c$v was killed after the movers had moved every file, not mid-move"
     echo "$name: c$v killed with $at of $n files still at the source"
+    # shellcheck disable=SC2016 # expanded by eval
+    wait_until 60 "$name: every file moved after the kill" eval '[ "$(nfiles "$R")" -eq 0 ]' &&
+        echo "$name: every file moved $(elapsed_s "$t0") s after the kill"
     finish_movers "$name" $((t0 + 60000))
-    echo "$name: the movers were done $(elapsed_s "$t0") s after the kill"
+    echo "$name: the movers exited $(elapsed_s "$t0") s after the kill (--idle-exit 10s)"
     checks=$((checks + 1))
     node_down "$v" || fail "$name: c$v was running again before the movers were done"
     expect_eq "$(nfiles "$R")" 0 "$name: nothing left at the source"
