@@ -623,11 +623,20 @@ do_stop() {
     kill_all $(echo "$pids" | sort -u)
     left=$(home_pids)
     [ -z "$left" ] || die "processes of ours are still alive: $left"
-    # Nothing of ours may listen any more (a port someone else took since
-    # is only worth a word).
-    for p in $CL_EPMD_PORT $(for i in $(seq 1 "${CL_N:-0}"); do amqp_port "$i"; echo; done); do
+    # Our ports are closed (a socket may outlive its process a moment; a
+    # port someone else took since is only worth a word).
+    for p in $CL_EPMD_PORT $(for i in $(seq 1 "${CL_N:-0}"); do
+        amqp_port "$i"
+        echo
+        read_state "n$i/dist_port"
+        echo
+    done); do
+        for _ in $(seq 50); do
+            [ -n "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] || break
+            sleep 0.1
+        done
         [ -z "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] ||
-            warn "port $p is listened on by another process: $(ss -Hltnp "( sport = :$p )" 2>/dev/null)"
+            warn "port $p is still listened on: $(ss -Hltnp "( sport = :$p )" 2>/dev/null)"
     done
     if [ "${1:-}" = keep ]; then
         find "$STATE_DIR" -mindepth 1 -maxdepth 1 ! -name 'n[0-9]*' ! -name lock \

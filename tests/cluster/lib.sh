@@ -262,7 +262,7 @@ kill_mid_move() {
     node_down "$v" || fail "$name: c$v was running again before the movers were done"
     expect_eq "$(nfiles "$R")" 0 "$name: nothing left at the source"
     expect_eq "$moved" "$n" "$name: every file moved once"
-    echo "$name: $moved moved, $dups duplicates (messages of the lost node's unacknowledged deliveries)"
+    echo "$name: $moved moved, $dups duplicates (deliveries taken back from the lost node, their file already moved)"
     checks=$((checks + 1))
     connected_to "$WORK/$name.$v.err" "$v" && connected_to "$WORK/$name.$v.err" "$next" ||
         fail "$name: mover $v did not connect to c$v, then to c$next: $(head -c 1000 "$WORK/$name.$v.err")"
