@@ -493,19 +493,26 @@ await() {
     done
 }
 
-# await_members I...: wait until the live node asked sees exactly nodes I...
-# running; fail_start when not within the timeout.
-await_members() {
-    local want got='' deadline=$((SECONDS + START_TIMEOUT)) ask
+# members_are SECS I...: wait up to SECS until the first live node sees
+# exactly nodes I... running; 1 if it does not (MEMBERS: what it saw last).
+members_are() {
+    local want deadline=$((SECONDS + $1)) ask
+    shift
     want=$(expected_members "$@")
+    MEMBERS=
     while :; do
         ask=$(first_live)
-        [ -z "$ask" ] || got=$(running_members "$ask")
-        [ "$got" != "$want" ] || return 0
-        [ "$SECONDS" -lt "$deadline" ] ||
-            fail_start "the cluster runs '${got:-?}', not '$want', after ${START_TIMEOUT}s." "$@"
+        [ -z "$ask" ] || MEMBERS=$(running_members "$ask")
+        [ "$MEMBERS" != "$want" ] || return 0
+        [ "$SECONDS" -lt "$deadline" ] || return 1
         sleep 1
     done
+}
+
+# await_members I...: members_are within the start timeout, or fail_start.
+await_members() {
+    members_are "$START_TIMEOUT" "$@" ||
+        fail_start "the cluster runs '${MEMBERS:-?}', not '$(expected_members "$@")', after ${START_TIMEOUT}s." "$@"
 }
 
 # Show the logs of the given nodes, leave nothing running, exit 1.
@@ -520,7 +527,7 @@ fail_start() {
 }
 
 do_start() {
-    local n=$1 i live='' dead='' members t0=$SECONDS
+    local n=$1 i live='' dead='' t0=$SECONDS
     if have_state && [ -n "$(marker_pids)" ]; then
         [ "$CL_N" = "$n" ] ||
             die "a cluster of $CL_N nodes runs in $STATE_DIR; stop it first ('$0 stop')."
@@ -564,18 +571,21 @@ do_start() {
         # shellcheck disable=SC2046
         [ "$n" -eq 1 ] || await $(seq 2 "$n")
     fi
-    members=$(running_members 1)
-    for i in $(seq 2 "$n"); do
-        case " $members " in
-            *" $(node_name "$i") "*) ;;
-            *)
-                warn "$(node_name "$i") did not join at boot; joining it with rabbitmqctl"
-                { rmqctl "$i" stop_app && rmqctl "$i" join_cluster "$(node_name 1)" &&
-                    rmqctl "$i" start_app; } >/dev/null ||
-                    fail_start "cannot join $(node_name "$i") to $(node_name 1)." "$i"
-                ;;
-        esac
-    done
+    # A fresh node that found no c1 at boot runs alone: join it by hand.
+    # shellcheck disable=SC2046
+    if [ -z "$live" ] && ! members_are 30 $(seq 1 "$n"); then
+        for i in $(seq 2 "$n"); do
+            case " $MEMBERS " in
+                *" $(node_name "$i") "*) ;;
+                *)
+                    warn "$(node_name "$i") did not join at boot; joining it with rabbitmqctl"
+                    { rmqctl "$i" stop_app && rmqctl "$i" join_cluster "$(node_name 1)" &&
+                        rmqctl "$i" start_app; } >/dev/null ||
+                        fail_start "cannot join $(node_name "$i") to $(node_name 1)." "$i"
+                    ;;
+            esac
+        done
+    fi
     # shellcheck disable=SC2046
     await_members $(seq 1 "$n")
     warn "$n node(s) running and joined after $((SECONDS - t0)) s"
