@@ -202,8 +202,8 @@ finish_movers() {
 }
 
 # connected_to FILE I : a line of FILE (a tool's stderr) says it connected
-# to node I, or lost its connection to it (the tools name the node's URL in
-# both; scan logs no first connection, move does when given several URLs).
+# to node I, or lost its connection to it (given several URLs, the tools log
+# each connection, naming the node's URL).
 connected_to() {
     grep -E "(connected|connection) to [^ ]*127\.0\.0\.1:$(port "$2")([^0-9]|$)" "$1" >/dev/null
 }
