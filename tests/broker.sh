@@ -82,24 +82,18 @@
 set -eu
 
 PROG=broker.sh
-RMQ_BIN=/usr/lib/rabbitmq/bin
 STATE_DIR=${SCANMOVE_BROKER_DIR:-/tmp/scanmove-broker-$(id -u)}
 START_TIMEOUT=${SCANMOVE_BROKER_START_TIMEOUT:-60}
 STOP_TIMEOUT=60
-LOOPBACK=127.0.0.1
-MY_UID=$(id -u)
+
+# shellcheck source-path=SCRIPTDIR source=rabbit_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rabbit_lib.sh"
 
 BRK_AMQP_PORT=
 BRK_DIST_PORT=
 BRK_EPMD_PORT=
 BRK_NODE=
 BRK_INSTANCE=
-
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    warn "$*"
-    exit 1
-}
 
 usage() {
     cat >&2 <<EOF
@@ -110,19 +104,6 @@ EOF
 }
 
 # ---------------------------------------------------------------- state --
-
-read_state() { # read_state NAME -> value of STATE_DIR/NAME or empty
-    local f="$STATE_DIR/$1" v=
-    if [ -f "$f" ]; then
-        IFS= read -r v <"$f" || true
-    fi
-    printf '%s' "$v"
-}
-
-write_state() { # write_state NAME VALUE (atomically)
-    printf '%s\n' "$2" >"$STATE_DIR/$1.tmp"
-    mv -f "$STATE_DIR/$1.tmp" "$STATE_DIR/$1"
-}
 
 load_state() {
     BRK_AMQP_PORT=$(read_state amqp_port)
@@ -136,47 +117,7 @@ have_state() { [ -n "$BRK_NODE" ] && [ -n "$BRK_INSTANCE" ] && [ -n "$BRK_AMQP_P
 
 url_for() { printf 'amqp://guest:guest@%s:%s/%%2F' "$LOOPBACK" "$1"; }
 
-# Create (or validate) the state dir; it must belong to the caller.
-ensure_dir() {
-    if [ ! -d "$STATE_DIR" ]; then
-        (umask 077 && mkdir -p "$STATE_DIR") ||
-            die "cannot create state dir $STATE_DIR."
-    fi
-    [ -O "$STATE_DIR" ] ||
-        die "state dir $STATE_DIR is not owned by uid $MY_UID; set SCANMOVE_BROKER_DIR to a dir of your own."
-    if [ ! -w "$STATE_DIR" ] || [ ! -x "$STATE_DIR" ]; then
-        die "state dir $STATE_DIR is not writable."
-    fi
-    mkdir -p "$STATE_DIR/home" "$STATE_DIR/mnesia" "$STATE_DIR/log" \
-        "$STATE_DIR/conf.d"
-    # Canonical absolute path: rabbit and erl want absolute paths.
-    STATE_DIR=$(cd "$STATE_DIR" && pwd -P)
-}
-
-take_lock() {
-    exec 9>"$STATE_DIR/lock"
-    flock -w 180 9 || die "could not lock $STATE_DIR/lock within 180s (another broker.sh still running?)."
-}
-
 # ---------------------------------------------------------------- procs --
-
-cmdline_of() { # cmdline of PID with NULs turned into spaces (empty if gone)
-    local c
-    c=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 0
-    printf '%s' "$c"
-}
-
-comm_of() { cat "/proc/$1/comm" 2>/dev/null || true; }
-
-# Alive and not a zombie (our detached processes are reaped by PID 1, which
-# may take a while; a zombie holds no sockets or files any more).
-is_alive() {
-    local s
-    [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
 
 # All live processes of ours carrying our marker argument (wrapper sh, VM).
 marker_pids() {
@@ -194,105 +135,27 @@ beam_pids() {
 
 beam_pid() { beam_pids | head -n 1; }
 
-# Was PID started from this state dir? (all our processes get
-# HOME=STATE/home; /proc/PID/environ is readable for our own processes only)
-has_our_home() {
-    [ -O "/proc/$1" ] &&
-        tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" |
-        grep -qxF "HOME=$STATE_DIR/home"
-}
-
-# pid of our private epmd if it is alive (checked by command line + env).
-our_epmd_pid() {
-    local p c
-    [ -n "$BRK_EPMD_PORT" ] || return 0
-    p=$(read_state epmd.pid)
-    if is_alive "$p" && has_our_home "$p"; then
-        c=$(cmdline_of "$p")
-        case "$c" in
-            *epmd\ -address\ $LOOPBACK\ -port\ "$BRK_EPMD_PORT"\ )
-                echo "$p"
-                return 0
-                ;;
-        esac
-    fi
-    return 0
-}
-
-# pids of epmd processes of this state dir listening on our epmd port
-# (covers an epmd that some erl spawned despite -start_epmd false); an
-# epmd of anybody else is never included.
-epmd_listener_pids() {
-    local p
-    [ -n "$BRK_EPMD_PORT" ] || return 0
-    for p in $(ss -Hltnp "( sport = :$BRK_EPMD_PORT )" 2>/dev/null |
-        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-        if [ "$(comm_of "$p")" = epmd ] && has_our_home "$p"; then
-            echo "$p"
-        fi
-    done
-    return 0
-}
-
-# Wait until none of the given pids is alive; 0 if so within $1 seconds.
-wait_gone() {
-    local t=$1 deadline p alive
-    shift
-    deadline=$((SECONDS + t))
-    while :; do
-        alive=
-        for p in "$@"; do
-            is_alive "$p" && alive=1
-        done
-        [ -z "$alive" ] && return 0
-        [ "$SECONDS" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
-}
-
 # --------------------------------------------------------------- ports --
-
-port_listening() { [ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]; }
-port_used() { [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]; }
-
-pick_port() { # pick_port EXCLUDED... -> a port nothing uses
-    local lo=20000 hi lowest p
-    read -r lowest _ </proc/sys/net/ipv4/ip_local_port_range || lowest=32768
-    hi=$((lowest - 1))
-    [ "$hi" -gt "$lo" ] || {
-        lo=10000
-        hi=19999
-    }
-    for _ in $(seq 1 200); do
-        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
-        case " $* " in *" $p "*) continue ;; esac
-        port_used "$p" || {
-            echo "$p"
-            return 0
-        }
-    done
-    die "could not find a free TCP port between $lo and $hi."
-}
 
 # Keep the recorded ports when they are free, pick new ones otherwise.
 choose_ports() {
     local old
     if [ -z "$BRK_AMQP_PORT" ] || port_listening "$BRK_AMQP_PORT"; then
         old=$BRK_AMQP_PORT
-        BRK_AMQP_PORT=$(pick_port "$BRK_DIST_PORT" "$BRK_EPMD_PORT")
+        BRK_AMQP_PORT=$(pick_port 1 "$BRK_DIST_PORT" "$BRK_EPMD_PORT")
         [ -z "$old" ] || warn "AMQP port $old is taken by another process, using $BRK_AMQP_PORT."
         write_state amqp_port "$BRK_AMQP_PORT"
     fi
     if [ -z "$BRK_DIST_PORT" ] || port_listening "$BRK_DIST_PORT"; then
         old=$BRK_DIST_PORT
-        BRK_DIST_PORT=$(pick_port "$BRK_AMQP_PORT" "$BRK_EPMD_PORT")
+        BRK_DIST_PORT=$(pick_port 1 "$BRK_AMQP_PORT" "$BRK_EPMD_PORT")
         [ -z "$old" ] || warn "distribution port $old is taken by another process, using $BRK_DIST_PORT."
         write_state dist_port "$BRK_DIST_PORT"
     fi
-    if [ -z "$(our_epmd_pid)" ] && [ -z "$(epmd_listener_pids)" ] &&
+    if [ -z "$(our_epmd_pid "$BRK_EPMD_PORT")" ] && [ -z "$(epmd_listener_pids "$BRK_EPMD_PORT")" ] &&
         { [ -z "$BRK_EPMD_PORT" ] || port_listening "$BRK_EPMD_PORT"; }; then
         old=$BRK_EPMD_PORT
-        BRK_EPMD_PORT=$(pick_port "$BRK_AMQP_PORT" "$BRK_DIST_PORT")
+        BRK_EPMD_PORT=$(pick_port 1 "$BRK_AMQP_PORT" "$BRK_DIST_PORT")
         [ -z "$old" ] || warn "epmd port $old is taken by another process, using $BRK_EPMD_PORT."
         write_state epmd_port "$BRK_EPMD_PORT"
     fi
@@ -308,39 +171,9 @@ choose_ports() {
 
 # ---------------------------------------------------------- environment --
 
-# Names rabbit_env / rabbitmq-env read, with or without RABBITMQ_ prefix.
-RABBIT_ENV_NAMES="ADVANCED_CONFIG_FILE ALLOW_INPUT BASE BOOT_MODULE CONFIG_FILE
-CONFIG_FILES CONF_ENV_FILE CTL_DIST_PORT_MAX CTL_DIST_PORT_MIN CTL_ERL_ARGS DBG
-DEFAULT_PASS DEFAULT_USER DEFAULT_VHOST DIST_PORT DISTRIBUTION_BUFFER_SIZE
-ENABLED_PLUGINS ENABLED_PLUGINS_FILE ERLANG_COOKIE FEATURE_FLAGS
-FEATURE_FLAGS_FILE IGNORE_SIGINT KEEP_PID_FILE_ON_EXIT LOG LOGS LOG_BASE
-LOG_FF_REGISTRY MAX_NUMBER_OF_ATOMS MAX_NUMBER_OF_PROCESSES MNESIA_BASE
-MNESIA_DIR MOTD_FILE NODE_IP_ADDRESS NODE_ONLY NODE_PORT NODENAME PID_FILE
-PLUGINS_DIR PLUGINS_EXPAND_DIR PRODUCT_NAME PRODUCT_VERSION QUORUM_DIR
-SCHEDULER_BIND_TYPE SCHEDULER_BUSY_WAIT_THRESHOLD SERVER_ADDITIONAL_ERL_ARGS
-SERVER_CODE_PATH SERVER_ERL_ARGS SERVER_START_ARGS STREAM_DIR SYS_PREFIX
-UPGRADE_LOG USE_LONGNAME USE_RABBIT_BOOT_SCRIPT detached NOTIFY_SOCKET"
-
 setup_env() {
-    local v
-    for v in $(compgen -e); do
-        case "$v" in RABBITMQ_* | ERL_*) unset "$v" ;; esac
-    done
-    for v in $RABBIT_ENV_NAMES; do
-        unset "$v"
-    done
-    DIST_IFACE='-kernel inet_dist_use_interface {127,0,0,1}'
-    export HOME="$STATE_DIR/home"
-    export LC_ALL=C.UTF-8
-    export ERL_EPMD_PORT="$BRK_EPMD_PORT"
-    export ERL_EPMD_ADDRESS="$LOOPBACK"
-    # Applies to every erl started in this env (VM, rabbit's one-off
-    # epmd-starter VM, rabbitmqctl): never spawn epmd, dist on loopback.
-    export ERL_ZFLAGS="-start_epmd false $DIST_IFACE"
-    export ERL_CRASH_DUMP="$STATE_DIR/log/erl_crash.dump"
-    export RABBITMQ_CONF_ENV_FILE="$STATE_DIR/rabbitmq-env.conf"
+    rabbit_env "$BRK_EPMD_PORT"
     export RABBITMQ_NODENAME="$BRK_NODE"
-    export RABBITMQ_USE_LONGNAME=false
     export RABBITMQ_CONFIG_FILE="$STATE_DIR/rabbitmq.conf"
     export RABBITMQ_CONFIG_FILES="$STATE_DIR/conf.d"
     export RABBITMQ_ADVANCED_CONFIG_FILE="$STATE_DIR/advanced.config"
@@ -351,7 +184,6 @@ setup_env() {
     export RABBITMQ_MOTD_FILE="$STATE_DIR/motd"
     export RABBITMQ_DIST_PORT="$BRK_DIST_PORT"
     export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$DIST_IFACE"
-    export RABBITMQ_CTL_ERL_ARGS="$DIST_IFACE"
 }
 
 print_env() {
@@ -386,22 +218,12 @@ EOF
     local cookie="$STATE_DIR/home/.erlang.cookie"
     if [ ! -s "$cookie" ] || [ ! -O "$cookie" ]; then
         rm -f "$cookie"
-        (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' |
-            tr '0-9a-f' 'ABCDEFGHIJKLMNOP' >"$cookie")
+        new_cookie "$cookie"
     fi
     chmod 400 "$cookie"
 }
 
 # ----------------------------------------------------------- liveness ----
-
-# Does 127.0.0.1:PORT speak AMQP? Send the 0-9-1 protocol header and expect
-# the first frame (connection.start, frame type 1) back.
-amqp_ping() (
-    exec 3<>"/dev/tcp/$LOOPBACK/$1" || exit 1
-    printf 'AMQP\x00\x00\x09\x01' >&3 || exit 1
-    LC_ALL=C IFS= read -r -t 5 -N 1 -u 3 b || exit 1
-    [ "$b" = $'\001' ]
-) 2>/dev/null
 
 tcp_open() (exec 3<>"/dev/tcp/$LOOPBACK/$1") 2>/dev/null
 
@@ -427,8 +249,8 @@ dump_log() {
 
 start_epmd() {
     local p deadline
-    [ -z "$(our_epmd_pid)" ] || return 0
-    p=$(epmd_listener_pids | head -n 1)
+    [ -z "$(our_epmd_pid "$BRK_EPMD_PORT")" ] || return 0
+    p=$(epmd_listener_pids "$BRK_EPMD_PORT" | head -n 1)
     if [ -z "$p" ]; then
         # Not -daemon: it stays in its own session; its pid is taken from
         # ss below because setsid may fork (when it is a group leader).
@@ -436,7 +258,7 @@ start_epmd() {
             </dev/null >>"$STATE_DIR/log/epmd.log" 2>&1 9>&- &
         disown $! 2>/dev/null || true
         deadline=$((SECONDS + 10))
-        until p=$(epmd_listener_pids | head -n 1) && [ -n "$p" ]; do
+        until p=$(epmd_listener_pids "$BRK_EPMD_PORT" | head -n 1) && [ -n "$p" ]; do
             [ "$SECONDS" -lt "$deadline" ] ||
                 die "private epmd did not listen on $LOOPBACK:$BRK_EPMD_PORT within 10s (see $STATE_DIR/log/epmd.log)."
             sleep 0.05
@@ -541,7 +363,7 @@ kill_sessions() {
 
 stop_epmd() {
     local pids
-    pids="$(our_epmd_pid) $(epmd_listener_pids)"
+    pids="$(our_epmd_pid "$BRK_EPMD_PORT") $(epmd_listener_pids "$BRK_EPMD_PORT")"
     pids=$(echo "$pids" | tr ' ' '\n' | sort -u | tr '\n' ' ')
     [ -n "${pids// /}" ] || return 0
     # shellcheck disable=SC2086
@@ -615,8 +437,10 @@ case "$cmd" in
                 kill) die "no broker is running for $STATE_DIR." ;;
             esac
         fi
-        ensure_dir
-        take_lock
+        ensure_dir SCANMOVE_BROKER_DIR
+        mkdir -p "$STATE_DIR/home" "$STATE_DIR/mnesia" "$STATE_DIR/log" \
+            "$STATE_DIR/conf.d"
+        take_lock 180
         load_state
         case "$cmd" in
             start) do_start ;;

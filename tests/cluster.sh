@@ -72,23 +72,17 @@
 set -eu
 
 PROG=cluster.sh
-RMQ_BIN=/usr/lib/rabbitmq/bin
 STATE_DIR=${SCANMOVE_CLUSTER_DIR:-/tmp/scanmove-cluster-$(id -u)}
 START_TIMEOUT=${SCANMOVE_CLUSTER_START_TIMEOUT:-180}
 MAX_NODES=9
-LOOPBACK=127.0.0.1
-MY_UID=$(id -u)
+
+# shellcheck source-path=SCRIPTDIR source=rabbit_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rabbit_lib.sh"
 
 CL_N=
 CL_INSTANCE=
 CL_EPMD_PORT=
 CL_CTL_PORT=
-
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-    warn "$*"
-    exit 1
-}
 
 usage() {
     cat >&2 <<EOF
@@ -99,19 +93,6 @@ EOF
 }
 
 # ---------------------------------------------------------------- state --
-
-read_state() { # read_state NAME -> value of STATE_DIR/NAME or empty
-    local f="$STATE_DIR/$1" v=
-    if [ -f "$f" ]; then
-        IFS= read -r v <"$f" || true
-    fi
-    printf '%s' "$v"
-}
-
-write_state() { # write_state NAME VALUE (atomically)
-    printf '%s\n' "$2" >"$STATE_DIR/$1.tmp"
-    mv -f "$STATE_DIR/$1.tmp" "$STATE_DIR/$1"
-}
 
 load_state() {
     CL_N=$(read_state nodes)
@@ -132,46 +113,7 @@ check_index() {
     [ "$1" -le "$CL_N" ] || die "there is no node $1: the cluster has $CL_N nodes."
 }
 
-ensure_dir() {
-    if [ ! -d "$STATE_DIR" ]; then
-        (umask 077 && mkdir -p "$STATE_DIR") ||
-            die "cannot create state dir $STATE_DIR."
-    fi
-    [ -O "$STATE_DIR" ] ||
-        die "state dir $STATE_DIR is not owned by uid $MY_UID; set SCANMOVE_CLUSTER_DIR to a dir of your own."
-    if [ ! -w "$STATE_DIR" ] || [ ! -x "$STATE_DIR" ]; then
-        die "state dir $STATE_DIR is not writable."
-    fi
-    # Canonical absolute path: rabbit and erl want absolute paths.
-    STATE_DIR=$(cd "$STATE_DIR" && pwd -P)
-}
-
-take_lock() {
-    exec 9>"$STATE_DIR/lock"
-    flock -w 300 9 || die "could not lock $STATE_DIR/lock within 300s (another cluster.sh still running?)."
-}
-
 # ---------------------------------------------------------------- procs --
-
-cmdline_of() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true; }
-comm_of() { cat "/proc/$1/comm" 2>/dev/null || true; }
-
-# Alive and not a zombie.
-is_alive() {
-    local s
-    [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
-
-# Was PID started from this state dir? (every process of ours has
-# HOME=STATE/home; /proc/PID/environ is readable for our own processes only)
-has_our_home() {
-    [ -O "/proc/$1" ] &&
-        tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" |
-        grep -qxF "HOME=$STATE_DIR/home"
-}
 
 # marker_pids [I]: live processes carrying node I's marker (every node's
 # without I): the wrapper sh and the VM.
@@ -209,34 +151,6 @@ home_pids() {
     return 0
 }
 
-# pid of our epmd: the recorded one if it is alive, ours, and listening on
-# our port (checked by command line).
-our_epmd_pid() {
-    local p
-    [ -n "$CL_EPMD_PORT" ] || return 0
-    p=$(read_state epmd.pid)
-    if is_alive "$p" && has_our_home "$p"; then
-        case "$(cmdline_of "$p")" in
-            *epmd\ -address\ $LOOPBACK\ -port\ "$CL_EPMD_PORT"\ ) echo "$p" ;;
-        esac
-    fi
-    return 0
-}
-
-wait_gone() { # wait_gone SECONDS PID...: 0 when none is alive in time
-    local deadline=$((SECONDS + $1)) p alive
-    shift
-    while :; do
-        alive=
-        for p in "$@"; do
-            is_alive "$p" && alive=1
-        done
-        [ -z "$alive" ] && return 0
-        [ "$SECONDS" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
-}
-
 # kill_all PID...: SIGKILL them (ours, checked by the caller) and wait.
 kill_all() {
     [ $# -gt 0 ] || return 0
@@ -244,74 +158,13 @@ kill_all() {
     wait_gone 10 "$@" || warn "processes $* did not die."
 }
 
-# --------------------------------------------------------------- ports --
-
-port_used() { [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]; }
-
-PICKED=
-# pick_port [SPAN]: a port P, P..P+SPAN-1 all unused and not picked yet.
-pick_port() {
-    local span=${1:-1} lo=20000 hi lowest p k ok
-    read -r lowest _ </proc/sys/net/ipv4/ip_local_port_range || lowest=32768
-    hi=$((lowest - span))
-    [ "$hi" -gt "$lo" ] || {
-        lo=10000
-        hi=19990
-    }
-    for _ in $(seq 1 300); do
-        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
-        ok=1
-        for k in $(seq "$p" $((p + span - 1))); do
-            case " $PICKED " in *" $k "*) ok= ;; esac
-            [ -z "$ok" ] || ! port_used "$k" || ok=
-            [ -n "$ok" ] || break
-        done
-        if [ -n "$ok" ]; then
-            PICKED="$PICKED $(seq -s ' ' "$p" $((p + span - 1)))"
-            echo "$p"
-            return 0
-        fi
-    done
-    die "could not find $span free TCP port(s) between $lo and $((hi + span - 1))."
-}
-
 # ---------------------------------------------------------- environment --
-
-# Names rabbit_env / rabbitmq-env read, with or without RABBITMQ_ prefix
-# (as in tests/broker.sh).
-RABBIT_ENV_NAMES="ADVANCED_CONFIG_FILE ALLOW_INPUT BASE BOOT_MODULE CONFIG_FILE
-CONFIG_FILES CONF_ENV_FILE CTL_DIST_PORT_MAX CTL_DIST_PORT_MIN CTL_ERL_ARGS DBG
-DEFAULT_PASS DEFAULT_USER DEFAULT_VHOST DIST_PORT DISTRIBUTION_BUFFER_SIZE
-ENABLED_PLUGINS ENABLED_PLUGINS_FILE ERLANG_COOKIE FEATURE_FLAGS
-FEATURE_FLAGS_FILE IGNORE_SIGINT KEEP_PID_FILE_ON_EXIT LOG LOGS LOG_BASE
-LOG_FF_REGISTRY MAX_NUMBER_OF_ATOMS MAX_NUMBER_OF_PROCESSES MNESIA_BASE
-MNESIA_DIR MOTD_FILE NODE_IP_ADDRESS NODE_ONLY NODE_PORT NODENAME PID_FILE
-PLUGINS_DIR PLUGINS_EXPAND_DIR PRODUCT_NAME PRODUCT_VERSION QUORUM_DIR
-SCHEDULER_BIND_TYPE SCHEDULER_BUSY_WAIT_THRESHOLD SERVER_ADDITIONAL_ERL_ARGS
-SERVER_CODE_PATH SERVER_ERL_ARGS SERVER_START_ARGS STREAM_DIR SYS_PREFIX
-UPGRADE_LOG USE_LONGNAME USE_RABBIT_BOOT_SCRIPT detached NOTIFY_SOCKET"
 
 # The environment shared by the VMs and rabbitmqctl; in a subshell only.
 setup_env() {
-    local v
-    for v in $(compgen -e); do
-        case "$v" in RABBITMQ_* | ERL_*) unset "$v" ;; esac
-    done
-    for v in $RABBIT_ENV_NAMES; do
-        unset "$v"
-    done
-    DIST_IFACE='-kernel inet_dist_use_interface {127,0,0,1}'
-    export HOME="$STATE_DIR/home"
-    export LC_ALL=C.UTF-8
-    export ERL_EPMD_PORT="$CL_EPMD_PORT"
-    export ERL_EPMD_ADDRESS="$LOOPBACK"
-    export ERL_ZFLAGS="-start_epmd false $DIST_IFACE"
-    export ERL_CRASH_DUMP="$STATE_DIR/log/erl_crash.dump"
-    export RABBITMQ_CONF_ENV_FILE="$STATE_DIR/rabbitmq-env.conf"
-    export RABBITMQ_USE_LONGNAME=false
+    rabbit_env "$CL_EPMD_PORT"
     export RABBITMQ_CTL_DIST_PORT_MIN="$CL_CTL_PORT"
     export RABBITMQ_CTL_DIST_PORT_MAX="$((CL_CTL_PORT + 9))"
-    export RABBITMQ_CTL_ERL_ARGS="$DIST_IFACE"
 }
 
 # node_env I: setup_env plus node I's own settings (for its VM).
@@ -347,9 +200,7 @@ rmqctl() (
 write_cookie() {
     local cookie="$STATE_DIR/home/.erlang.cookie"
     mkdir -p "$STATE_DIR/home"
-    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' |
-        tr '0-9a-f' 'ABCDEFGHIJKLMNOP' >"$cookie")
-    chmod 400 "$cookie"
+    new_cookie "$cookie"
 }
 
 # write_node_config I: node I's files; nodes but c1 discover c1 and join it
@@ -379,14 +230,6 @@ EOF
 }
 
 # ----------------------------------------------------------- liveness ----
-
-# Does 127.0.0.1:PORT speak AMQP? (the protocol header gets connection.start)
-amqp_ping() (
-    exec 3<>"/dev/tcp/$LOOPBACK/$1" || exit 1
-    printf 'AMQP\x00\x00\x09\x01' >&3 || exit 1
-    LC_ALL=C IFS= read -r -t 5 -N 1 -u 3 b || exit 1
-    [ "$b" = $'\001' ]
-) 2>/dev/null
 
 dump_log() { # dump_log I: the tails of node I's logs
     local f
@@ -429,19 +272,17 @@ expected_members() {
 
 start_epmd() {
     local p deadline
-    [ -z "$(our_epmd_pid)" ] || return 0
+    [ -z "$(our_epmd_pid "$CL_EPMD_PORT")" ] || return 0
     (setup_env && exec setsid epmd -address "$LOOPBACK" -port "$CL_EPMD_PORT" \
         </dev/null >>"$STATE_DIR/log/epmd.log" 2>&1 9>&-) &
     disown $! 2>/dev/null || true
     deadline=$((SECONDS + 10))
     while :; do
-        for p in $(ss -Hltnp "( sport = :$CL_EPMD_PORT )" 2>/dev/null |
-            grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-            if [ "$(comm_of "$p")" = epmd ] && has_our_home "$p"; then
-                write_state epmd.pid "$p"
-                return 0
-            fi
-        done
+        p=$(epmd_listener_pids "$CL_EPMD_PORT" | head -n 1)
+        if [ -n "$p" ]; then
+            write_state epmd.pid "$p"
+            return 0
+        fi
         [ "$SECONDS" -lt "$deadline" ] ||
             fail_start "our epmd did not listen on $LOOPBACK:$CL_EPMD_PORT within 10s (see $STATE_DIR/log/epmd.log)."
         sleep 0.05
@@ -545,12 +386,12 @@ do_start() {
         mkdir -p "$STATE_DIR/log"
         CL_N=$n
         CL_INSTANCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-        CL_EPMD_PORT=$(pick_port)
+        CL_EPMD_PORT=$(pick_port 1)
         CL_CTL_PORT=$(pick_port 10)
         for i in $(seq 1 "$n"); do
             mkdir -p "$STATE_DIR/n$i"
-            write_state "n$i/amqp_port" "$(pick_port)"
-            write_state "n$i/dist_port" "$(pick_port)"
+            write_state "n$i/amqp_port" "$(pick_port 1)"
+            write_state "n$i/dist_port" "$(pick_port 1)"
         done
         write_state epmd_port "$CL_EPMD_PORT"
         write_state ctl_port "$CL_CTL_PORT"
@@ -626,7 +467,7 @@ do_stop() {
     local pids left i p
     pids=$(
         marker_pids
-        our_epmd_pid
+        our_epmd_pid "$CL_EPMD_PORT"
         home_pids
     )
     # shellcheck disable=SC2046
@@ -642,10 +483,10 @@ do_stop() {
         echo
     done); do
         for _ in $(seq 50); do
-            [ -n "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] || break
+            port_listening "$p" || break
             sleep 0.1
         done
-        [ -z "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] ||
+        ! port_listening "$p" ||
             warn "port $p is still listened on: $(ss -Hltnp "( sport = :$p )" 2>/dev/null)"
     done
     if [ "${1:-}" = keep ]; then
@@ -708,8 +549,8 @@ case "$cmd" in
                 kill | restart) die "no cluster state in $STATE_DIR; run '$0 start N' first." ;;
             esac
         fi
-        ensure_dir
-        take_lock
+        ensure_dir SCANMOVE_CLUSTER_DIR
+        take_lock 300
         load_state
         case "$cmd" in
             start)
