@@ -101,31 +101,8 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-count_files() { find "$1" -type f | wc -l; }
-
-say "copying $CORPUS to $FROM"
-cp -a "$CORPUS" "$FROM"
-mkdir "$TO"
-[ "$(stat -c %d "$FROM")" = "$(stat -c %d "$TO")" ] || die "$FROM and $TO are on different filesystems"
-FS_TYPE=$(stat -f -c %T "$TREE")
-[ "$(count_files "$FROM")" -eq "$N" ] || die "the copy $FROM does not hold $N files"
+copy_corpus
 find "$FROM" -type f -print0 | xargs -0 -P "$(nproc)" -n 500 cat >/dev/null
-
-# restore: every file back into the source tree (as bench/move.sh does).
-restore() {
-    local ns nd
-    ns=$(count_files "$FROM")
-    nd=$(count_files "$TO")
-    if [ "$ns" -eq 0 ] && [ "$nd" -eq "$N" ]; then
-        rm -rf "$FROM"
-        mv "$TO" "$FROM"
-    else
-        [ "$nd" -eq 0 ] || cp -al "$TO/." "$FROM/" || die "cannot move the files of $TO back to $FROM"
-        rm -rf "$TO"
-    fi
-    mkdir "$TO"
-    [ "$(count_files "$FROM")" -eq "$N" ] || die "after moving the files back, $FROM does not hold $N files"
-}
 
 # -------------------------------------------------------- clusters --
 

@@ -1,4 +1,4 @@
-# bench/lib.sh - what scan.sh and move.sh share: settings, build, broker, ceilings, report.
+# bench/lib.sh - what scan.sh, move.sh and cluster.sh share: settings, build, broker, the copy, ceilings, report.
 #
 # Sourced by the two scripts (bash), never run: they set PROG and call
 # bench_init "$@" first. See bench/README.md for the variables and for how
@@ -148,6 +148,45 @@ clear_marks() {
     CLEAR_SECS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
     CLEARED_ALL=$((CLEARED_ALL + CLEARED))
     CLEAR_TIMES+="${CLEAR_TIMES:+, }$CLEAR_SECS"
+}
+
+# --------------------------------------------------------- the copy --
+
+# count_files DIR: the regular files under DIR.
+count_files() { find "$1" -type f | wc -l; }
+
+# copy_corpus: copy $CORPUS to $FROM and make the destination $TO; both
+# must be on one filesystem, so that every move is a rename, as in
+# production on one volume. FS_TYPE: the filesystem type of $TREE.
+copy_corpus() {
+    say "copying $CORPUS to $FROM"
+    cp -a "$CORPUS" "$FROM"
+    mkdir "$TO"
+    [ "$(stat -c %d "$FROM")" = "$(stat -c %d "$TO")" ] ||
+        die "$FROM and $TO are on different filesystems"
+    FS_TYPE=$(stat -f -c %T "$TREE")
+    [ "$(count_files "$FROM")" -eq "$N" ] || die "the copy $FROM does not hold $N files"
+}
+
+# restore: put every file back into the source tree for the next run. The
+# destination has the source's layout, so after a complete run it simply
+# becomes the source; after a partial one (the baseline's subset, or a
+# failed run) its files are linked back beside the unmoved ones (hard
+# links: no data copied) and its names dropped.
+restore() {
+    local ns nd
+    ns=$(count_files "$FROM")
+    nd=$(count_files "$TO")
+    if [ "$ns" -eq 0 ] && [ "$nd" -eq "$N" ]; then
+        rm -rf "$FROM"
+        mv "$TO" "$FROM"
+    else
+        [ "$nd" -eq 0 ] || cp -al "$TO/." "$FROM/" || die "cannot move the files of $TO back to $FROM"
+        rm -rf "$TO"
+    fi
+    mkdir "$TO"
+    ns=$(count_files "$FROM")
+    [ "$ns" -eq "$N" ] || die "after moving the files back, $FROM holds $ns files instead of $N"
 }
 
 # ----------------------------------------------------------- broker --

@@ -103,42 +103,11 @@ stop_movers() {
 trap 'stop_movers; cleanup; rm -rf "$WORK" "$TREE"' EXIT
 trap 'exit 130' INT TERM
 
-# Regular files under $1.
-count_files() { find "$1" -type f | wc -l; }
-
 # --------------------------------------------------------- the copy --
 
-# The movers move the files of a copy; the corpus stays pristine for
-# scan.sh and later runs. Source and destination must be one filesystem,
-# so that every move is a rename, as in production on one volume.
-say "copying $CORPUS to $FROM"
-cp -a "$CORPUS" "$FROM"
-mkdir "$TO"
-[ "$(stat -c %d "$FROM")" = "$(stat -c %d "$TO")" ] ||
-    die "$FROM and $TO are on different filesystems"
-FS_TYPE=$(stat -f -c %T "$TREE")
-[ "$(count_files "$FROM")" -eq "$N" ] || die "the copy $FROM does not hold $N files"
-
-# restore: put every file back into the source tree for the next run. The
-# destination has the source's layout, so after a complete run it simply
-# becomes the source; after a partial one (the baseline's subset, or a
-# failed run) its files are linked back beside the unmoved ones (hard
-# links: no data copied) and its names dropped.
-restore() {
-    local ns nd
-    ns=$(count_files "$FROM")
-    nd=$(count_files "$TO")
-    if [ "$ns" -eq 0 ] && [ "$nd" -eq "$N" ]; then
-        rm -rf "$FROM"
-        mv "$TO" "$FROM"
-    else
-        [ "$nd" -eq 0 ] || cp -al "$TO/." "$FROM/" || die "cannot move the files of $TO back to $FROM"
-        rm -rf "$TO"
-    fi
-    mkdir "$TO"
-    ns=$(count_files "$FROM")
-    [ "$ns" -eq "$N" ] || die "after moving the files back, $FROM holds $ns files instead of $N"
-}
+# The movers move the files of a copy (copy_corpus, bench/lib.sh); the
+# corpus stays pristine for scan.sh and later runs.
+copy_corpus
 
 # ------------------------------------------------------------ cache --
 
