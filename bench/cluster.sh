@@ -147,6 +147,10 @@ note() {
 }
 
 # run TARGET TRIAL: scan into a fresh queue, then K movers drain it.
+# mover_failed TARGET TRIAL I RC: note that mover I of a trial exited RC.
+# shellcheck disable=SC2317 # called by wait_movers
+mover_failed() { note "$1.move" "trial $2: mover $3 exit $4: $(tail -n 1 "$WORK/move.$3.err")"; }
+
 run() {
     local t=$1 i q rc t0 t1 secs pub c m moved=0 dup=0 dead=0 skipped=0
     q=scanmove-bench-$RUN_ID-$t$2
@@ -173,12 +177,7 @@ run() {
                 --queue-type quorum >"$WORK/move.$i.json" 2>"$WORK/move.$i.err" &
             RUNNING+=("$!")
         done
-        for i in "${!RUNNING[@]}"; do
-            rc=0
-            wait "${RUNNING[$i]}" || rc=$?
-            [ "$rc" -eq 0 ] ||
-                note "$t.move" "trial $2: mover $((i + 1)) exit $rc: $(tail -n 1 "$WORK/move.$((i + 1)).err")"
-        done
+        wait_movers mover_failed "$t" "$2"
         t1=$(now)
         RUNNING=()
         secs=$(awk -v a="$t0" -v b="$t1" -v i="$IDLE_MS" 'BEGIN { printf "%.2f", b - a - i / 1000 }')

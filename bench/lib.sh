@@ -189,6 +189,17 @@ restore() {
     [ "$ns" -eq "$N" ] || die "after moving the files back, $FROM holds $ns files instead of $N"
 }
 
+# wait_movers CMD...: wait for every pid of RUNNING (the movers, in order);
+# for mover I (from 1) that exited RC non-zero, run CMD... I RC.
+wait_movers() {
+    local i rc
+    for i in "${!RUNNING[@]}"; do
+        rc=0
+        wait "${RUNNING[$i]}" || rc=$?
+        [ "$rc" -eq 0 ] || "$@" "$((i + 1))" "$rc"
+    done
+}
+
 # ----------------------------------------------------------- broker --
 
 # start_broker: start (or reuse) the private broker; sets URL, RUN_ID and

@@ -175,6 +175,10 @@ publish() {
     }
 }
 
+# mover_failed LETTER I RC: run LETTER failed, its mover I exited RC.
+# shellcheck disable=SC2317 # called by wait_movers
+mover_failed() { fail "$1" "mover $2 exit $3: $(tail -n 2 "$WORK/$1.$2.err" | tr '\n' ' ')"; }
+
 # run_move LETTER TRIAL MOVERS
 run_move() {
     local r=$1 t=$2 k=$3 q i f rc t0 t1 cpu0 secs rss=0 m moved=0 skipped=0 dup=0 dead=0 ns nd
@@ -191,12 +195,7 @@ run_move() {
                 "${EXTRA_ARGS[@]}" >"$WORK/$r.$i.json" 2>"$WORK/$r.$i.err" &
             RUNNING+=("$!")
         done
-        for i in "${!RUNNING[@]}"; do
-            rc=0
-            wait "${RUNNING[$i]}" || rc=$?
-            [ "$rc" -eq 0 ] ||
-                fail "$r" "mover $((i + 1)) exit $rc: $(tail -n 2 "$WORK/$r.$((i + 1)).err" | tr '\n' ' ')"
-        done
+        wait_movers mover_failed "$r"
         t1=$(now)
         RUNNING=()
         broker_used "$r" "$cpu0"
