@@ -109,6 +109,37 @@ NO_LSAN="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # now_ms : milliseconds since the epoch.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# wait_until SECS WHAT CMD... : poll CMD every 0.05 s until it succeeds;
+# after SECS a failure (WHAT: not within SECS s), and 1.
+wait_until() {
+    local secs=$1 what=$2 end=$(($(now_ms) + $1 * 1000))
+    shift 2
+    until "$@"; do
+        if [ "$(now_ms)" -ge "$end" ]; then
+            fail "$what: not within $secs s"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# wait_pid PID SECS WHAT : wait up to SECS for background job PID to exit;
+# its exit status in $rc. One still running then is a failure, and killed.
+wait_pid() {
+    local end=$(($(now_ms) + $2 * 1000))
+    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
+        sleep 0.1
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        fail "$3: still running $2 s later"
+        kill -KILL "$1" 2>/dev/null || true
+    fi
+    set +e
+    wait "$1"
+    rc=$?
+    set -e
+}
+
 # free_port : a loopback port nobody listens on (one the kernel just handed
 # out, closed again).
 free_port() { "$PY3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

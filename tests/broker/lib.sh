@@ -102,20 +102,3 @@ publish() { "$PY3" "$AMQP" publish "$url" "$ex" "$q" "$@" || fail "publish $*"; 
 
 # dead OUT : take every message off $q.dead into OUT; prints how many.
 dead() { "$PY3" "$AMQP" get "$url" "$q.dead" 100000 "$1"; }
-
-# wait_pid PID SECS WHAT : wait up to SECS for background job PID to exit;
-# its exit status in $rc. One still running then is a failure, and killed.
-wait_pid() {
-    local end=$(($(now_ms) + $2 * 1000))
-    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
-        sleep 0.1
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        fail "$3: still running $2 s later"
-        kill -KILL "$1" 2>/dev/null || true
-    fi
-    set +e
-    wait "$1"
-    rc=$?
-    set -e
-}

@@ -134,19 +134,6 @@ settled() {
     echo "$c"
 }
 
-# wait_until SECS WHAT CMD... : poll CMD every 0.05 s; fail after SECS.
-wait_until() {
-    local end=$(($(now_ms) + $1 * 1000)) what=$2
-    shift 2
-    until "$@"; do
-        if [ "$(now_ms)" -ge "$end" ]; then
-            fail "$what: not within $1 s"
-            return 1
-        fi
-        sleep 0.05
-    done
-}
-
 # movers NAME ARGS... : three movers on $q, mover K given all three URLs
 # starting at node K, --url-order ordered (so it starts on node K); output
 # in $WORK/NAME.K.out/err, pids in $mpids.
@@ -160,23 +147,6 @@ movers() {
         mpids+=("$!")
         bg_pids+=("$!")
     done
-}
-
-# wait_pid PID SECS WHAT : wait up to SECS for job PID; its status in $rc.
-# One still running then is a failure, and killed.
-wait_pid() {
-    local end=$(($(now_ms) + $2 * 1000))
-    while kill -0 "$1" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do
-        sleep 0.1
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        fail "$3: still running $2 s later"
-        kill -KILL "$1" 2>/dev/null || true
-    fi
-    set +e
-    wait "$1"
-    rc=$?
-    set -e
 }
 
 # finish_movers NAME END_MS : wait for the three movers until END_MS (ms

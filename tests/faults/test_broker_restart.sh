@@ -71,19 +71,6 @@ EOF
     expect_rc 0 "$1: scan declares the topology"
 }
 
-# wait_until SECS WHAT CMD... : poll CMD every 0.1 s; fail after SECS.
-wait_until() {
-    local end=$(($(now_ms) + $1 * 1000)) what=$2
-    shift 2
-    until "$@"; do
-        if [ "$(now_ms)" -ge "$end" ]; then
-            fail "$what: not within $1 s"
-            return 1
-        fi
-        sleep 0.1
-    done
-}
-
 # movers NAME ARGS... : start three movers on $q (stdout/stderr in
 # $WORK/NAME.I.out/err), pids in $mpids.
 movers() {
