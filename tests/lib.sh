@@ -158,6 +158,37 @@ make_certs() {
     done
 }
 
+# nopriv_prefix : as root, set PFX to a command prefix (setpriv) that runs a
+# tool without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so that file modes
+# stop it as they stop any other user; 1 (PFX empty) when setpriv cannot
+# drop them. For any other user PFX is empty.
+nopriv_prefix() {
+    local nopriv
+    PFX=()
+    [ "$(id -u)" -eq 0 ] || return 0
+    : >"$WORK/probe"
+    chmod 000 "$WORK/probe"
+    # shellcheck disable=SC2054 # the commas belong to the capability list
+    nopriv=(setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search --)
+    if "${nopriv[@]}" true 2>/dev/null && ! "${nopriv[@]}" cat "$WORK/probe" 2>/dev/null; then
+        # shellcheck disable=SC2034 # for the caller
+        PFX=("${nopriv[@]}")
+        return 0
+    fi
+    return 1
+}
+
+# nopriv_or_skip WHAT : nopriv_prefix, or skip the test (WHAT: the checks
+# that cannot run then).
+nopriv_or_skip() {
+    nopriv_prefix || skip "running as root and setpriv cannot drop CAP_DAC_OVERRIDE: $1"
+}
+
+# AS_NOBODY : a command prefix that runs a tool as user nobody;
+# can_be_nobody : 0 when it works here.
+AS_NOBODY=(setpriv --reuid nobody --regid nogroup --clear-groups)
+can_be_nobody() { command -v setpriv >/dev/null && "${AS_NOBODY[@]}" true 2>/dev/null; }
+
 # skip WHY : the rest of the test cannot run here: say why, and exit 77
 # (skipped) when the checks made so far passed, 1 when one failed.
 skip() {

@@ -21,19 +21,8 @@ dcheck() {
 }
 
 # As root, a directory of mode 555 does not stop a rename: the mover runs
-# without CAP_DAC_OVERRIDE then (setpriv), as in tests/cli/test_scan_readable.sh.
-PFX=()
-if [ "$(id -u)" -eq 0 ]; then
-    : >"$WORK/probe"
-    chmod 000 "$WORK/probe"
-    # shellcheck disable=SC2054 # the commas belong to the capability list
-    nopriv=(setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search --)
-    if "${nopriv[@]}" true 2>/dev/null && ! "${nopriv[@]}" cat "$WORK/probe" 2>/dev/null; then
-        PFX=("${nopriv[@]}")
-    else
-        skip "running as root and setpriv cannot drop CAP_DAC_OVERRIDE: no permission-denied letter"
-    fi
-fi
+# without CAP_DAC_OVERRIDE then (setpriv, nopriv_or_skip of tests/lib.sh).
+nopriv_or_skip "no permission-denied letter"
 
 # --- a dead-letter queue of mixed reasons ------------------------------------------------
 topo list

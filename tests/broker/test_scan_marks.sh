@@ -132,9 +132,9 @@ echo a >"$W/a.txt"
 echo b >"$W/b.txt"
 chmod 755 "$W"
 chmod 444 "$W"/*.txt
-if command -v setpriv >/dev/null && setpriv --reuid nobody --regid nogroup --clear-groups true 2>/dev/null; then
+if can_be_nobody; then
     chmod 755 "$WORK"
-    run env AMQP_URL="$url" setpriv --reuid nobody --regid nogroup --clear-groups \
+    run env AMQP_URL="$url" "${AS_NOBODY[@]}" \
         "$SCAN" --queue "$q" --exchange "$ex" --no-mime --json "$W"
     expect_rc 0 "a scan that cannot mark still exits 0"
     expect_eq "$(summary published)" 2 "and publishes"

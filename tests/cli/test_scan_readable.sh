@@ -9,17 +9,7 @@
 # --- --readable and unreadable directories ------------------------------------
 # As root, mode 000 does not stop reading: run scan without CAP_DAC_OVERRIDE
 # and CAP_DAC_READ_SEARCH then (setpriv), or skip (exit 77).
-if [ "$(id -u)" -eq 0 ]; then
-    : >"$WORK/probe"
-    chmod 000 "$WORK/probe"
-    # shellcheck disable=SC2054 # the commas belong to the capability list
-    nopriv=(setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search --)
-    if "${nopriv[@]}" true 2>/dev/null && ! "${nopriv[@]}" cat "$WORK/probe" 2>/dev/null; then
-        PFX=("${nopriv[@]}")
-    else
-        skip "running as root and setpriv cannot drop CAP_DAC_OVERRIDE: no permission checks"
-    fi
-fi
+nopriv_or_skip "no permission checks"
 t=$WORK/t7
 r=$(realpath -m "$t")
 mk "$t/ok" "$t/locked"

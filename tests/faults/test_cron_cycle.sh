@@ -18,7 +18,7 @@ ex=faults-cron-ex-$tag
 declared+=("$q")
 pids=()
 
-setpriv --reuid nobody --regid nogroup --clear-groups true 2>/dev/null ||
+can_be_nobody ||
     skip "setpriv cannot drop to nobody here"
 
 N=300
@@ -76,7 +76,7 @@ depth=$(count)
 for i in 1 2; do
     (
         set +e
-        env AMQP_URL="$url" timeout 120 setpriv --reuid nobody --regid nogroup --clear-groups \
+        env AMQP_URL="$url" timeout 120 "${AS_NOBODY[@]}" \
             "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" --idle-exit 2s --json \
             >"$WORK/move.$i" 2>"$WORK/move.$i.err"
         echo $? >"$WORK/move.$i.rc"

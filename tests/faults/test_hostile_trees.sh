@@ -36,19 +36,8 @@ treecheck() {
 # Mode 000 does not stop root: then scan runs without CAP_DAC_OVERRIDE and
 # CAP_DAC_READ_SEARCH (setpriv), as in tests/cli/test_scan_readable.sh, or the
 # permission entries are left out.
-PFX=()
 locked=yes
-if [ "$(id -u)" -eq 0 ]; then
-    locked=no
-    : >"$WORK/probe"
-    chmod 000 "$WORK/probe"
-    # shellcheck disable=SC2054 # the commas belong to the capability list
-    nopriv=(setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search --)
-    if "${nopriv[@]}" true 2>/dev/null && ! "${nopriv[@]}" cat "$WORK/probe" 2>/dev/null; then
-        locked=yes
-        PFX=("${nopriv[@]}")
-    fi
-fi
+nopriv_prefix || locked=no
 
 T=$WORK/t
 R=$T/root
