@@ -130,6 +130,12 @@ expect_rc 0 "scan, --cacert/--cert/--key"
 expect_in err "20 published" "scan: 20 files published"
 run timeout 60 "$SCAN" --url "$uq" --check --queue "$q" --exchange "$ex"
 expect_rc 0 "scan --check, cacertfile/certfile/keyfile in the URL"
+# By address: the certificate's IP entry (127.0.0.1) vouches for it, and
+# the EXTERNAL login shows no user name.
+run timeout 60 "$MOVE" --url "amqps://127.0.0.1:$tport/?auth_mechanism=external" "${flags[@]}" \
+    --check --queue "$q" --exchange "$ex"
+expect_rc 0 "move --check, amqps:// to 127.0.0.1 (an IP entry of the certificate)"
+expect_re out "^amqps://127.0.0.1:$tport/ \\(RabbitMQ " "move --check by address: no user name shown"
 run timeout 60 "$MOVE" --url "$uq" --queue "$q" --exchange "$ex" --from "$R" --to "$D" --count 10
 expect_rc 0 "move --count 10, cacertfile/certfile/keyfile in the URL"
 expect_in err "10 moved" "move, certificate files in the URL: 10 moved"
