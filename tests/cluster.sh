@@ -185,7 +185,10 @@ node_env() {
     export RABBITMQ_MOTD_FILE="$d/motd"
     RABBITMQ_DIST_PORT=$(read_state "n$1/dist_port")
     export RABBITMQ_DIST_PORT
-    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$DIST_IFACE"
+    # Several nodes share this machine's cores: no scheduler spins waiting
+    # for work it could leave to the others (RabbitMQ's advice for
+    # co-located or virtualised nodes; the single node gets the same).
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$DIST_IFACE +sbwt none +sbwtdcpu none +sbwtdio none"
 }
 
 # rmqctl I ARGS...: rabbitmqctl against node I (a subshell: the caller's
