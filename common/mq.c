@@ -227,13 +227,13 @@ void mq_close(struct mq *m)
 {
     if (m == NULL)
         return;
+    mq_priv_node_closed(m); /* before a close of ours looks like a loss */
     /* A blocked broker reads nothing from us: a polite close would wait
      * for a reply that does not come. Hanging up is safe for the broker. */
     if (m->conn != NULL && m->blocked) {
         m->channel_open = 0;
         m->conn_open = 0;
     }
-    mq_priv_node_closed(m);
     if (m->have_env)
         amqp_destroy_envelope(&m->env);
     if (m->conn != NULL) {

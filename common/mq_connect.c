@@ -374,16 +374,16 @@ static enum mq_status prepare(const struct cfg *c, size_t i, struct attempt *a, 
     return MQ_OK;
 }
 
-/* One attempt at urls[i] of c. */
-static enum mq_status connect_one(const struct cfg *c, size_t i, const char *conn_name,
-                                  struct mq **out, char *err, size_t errlen)
+/* One attempt at urls[i] of c (prepared in a). *unsure is set when the
+ * broker asked for a client certificate and hung up without saying why:
+ * a refusal whose TLS 1.3 alert was lost, or a broker going down. */
+static enum mq_status attempt_once(const struct cfg *c, size_t i, const struct attempt *a,
+                                   const char *conn_name, struct mq **out, int *unsure, char *err,
+                                   size_t errlen)
 {
-    struct attempt a;
-    *out = NULL;
-    enum mq_status s = prepare(c, i, &a, err, errlen);
-    if (s != MQ_OK)
-        return s;
+    enum mq_status s;
     struct mq *m = calloc(1, sizeof *m);
+    *unsure = 0;
     if (m == NULL || (m->conn = amqp_new_connection()) == NULL) {
         free(m);
         snprintf(err, errlen, "out of memory");
@@ -391,15 +391,34 @@ static enum mq_status connect_one(const struct cfg *c, size_t i, const char *con
     }
     m->node = i;
     m->n_nodes = c->n_urls;
-    mq_url_format(&a.u, m->display_url, sizeof m->display_url);
-    if ((s = open_socket(m, c, &a, err, errlen)) == MQ_OK &&
-        (s = login(m, c, &a, conn_name, err, errlen)) == MQ_OK &&
+    mq_url_format(&a->u, m->display_url, sizeof m->display_url);
+    if ((s = open_socket(m, c, a, err, errlen)) == MQ_OK &&
+        (s = login(m, c, a, conn_name, err, errlen)) == MQ_OK &&
         (s = mq_priv_open_channel(m, err, errlen)) == MQ_OK) {
         *out = m;
         return MQ_OK;
     }
+    *unsure = s == MQ_ERR_AUTH && m->tls_cert_requested && m->tls_alert[0] == '\0';
     m->was_open = 0; /* a failed attempt is not a lost connection */
     mq_close(m);
+    return s;
+}
+
+/* One attempt at urls[i] of c; a hang-up after a certificate request is
+ * tried once more at once, and is a refusal only when it comes again (a
+ * broker going down answers the second with a refused connection). */
+static enum mq_status connect_one(const struct cfg *c, size_t i, const char *conn_name,
+                                  struct mq **out, char *err, size_t errlen)
+{
+    struct attempt a;
+    int unsure = 0;
+    *out = NULL;
+    enum mq_status s = prepare(c, i, &a, err, errlen);
+    for (int tries = 0; s == MQ_OK || (unsure && tries < 2); tries++) {
+        s = attempt_once(c, i, &a, conn_name, out, &unsure, err, errlen);
+        if (!unsure)
+            break;
+    }
     return s;
 }
 
@@ -414,15 +433,22 @@ enum mq_status mq_connect_node(const struct cfg *c, size_t i, const char *conn_n
     return connect_one(c, i, conn_name, out, err, errlen);
 }
 
-/* Which failure a round ends with: one that may go away when any node may
- * come back; else the first node's. */
-static enum mq_status worse(enum mq_status so_far, enum mq_status s, int first)
+/* Which failure a round ends with (st[i]: urls[i]'s): one that may go
+ * away when any node may come back; else, when every node refused the
+ * login, the refusal; else the failure of the first URL of the list (not
+ * of the first tried: the order may be random). */
+static enum mq_status round_status(const enum mq_status *st, size_t n)
 {
-    if (first)
-        return s;
-    if (mq_transient(so_far) || mq_transient(s))
-        return MQ_ERR_UNREACHABLE;
-    return so_far;
+    int refused = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (mq_transient(st[i]))
+            return MQ_ERR_UNREACHABLE;
+        refused &= st[i] == MQ_ERR_AUTH || st[i] == MQ_ERR_ACCESS;
+    }
+    for (size_t i = 0; refused && i < n; i++)
+        if (st[i] == MQ_ERR_AUTH)
+            return MQ_ERR_AUTH;
+    return st[0];
 }
 
 enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq **out, char *err,
@@ -436,7 +462,7 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
             return MQ_ERR_CONFIG;
     if (n == 1)
         return connect_one(c, 0, conn_name, out, err, errlen);
-    enum mq_status result = MQ_ERR_UNREACHABLE;
+    enum mq_status st[CFG_URLS_MAX];
     size_t used = (size_t)snprintf(err, errlen, "no broker of %zu accepted the connection", n);
     for (size_t k = 0; k < n; k++) {
         size_t pos = (next_pos + k) % n;
@@ -451,11 +477,11 @@ enum mq_status mq_connect(const struct cfg *c, const char *conn_name, struct mq 
             snprintf(err, errlen, "%s", why);
             return s;
         }
-        result = worse(result, s, k == 0);
+        st[c->url_order[pos]] = s;
         if (used < errlen)
             used += (size_t)snprintf(err + used, errlen - used, "%s %s", k == 0 ? ":" : ";", why);
     }
-    return result;
+    return round_status(st, n);
 }
 
 void mq_priv_node_closed(const struct mq *m)

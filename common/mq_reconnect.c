@@ -25,12 +25,12 @@ enum mq_status mq_reconnect(struct mq_reconnect *r, char *err, size_t errlen)
     snprintf(why, sizeof why, "%s", err);
     backoff_reset(&r->backoff);
     for (int tries = 0;; tries++) {
-        if (tries > 0 || !r->at_once) {
-            double wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
-            if (r->waiting != NULL)
-                r->waiting(r->arg, why, wait);
-            nap(wait);
-        }
+        double wait = 0; /* with at_once, the first attempt comes at once: said all the same */
+        if (tries > 0 || !r->at_once)
+            wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
+        if (r->waiting != NULL)
+            r->waiting(r->arg, why, wait);
+        nap(wait);
         if (r->stop != NULL && *r->stop)
             return MQ_OK;
         enum mq_status s = r->connect(r->arg, why, sizeof why);

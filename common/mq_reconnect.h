@@ -46,7 +46,8 @@ void mq_reconnect_init(struct mq_reconnect *r);
 /*
  * mq_reconnect - after a lost connection (err holds why), wait and call
  * r->connect until it succeeds (with r->at_once, the first call comes
- * without a wait): waits of 1 s doubling to 5 s, jittered
+ * after a wait of 0 s, said to r->waiting as the others): waits of 1 s
+ * doubling to 5 s, jittered
  * (backoff.h), timed on CLOCK_MONOTONIC; with a timeout, the last attempt
  * is made at its deadline and none after. Returns MQ_OK once connected;
  * MQ_OK too, without another attempt, when *r->stop was found set after a

@@ -78,7 +78,8 @@ enum mq_status mq_priv_tls_alert_why(const struct mq *m, const struct cfg *c,
                      "--key)");
         return MQ_ERR_AUTH;
     }
-    if (!about_our_certificate(m->tls_alert_code) || (m->tls_alert_code == 40 && have_cert)) {
+    if (!about_our_certificate(m->tls_alert_code) ||
+        (m->tls_alert_code == 40 && (have_cert || !m->tls_cert_requested))) {
         snprintf(why, whylen, "the broker ended the TLS handshake: %s", m->tls_alert);
         return MQ_ERR_TLS;
     }
@@ -133,8 +134,9 @@ static int readable(const char *doing, const char *path, char *err, size_t errle
 static enum mq_status client_cert(amqp_socket_t *sock, const struct cfg *c, const struct mq_url *u,
                                   char *err, size_t errlen)
 {
+    /* A URL's certificate goes with the URL's key (or is both), never with --key. */
     const char *cert = u->certfile[0] ? u->certfile : c->cert;
-    const char *key = u->keyfile[0] ? u->keyfile : c->key;
+    const char *key = u->certfile[0] || u->keyfile[0] ? u->keyfile : c->key;
     if (cert[0] == '\0' && key[0] == '\0')
         return MQ_OK;
     if (cert[0] == '\0') {
@@ -159,7 +161,8 @@ static enum mq_status client_cert(amqp_socket_t *sock, const struct cfg *c, cons
 }
 
 /* Which name the broker's certificate must carry, and which is sent. */
-static void server_name(struct mq *m, amqp_socket_t *sock, const struct mq_url *u, int verify)
+static enum mq_status server_name(struct mq *m, amqp_socket_t *sock, const struct mq_url *u,
+                                  int verify, char *err, size_t errlen)
 {
     SSL_CTX *ctx = amqp_ssl_socket_get_context(sock);
     SSL_CTX_set_app_data(ctx, m);
@@ -167,27 +170,29 @@ static void server_name(struct mq *m, amqp_socket_t *sock, const struct mq_url *
     SSL_CTX_set_msg_callback(ctx, on_message);
     unsigned char addr[16];
     int ip = inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
-    if (ip && !u->sni_disabled && u->server_name[0] == '\0') {
-        /* The library matches DNS names only: OpenSSL checks the address
-         * against the certificate's IP entries. No name is sent. */
-        amqp_ssl_socket_set_verify_hostname(sock, 0);
-        m->tls_sni_off = 1;
-        snprintf(m->tls_name, sizeof m->tls_name, "%s", u->host);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, on_verify);
-        if (verify)
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(ctx), u->host);
-        return;
-    }
-    if (!u->sni_disabled && u->server_name[0] == '\0') {
+    if (!ip && !u->sni_disabled && u->server_name[0] == '\0') {
         amqp_ssl_socket_set_verify_hostname(sock, verify); /* the library's: the URL's host */
-        return;
+        return MQ_OK;
     }
+    /* Checked by OpenSSL instead: the library matches the URL's host
+     * against DNS names only. The name checked is server_name_indication's,
+     * else the URL's host (an address against the certificate's IP
+     * entries); disable only stops sending a name, never the check. */
+    const char *name = u->server_name[0] ? u->server_name : u->host;
     amqp_ssl_socket_set_verify_hostname(sock, 0);
-    m->tls_sni_off = u->sni_disabled;
-    snprintf(m->tls_name, sizeof m->tls_name, "%s", u->server_name);
+    m->tls_sni_off = u->sni_disabled || (ip && u->server_name[0] == '\0');
+    snprintf(m->tls_name, sizeof m->tls_name, "%s", name);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, on_verify);
-    if (!u->sni_disabled && verify)
-        X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(ctx), u->server_name, 0);
+    if (!verify)
+        return MQ_OK;
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+    int set = ip && u->server_name[0] == '\0' ? X509_VERIFY_PARAM_set1_ip_asc(param, name)
+                                              : X509_VERIFY_PARAM_set1_host(param, name, 0);
+    if (set != 1) {
+        snprintf(err, errlen, "cannot check the broker's TLS certificate for the name '%s'", name);
+        return MQ_ERR_CONFIG;
+    }
+    return MQ_OK;
 }
 
 enum mq_status mq_priv_tls_socket(struct mq *m, const struct cfg *c, const struct mq_url *u,
@@ -215,7 +220,8 @@ enum mq_status mq_priv_tls_socket(struct mq *m, const struct cfg *c, const struc
         return s;
     int verify = u->verify != 0; /* verify_none turns off both checks */
     amqp_ssl_socket_set_verify_peer(sock, verify);
-    server_name(m, sock, u, verify);
+    if ((s = server_name(m, sock, u, verify, err, errlen)) != MQ_OK)
+        return s;
     *out = sock;
     return MQ_OK;
 }

@@ -261,15 +261,22 @@ int fileop_rename_noreplace(int sdir, const char *sname, int ddir, const char *d
     struct stat placed, now;
     if (linkat(sdir, sname, ddir, dname, 0) < 0)
         return -1;
-    /* Not atomic: a file put at sname since the link is not ours to remove
-     * (the window left between this look and the unlink is far smaller). */
+    /* Not atomic: a file put at sname since the link is not ours to remove.
+     * A window stays between this look and the unlink (on NFS as long as
+     * the client trusts its cached attributes). */
     if (fstatat(ddir, dname, &placed, AT_SYMLINK_NOFOLLOW) < 0 ||
         fstatat(sdir, sname, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != placed.st_ino ||
         now.st_dev != placed.st_dev)
         return 0;
     if (unlinkat(sdir, sname, 0) < 0 && errno != ENOENT) {
+        /* Take the new name back only while both still name the file (an
+         * unlink over NFS may fail after the server removed it); else the
+         * redelivery finishes: the same bytes at DEST, the source removed. */
         int e = errno;
-        unlinkat(ddir, dname, 0);
+        if (fstatat(sdir, sname, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == placed.st_ino &&
+            now.st_dev == placed.st_dev && fstatat(ddir, dname, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+            now.st_ino == placed.st_ino && now.st_dev == placed.st_dev)
+            unlinkat(ddir, dname, 0);
         errno = e;
         return -1;
     }

@@ -105,6 +105,11 @@ mover "certificate for another host name" 69 \
     "cannot connect to amqps://guest@localhost:$(port wrongtls)/: the TLS certificate does not match the host name" \
     --url-file <(echo "amqps://guest:$pw@localhost:$(port wrongtls)/%2F") \
     --cacert "$WORK/wrong.example.pem"
+# server_name_indication=disable sends no name, but still checks the URL's host.
+mover "certificate for another host name, server_name_indication=disable" 69 \
+    "cannot connect to amqps://guest@localhost:$(port wrongtls)/: the TLS certificate does not match the name 'localhost'" \
+    --url-file <(echo "amqps://guest:$pw@localhost:$(port wrongtls)/%2F?server_name_indication=disable") \
+    --cacert "$WORK/wrong.example.pem"
 mover "unreadable --cacert" 78 "cannot load CA certificates from $WORK/none.pem" \
     --url-file <(echo "amqps://guest:$pw@localhost:$(port tls)/%2F") --cacert "$WORK/none.pem"
 
