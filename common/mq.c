@@ -41,6 +41,12 @@ int mq_transient(enum mq_status s)
     return s == MQ_ERR_UNREACHABLE || s == MQ_ERR_CLOSED;
 }
 
+struct timeval mq_priv_timeval(uint64_t ms)
+{
+    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    return tv;
+}
+
 void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
 {
     size_t n = b.len < outlen - 1 ? b.len : outlen - 1;

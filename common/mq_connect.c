@@ -33,12 +33,6 @@ struct attempt {
     uint32_t heartbeat_s;
 };
 
-static struct timeval ms_to_tv(uint64_t ms)
-{
-    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    return tv;
-}
-
 /* How long a probe of the port may wait, each for the connection and for
  * the answer: the connect timeout, but at most 3 s on top of the failure. */
 static int probe_ms(const struct attempt *a)
@@ -83,7 +77,7 @@ static enum mq_status open_socket(struct mq *m, const struct cfg *c, const struc
         snprintf(err, errlen, "out of memory");
         return MQ_ERR_PROTOCOL;
     }
-    struct timeval tv = ms_to_tv(a->timeout_ms);
+    struct timeval tv = mq_priv_timeval(a->timeout_ms);
     int rc = amqp_socket_open_noblock(sock, a->u.host, a->u.port, &tv);
     if (rc == AMQP_STATUS_OK)
         return MQ_OK;
@@ -317,7 +311,7 @@ static enum mq_status login_refused(struct mq *m, const struct attempt *a, amqp_
 static enum mq_status login(struct mq *m, const struct cfg *c, const struct attempt *a,
                             const char *conn_name, char *err, size_t errlen)
 {
-    struct timeval hs = ms_to_tv(a->timeout_ms);
+    struct timeval hs = mq_priv_timeval(a->timeout_ms);
     amqp_set_handshake_timeout(m->conn, &hs);
     amqp_table_entry_t caps[5], props[4];
     amqp_table_t t = client_properties(conn_name, caps, props);
@@ -340,7 +334,7 @@ static enum mq_status login(struct mq *m, const struct cfg *c, const struct atte
     read_server(m);
     /* No RPC may wait forever (a broker that stopped answering but keeps
      * the socket open); the library's default is to wait forever. */
-    struct timeval rpc = ms_to_tv(a->timeout_ms > 30000 ? a->timeout_ms : 30000);
+    struct timeval rpc = mq_priv_timeval(a->timeout_ms > 30000 ? a->timeout_ms : 30000);
     amqp_set_rpc_timeout(m->conn, &rpc);
     return MQ_OK;
 }

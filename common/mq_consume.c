@@ -177,7 +177,7 @@ enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery
         return MQ_ERR_CLOSED;
     }
     amqp_maybe_release_buffers(m->conn);
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    struct timeval tv = mq_priv_timeval((uint64_t)timeout_ms);
     amqp_rpc_reply_t r = amqp_consume_message(m->conn, &m->env, &tv, 0);
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
         fill_delivery(m, m->env.delivery_tag, m->env.redelivered, d);

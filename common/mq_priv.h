@@ -55,6 +55,9 @@ struct mq {
  */
 void mq_priv_dead_info(const amqp_basic_properties_t *p, struct mq_dead_info *di);
 
+/* The timeval of ms milliseconds (>= 0), for the library's timeouts. */
+struct timeval mq_priv_timeval(uint64_t ms);
+
 /* Copy an AMQP byte string into a C string buffer of outlen > 0 bytes, truncating. */
 void mq_priv_bytes_to_str(amqp_bytes_t b, char *out, size_t outlen);
 

@@ -187,7 +187,7 @@ enum mq_status mq_next_event(struct mq *m, int timeout_ms, struct mq_event *ev, 
     }
     for (;;) {
         amqp_frame_t f;
-        struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+        struct timeval tv = mq_priv_timeval((uint64_t)timeout_ms);
         int rc = amqp_simple_wait_frame_noblock(m->conn, &f, &tv);
         if (rc == AMQP_STATUS_TIMEOUT)
             return MQ_OK;
