@@ -51,32 +51,21 @@ static int answered(long r)
     return 0;
 }
 
-static ssize_t get_at(int dirfd, const char *name, char *v, size_t cap)
+/* Read (set 0: up to n bytes into v) or write (set 1: the n bytes at v)
+ * the mark of name in dirfd: getxattrat/setxattrat, else the /proc way.
+ * The size read or 0 written, or -1 with errno. */
+static ssize_t value_at(int set, int dirfd, const char *name, void *v, size_t n)
 {
     if (!no_xattrat) {
-        struct xattr_args a = {.value = (uint64_t)(uintptr_t)v, .size = (uint32_t)cap};
-        long r =
-            syscall(__NR_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MARK_XATTR, &a, sizeof a);
+        struct xattr_args a = {.value = (uint64_t)(uintptr_t)v, .size = (uint32_t)n};
+        long r = syscall(set ? __NR_setxattrat : __NR_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW,
+                         MARK_XATTR, &a, sizeof a);
         if (answered(r))
             return (ssize_t)r;
     }
     char path[PROC_PATH_MAX];
     at_path(path, dirfd, name);
-    return lgetxattr(path, MARK_XATTR, v, cap);
-}
-
-static int set_at(int dirfd, const char *name, const char *v, size_t n)
-{
-    if (!no_xattrat) {
-        struct xattr_args a = {.value = (uint64_t)(uintptr_t)v, .size = (uint32_t)n};
-        long r =
-            syscall(__NR_setxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, MARK_XATTR, &a, sizeof a);
-        if (answered(r))
-            return (int)r;
-    }
-    char path[PROC_PATH_MAX];
-    at_path(path, dirfd, name);
-    return lsetxattr(path, MARK_XATTR, v, n, 0);
+    return set ? lsetxattr(path, MARK_XATTR, v, n, 0) : lgetxattr(path, MARK_XATTR, v, n);
 }
 
 static int remove_at(int dirfd, const char *name)
@@ -94,7 +83,7 @@ static int remove_at(int dirfd, const char *name)
 int mark_read_at(int dirfd, const char *name, char id[MSG_ID_LEN + 1], int64_t *when)
 {
     char v[MARK_MAX + 1];
-    ssize_t n = get_at(dirfd, name, v, MARK_MAX);
+    ssize_t n = value_at(0, dirfd, name, v, MARK_MAX);
     if (n < 0)
         return errno == ENODATA || errno == ERANGE ? 0 : -1;
     v[n] = '\0';
@@ -132,7 +121,7 @@ int mark_write_at(int dirfd, const char *name, const char *id, int64_t when)
     char v[MARK_MAX + 1];
     int n = snprintf(v, sizeof v, "%.*s,%" PRId64 ".%09" PRId64, MSG_ID_LEN, id, when / 1000000000,
                      when % 1000000000);
-    return set_at(dirfd, name, v, (size_t)n);
+    return (int)value_at(1, dirfd, name, v, (size_t)n);
 }
 
 int mark_remove_at(int dirfd, const char *name)
