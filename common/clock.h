@@ -14,4 +14,7 @@ double mono_now(void);
 /* mono_now_ms - whole milliseconds on CLOCK_MONOTONIC. */
 long mono_now_ms(void);
 
+/* mono_nap - sleep s seconds (s >= 0); a signal may end it early. */
+void mono_nap(double s);
+
 #endif

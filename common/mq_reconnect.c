@@ -4,17 +4,10 @@
 #include "clock.h"
 
 #include <stdio.h>
-#include <time.h>
 
 void mq_reconnect_init(struct mq_reconnect *r)
 {
     backoff_init(&r->backoff, backoff_seed());
-}
-
-static void nap(double s)
-{
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
 }
 
 enum mq_status mq_reconnect(struct mq_reconnect *r, char *err, size_t errlen)
@@ -30,7 +23,7 @@ enum mq_status mq_reconnect(struct mq_reconnect *r, char *err, size_t errlen)
             wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
         if (r->waiting != NULL)
             r->waiting(r->arg, why, wait);
-        nap(wait);
+        mono_nap(wait);
         if (r->stop != NULL && *r->stop)
             return MQ_OK;
         enum mq_status s = r->connect(r->arg, why, sizeof why);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,12 +43,6 @@ struct consumer {
     char *foreign[CONSUME_FOREIGN_MAX];
     unsigned n_foreign;
 };
-
-static void nap(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
 
 /* Say in err, which holds the broker's sentence, that publishing to the
  * dead-letter exchange failed (was refused, for MQ_ERR_ACCESS). */
@@ -397,7 +390,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     if (s != MQ_OK)
         return s;
     if (!*c->o->stop)
-        nap(1.0);
+        mono_nap(1.0);
     return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
