@@ -181,6 +181,8 @@ int cfg_from_env(struct cfg *c, char *err, size_t errlen)
         const struct cfg_setting *set = &settings[i];
         if (set->env == NULL || (c->flags_given & (1u << (set->code - CFG_OPT_FIRST))))
             continue;
+        if (set->code == CFG_OPT_URL_FILE && c->url_flag[0] != '\0')
+            continue; /* --url wins over SCANMOVE_URL_FILE */
         const char *v = getenv(set->env);
         if (v != NULL && *v != '\0' && apply(c, set->code, set->env, v, err, errlen) < 0)
             return -1;

@@ -10,7 +10,8 @@
  * and checks the combination. No output, no exit.
  *
  * Environment: AMQP_URL (one or more URLs separated by white space), and
- * the SCANMOVE_* variables of CFG_SETTINGS.
+ * the SCANMOVE_* variables of CFG_SETTINGS; SCANMOVE_URL_FILE, like
+ * --url-file, wins over AMQP_URL, and any --url over both.
  */
 #ifndef SCANMOVE_CFG_H
 #define SCANMOVE_CFG_H
@@ -80,7 +81,7 @@ struct cfg {
       "AMQP_URL, else " MQ_URL_DEFAULT ");\n" CFG_HELP_INDENT                                      \
       "a password here is visible to others: use --url-file",                                      \
       "")                                                                                          \
-    X(URL_FILE, "url-file", "FILE      ", NULL, "",                                                \
+    X(URL_FILE, "url-file", "FILE      ", "SCANMOVE_URL_FILE", "",                                 \
       "read the broker URLs from FILE, one per line", "")                                          \
     X(URL_ORDER, "url-order", "random|ordered ", "SCANMOVE_URL_ORDER", "random",                   \
       "try the URLs in a fresh random order\n" CFG_HELP_INDENT "or as given (default ", ")")       \

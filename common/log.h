@@ -39,6 +39,13 @@ enum log_level log_get_level(void);
  */
 void log_set_output(FILE *out, int terminal);
 
+/*
+ * log_reopen - close and open again the --log-file (log_open), for
+ * logrotate's SIGHUP; nothing when the log goes to stderr. On failure the
+ * log goes on to the old file.
+ */
+void log_reopen(void);
+
 /* log_prog - the program name given to log_init ("scanmove" before it). */
 const char *log_prog(void);
 

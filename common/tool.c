@@ -234,10 +234,13 @@ static void end_with_output(struct tool_usage *u, int help)
     u->end = 1;
 }
 
-void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int opt, char **argv)
+void tool_common_option(struct tool_usage *u, struct cfg *c, struct service_opts *svc,
+                        int *verbosity, int opt, char **argv)
 {
     char err[1024];
     int r = cfg_apply_option(c, opt, optarg, err, sizeof err);
+    if (r == 0)
+        r = service_option(svc, opt, optarg, err, sizeof err);
     if (r < 0)
         tool_usage_error(u, "%s", err);
     else if (r > 0)
@@ -289,14 +292,14 @@ static void end_with_line(struct tool_usage *u, int code, const char *text)
     u->end = 1;
 }
 
-void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
-                   enum tool_check_mode check)
+void tool_settings(struct tool_usage *u, struct cfg *c, struct service_opts *svc, int argc,
+                   char **argv, int resolve, enum tool_check_mode check)
 {
     char err[1024];
     int code = EXITCODE_CONFIG;
     if (u->end)
         return;
-    if (cfg_from_env(c, err, sizeof err) < 0)
+    if (cfg_from_env(c, err, sizeof err) < 0 || service_from_env(svc, err, sizeof err) < 0)
         goto fail;
     if (cfg_hide_argv_password(argc, argv) && u->warn != NULL)
         u->warn("a password in --url is visible to other users; use --url-file or AMQP_URL");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "service.h"
 
 struct mq; /* mq.h */
 
@@ -149,12 +150,13 @@ uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char 
 /*
  * tool_common_option - handle an option getopt_long returned that the tool
  * itself does not know: a broker flag (applied to c, see
- * cfg_apply_option), -q and -v (into *verbosity, a log level), -h and -V
+ * cfg_apply_option), a service flag (applied to svc, see service_option), -q and -v (into *verbosity, a log level), -h and -V
  * (ending u with u->help, or the version line, for stdout), and otherwise
  * a missing argument (':') or an unknown option (a usage error in u).
  * argv, optind and optopt as getopt_long left them.
  */
-void tool_common_option(struct tool_usage *u, struct cfg *c, int *verbosity, int opt, char **argv);
+void tool_common_option(struct tool_usage *u, struct cfg *c, struct service_opts *svc,
+                        int *verbosity, int opt, char **argv);
 
 /*
  * tool_finish_stdout - close stdout, which carries data: a write error
@@ -173,7 +175,8 @@ void tool_catch_stop(void (*handler)(int));
 
 /*
  * tool_settings - once the options are parsed: take from the environment
- * the broker settings no flag gave (cfg_from_env), overwrite a --url
+ * the broker and service settings no flag gave (cfg_from_env,
+ * service_from_env), overwrite a --url
  * password in argv (cfg_hide_argv_password; then u->warn says so, at
  * once), resolve the URL (cfg_finish) when resolve is set, and for --check
  * (check not TOOL_CHECK_NONE) run tool_check. Ends u with the check's
@@ -181,7 +184,7 @@ void tool_catch_stop(void (*handler)(int));
  * settings), and with TOOL_CHECK_JSON the JSON object of the failure in
  * u->data; leaves u going on otherwise, or when u had ended already.
  */
-void tool_settings(struct tool_usage *u, struct cfg *c, int argc, char **argv, int resolve,
-                   enum tool_check_mode check);
+void tool_settings(struct tool_usage *u, struct cfg *c, struct service_opts *svc, int argc,
+                   char **argv, int resolve, enum tool_check_mode check);
 
 #endif

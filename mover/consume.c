@@ -197,6 +197,8 @@ static void keepalive(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
+    if (c->o->progress != NULL) /* a long copy is progress, for the watchdog too */
+        c->o->progress(c->st, 0);
     if (c->mq == NULL)
         return;
     if (c->ack_pending > 0)

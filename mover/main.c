@@ -15,6 +15,7 @@
 #include "mq.h"
 #include "report.h"
 #include "setup.h"
+#include "status.h"
 #include "tool.h"
 #include "version.h"
 
@@ -71,7 +72,7 @@ static const char usage_text[] =
     "  -v, --verbose             print one line per file handled\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
-    "\n" CFG_HELP "\n"
+    "\n" SERVICE_HELP("15s") "\n" CFG_HELP "\n"
     "Exit status: 0 ok, every file moved or already moved (also after --count,\n"
     "--idle-exit, SIGINT or SIGTERM), 1 some files were dead-lettered, 64 usage\n"
     "(also a root given twice or inside another, or --to inside a root but not\n"
@@ -121,6 +122,7 @@ static int end_early(const struct tool_usage *u)
 
 struct options {
     struct cfg cfg;
+    struct service_opts svc; /* --metrics, --log-format, --log-file */
     struct consume_opts co;
     const char *from[MAX_ROOTS], *to;
     char *dest_real; /* realpath(3) of --to */
@@ -251,19 +253,20 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
         {"requeue-dead", no_argument, NULL, OPT_REQUEUE_DEAD},
         {"to", required_argument, NULL, OPT_TO},
-        {NULL, 0, NULL, 0},
+        SERVICE_LONG_OPTIONS {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};
     int opt;
 
     cfg_defaults(&o->cfg);
+    o->svc.metrics_interval_ms = 15000;
     o->co.prefetch = PREFETCH_DEFAULT;
     o->co.reconnect_timeout_ms = UINT64_MAX; /* not given */
     o->verbosity = LOG_LEVEL_WARN;
     opterr = 0;
     while (!u.end && (opt = getopt_long(argc, argv, ":hqvV", longopts, NULL)) != -1)
         if (!parse_option(o, opt, &u))
-            tool_common_option(&u, &o->cfg, &o->verbosity, opt, argv);
+            tool_common_option(&u, &o->cfg, &o->svc, &o->verbosity, opt, argv);
     if (!u.end)
         check_options(o, argc, argv, &u);
     /* A mover run from cron with --idle-exit must end even when the broker
@@ -350,7 +353,8 @@ static int run(struct options *o, const char *name)
     o->co.cfg = &o->cfg;
     o->co.conn_name = name;
     o->co.stop = &stop_signal;
-    o->co.progress = report_progress;
+    o->co.progress = status_tick;
+    status_start(&o->svc, &o->cfg);
     /* Testing aid: copy as on filesystems without O_TMPFILE (NFS, CIFS). */
     const char *nt = getenv("SCANMOVE_TEST_NAMED_TEMP");
     o->co.fileop.named_temp = nt != NULL && strcmp(nt, "1") == 0;
@@ -379,12 +383,12 @@ int main(int argc, char **argv)
     char err[256], name[300];
 
     log_init("move", LOG_LEVEL_WARN);
-    signal(SIGPIPE, SIG_IGN);
+    service_catch_signals();
     int code = parse_options(argc, argv, &o);
     if (code < 0) {
         struct tool_usage u = {.help = usage_text, .warn = log_warn};
         log_set_level((enum log_level)o.verbosity);
-        tool_settings(&u, &o.cfg, argc, argv, 1,
+        tool_settings(&u, &o.cfg, &o.svc, argc, argv, 1,
                       o.check ? (o.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
         tool_conn_name("move", name, sizeof name);
         code = u.end                                      ? end_early(&u)

@@ -15,6 +15,14 @@ static uint64_t handled(const struct consume_stats *st)
     return st->moved + st->skipped + st->duplicates + st->dead;
 }
 
+void report_status_line(const struct consume_stats *st)
+{
+    log_notice("%llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu requeued",
+               (unsigned long long)st->moved, (unsigned long long)st->duplicates,
+               (unsigned long long)st->skipped, (unsigned long long)st->dead,
+               (unsigned long long)st->requeued);
+}
+
 /* Redraw at most once a second: the counts so far and the rate of the last
  * second (a worker runs for days; an average since start says little). */
 void report_progress(const struct consume_stats *st, int last)

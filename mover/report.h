@@ -19,6 +19,13 @@
 void report_progress(const struct consume_stats *st, int last);
 
 /*
+ * report_status_line - one line of the counts so far, the rate and the
+ * time running on stderr (level notice, shown even under -q), as SIGUSR1
+ * asks for.
+ */
+void report_status_line(const struct consume_stats *st);
+
+/*
  * report_summary - print the counts of st and the rate over secs seconds
  * as one line on stderr (unless -q), and as one JSON object and a newline
  * on out when out is not NULL.

@@ -72,7 +72,7 @@ static const char usage_text[] =
     "                            exchange or their dead-letter side is missing\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
-    "\n" CFG_HELP "\n"
+    "\n" SERVICE_HELP("10s") "\n" CFG_HELP "\n"
     "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage\n"
     "(also a DIR given twice or inside another), 66 no such directory, 69 broker\n"
     "unreachable or lost, 70 internal error, 75 try later (broker blocked publishing,\n"
@@ -153,6 +153,7 @@ struct options {
 static void set_defaults(struct options *o)
 {
     cfg_defaults(&o->r.cfg);
+    o->r.svc.metrics_interval_ms = 10000;
     o->r.rules.max_size = UINT64_MAX;
     o->r.rules.want_mime = 1;
     o->verbosity = LOG_LEVEL_WARN;
@@ -281,7 +282,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"rejects", required_argument, NULL, OPT_REJECTS},
         {"requeue-after", required_argument, NULL, OPT_REQUEUE_AFTER},
         {"wait", no_argument, NULL, OPT_WAIT},
-        {NULL, 0, NULL, 0},
+        SERVICE_LONG_OPTIONS {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};
     char err[1024];
@@ -291,7 +292,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     opterr = 0;
     while (!u.end && (opt = getopt_long(argc, argv, ":hj:qvV", longopts, NULL)) != -1)
         if (!parse_option(o, opt, &u))
-            tool_common_option(&u, &o->r.cfg, &o->verbosity, opt, argv);
+            tool_common_option(&u, &o->r.cfg, &o->r.svc, &o->verbosity, opt, argv);
     if (u.end)
         return end_early(&u);
     if (cfg_check_flags(&o->r.cfg, err, sizeof err) < 0)
@@ -374,7 +375,7 @@ static int scan(struct options *o, int argc, char **argv)
 {
     struct tool_usage u = {.help = usage_text, .warn = log_warn};
     log_set_level((enum log_level)o->verbosity);
-    tool_settings(&u, &o->r.cfg, argc, argv, !o->r.dry_run || o->check,
+    tool_settings(&u, &o->r.cfg, &o->r.svc, argc, argv, !o->r.dry_run || o->check,
                   o->check ? (o->r.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
     if (u.end)
         return end_early(&u);
@@ -398,7 +399,7 @@ int main(int argc, char **argv)
     char err[256];
 
     log_init("scan", LOG_LEVEL_WARN);
-    signal(SIGPIPE, SIG_IGN);
+    service_catch_signals();
     /* The walk holds one descriptor per directory level (up to 2047 for a
      * 4095-byte path): take the whole hard limit, as the soft one is often
      * 1024 (systemd services, login shells). */

@@ -75,6 +75,14 @@ void report_progress(struct report *r, int force)
                  (unsigned long long)r->failed, secs > 0 ? (double)r->files / secs : 0.0);
 }
 
+void report_status_line(const struct report *r)
+{
+    log_notice("%llu files so far: %llu published, %llu rejected, %llu failed in %.0f s",
+               (unsigned long long)r->files, (unsigned long long)r->published,
+               (unsigned long long)r->rejected, (unsigned long long)r->failed,
+               mono_now() - r->start);
+}
+
 void report_finish(struct report *r)
 {
     log_progress_clear();

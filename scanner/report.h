@@ -48,6 +48,10 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
 /* report_progress - redraw the progress line when due (every 200 ms), or now when force. */
 void report_progress(struct report *r, int force);
 
+/* report_status_line - one line of the counts so far on stderr (level
+ * notice, shown even under -q), as SIGUSR1 asks for. */
+void report_status_line(const struct report *r);
+
 /* report_finish - clear the progress line, print the summary line (unless -q). */
 void report_finish(struct report *r);
 

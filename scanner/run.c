@@ -10,6 +10,7 @@
 #include "pipeline.h"
 #include "publish.h"
 #include "report.h"
+#include "status.h"
 #include "tool.h"
 
 #include <errno.h>
@@ -109,7 +110,7 @@ static void on_done(void *arg, void *cookie, int ok, enum scan_reason reason)
 static void on_tick(void *arg)
 {
     struct scan *s = arg;
-    report_progress(&s->report, 0);
+    status_tick(&s->report, s->o);
 }
 
 /* Build the message for an accepted item into s->body. */
@@ -358,7 +359,7 @@ static void scan_loop(struct scan *s, struct pipeline *p, enum mq_status *st, ch
             if (s->pub != NULL && *st == MQ_OK &&
                 (*st = publish_poll(s->pub, err, errlen)) != MQ_OK)
                 *s->o->stop_walk = 1;
-            report_progress(&s->report, 0);
+            status_tick(&s->report, s->o);
             continue;
         }
         if (it->kind != ITEM_ACCEPT) {
@@ -375,7 +376,7 @@ static void scan_loop(struct scan *s, struct pipeline *p, enum mq_status *st, ch
         } else {
             batch[held++] = it;
         }
-        report_progress(&s->report, 0);
+        status_tick(&s->report, s->o);
     }
 }
 

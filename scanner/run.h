@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "service.h"
 #include "inspect.h"
 #include "pipeline.h"
 #include "walk.h"
@@ -17,6 +18,7 @@
 /* What a run needs from the command line. */
 struct run_opts {
     struct cfg cfg;             /* resolved (cfg_finish) unless dry_run */
+    struct service_opts svc;    /* --metrics, --log-format, --log-file */
     struct inspect_rules rules; /* the ages are set by run_scan */
     struct walk_opts walk;
     int dry_run, json;
