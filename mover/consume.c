@@ -89,6 +89,7 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     }
     if ((s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK)
         goto fail;
+    c->st->consuming = 1;
     if (!c->connected) { /* which node matters when there are several */
         char node[1024];
         tool_describe_connection(c->mq, node, sizeof node);
@@ -115,6 +116,8 @@ static void say_reconnecting(void *arg, const char *why, double wait_s)
 {
     struct consumer *c = arg;
     void (*say)(const char *, ...) = c->told_waiting ? log_warn : log_error;
+    if (c->o->progress != NULL) /* still alive, for the watchdog; the status says why */
+        c->o->progress(c->st, 0);
     c->told_waiting = 1;
     say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
 }
@@ -127,6 +130,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     c->mq = NULL;
     mq_close(c->dead);
     c->dead = NULL;
+    c->st->consuming = 0;
     c->first = first;
     c->told_waiting = 0;
     c->connected = 1; /* said below */

@@ -28,6 +28,7 @@ struct consume_stats {
     uint64_t by_reason[MOVE_REASON__COUNT];    /* dead letters by reason */
     enum move_reason seen[MOVE_REASON__COUNT]; /* the reasons counted, in order of first use */
     unsigned n_seen;
+    int consuming; /* connected and consuming now (0 while reconnecting) */
     /* a local failure that ended the run (its sentence in consume_run's
      * err): the exit status to use, 0 when none */
     int local_exit;

@@ -354,7 +354,7 @@ static int run(struct options *o, const char *name)
     o->co.conn_name = name;
     o->co.stop = &stop_signal;
     o->co.progress = status_tick;
-    status_start(&o->svc, &o->cfg);
+    status_start(&o->svc, &o->cfg, &stop_signal);
     /* Testing aid: copy as on filesystems without O_TMPFILE (NFS, CIFS). */
     const char *nt = getenv("SCANMOVE_TEST_NAMED_TEMP");
     o->co.fileop.named_temp = nt != NULL && strcmp(nt, "1") == 0;
