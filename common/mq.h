@@ -61,9 +61,10 @@ struct mq; /* one connection with one channel */
 
 /* Message counts seen when the topology was declared. */
 struct mq_queue_info {
-    uint32_t messages;      /* ready messages in <queue> */
-    uint32_t consumers;     /* consumers on <queue> */
-    uint32_t dead_messages; /* messages in <queue>.dead */
+    uint32_t messages;       /* ready messages in <queue> */
+    uint32_t consumers;      /* consumers on <queue> */
+    uint32_t dead_messages;  /* messages in <queue>.dead */
+    uint32_t dead_consumers; /* consumers on <queue>.dead */
 };
 
 /*
@@ -277,7 +278,22 @@ struct mq_delivery {
     size_t len;
     char message_id[MQ_MESSAGE_ID_MAX + 1]; /* "" when absent */
     struct mq_dead_info dead;               /* all zero when the headers say nothing */
+    uint64_t timestamp;                     /* the AMQP timestamp (Unix seconds), 0 when absent */
 };
+
+/*
+ * mq_peek_timestamp - the AMQP timestamp of the message at the head of
+ * queue, looked at without taking it: basic.get with manual
+ * acknowledgement, then basic.nack with requeue, which puts the message
+ * back where it was. That changes nothing on a classic queue but the
+ * message's redelivered flag, and nothing on a quorum queue of RabbitMQ
+ * 4.3 or later; an older quorum queue counts it as a delivery (towards its
+ * delivery limit), so the caller must not peek there. *found is 0 when
+ * the queue is empty; *ts is 0 when the message has no timestamp. Returns
+ * MQ_OK or the failure with its sentence.
+ */
+enum mq_status mq_peek_timestamp(struct mq *m, const char *queue, int *found, uint64_t *ts,
+                                 char *err, size_t errlen);
 
 /*
  * mq_consume - start consuming queue with manual acks, the broker sending

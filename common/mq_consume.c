@@ -165,6 +165,8 @@ static void fill_delivery(struct mq *m, uint64_t tag, int redelivered, struct mq
         mq_priv_bytes_to_str(m->env.message.properties.message_id, d->message_id,
                              sizeof d->message_id);
     mq_priv_dead_info(&m->env.message.properties, &d->dead);
+    if (m->env.message.properties._flags & AMQP_BASIC_TIMESTAMP_FLAG)
+        d->timestamp = m->env.message.properties.timestamp;
 }
 
 enum mq_status mq_next_delivery(struct mq *m, int timeout_ms, struct mq_delivery *d, int *got,
@@ -281,4 +283,17 @@ enum mq_status mq_keepalive(struct mq *m, char *err, size_t errlen)
     f.channel = 0;
     int rc = amqp_send_frame(m->conn, &f);
     return rc == AMQP_STATUS_OK ? MQ_OK : mq_priv_lost(m, rc, "sending a heartbeat", err, errlen);
+}
+
+enum mq_status mq_peek_timestamp(struct mq *m, const char *queue, int *found, uint64_t *ts,
+                                 char *err, size_t errlen)
+{
+    struct mq_delivery d;
+    *found = 0;
+    *ts = 0;
+    enum mq_status s = mq_get(m, queue, &d, found, err, errlen);
+    if (s != MQ_OK || !*found)
+        return s;
+    *ts = d.timestamp;
+    return mq_requeue(m, d.tag, 0, err, errlen);
 }

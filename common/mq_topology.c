@@ -139,11 +139,12 @@ static enum mq_status topo_init(struct topo *t, struct mq *m, const struct cfg *
         snprintf(err, errlen, "the connection to %s is closed", m->display_url);
         return MQ_ERR_CLOSED;
     }
-    t->qi = (struct mq_queue_info){0, 0, 0};
+    t->qi = (struct mq_queue_info){0, 0, 0, 0};
     t->counts[0] = &t->qi.messages;
     t->counts[1] = &t->qi.consumers;
     t->dead_counts[0] = &t->qi.dead_messages;
-    t->dead_counts[1] = t->none[0] = t->none[1] = NULL;
+    t->dead_counts[1] = &t->qi.dead_consumers;
+    t->none[0] = t->none[1] = NULL;
     mq_priv_arg_str(&t->dead_args[0], "x-queue-type", type);
     t->dead_table = (amqp_table_t){.num_entries = 1, .entries = t->dead_args};
     int n = 0;

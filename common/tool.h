@@ -30,12 +30,17 @@ enum tool_check_mode { TOOL_CHECK_NONE = 0, TOOL_CHECK_TEXT, TOOL_CHECK_JSON };
  * a line per broker ("URL: reachable (ADDRESS, VERSION, cluster NAME)" or
  * "URL: STATE: why", STATE one of unreachable, timeout, refused,
  * tls-failure, not-amqp, error), then "queue 'files' (quorum) has ...";
+ * and "the oldest waiting message was published N s ago" when known;
  * "" when nothing could be looked at. With TOOL_CHECK_JSON, write into out,
  * on success and on failure alike, one JSON object and a newline: "broker"
  * (the URL used, without its password), "server_version", "cluster_name",
  * "exchange", "queue", "queue_type", "routing_key", "messages",
- * "consumers", "dead_letter_queue", "dead_letter_messages" (null where
- * unknown), "nodes" (an array of objects "url", "state", "address",
+ * "consumers", "dead_letter_queue", "dead_letter_messages",
+ * "dead_letter_consumers" (null where unknown), "oldest_message_age_seconds"
+ * (by the timestamp of the message at the head, looked at where that
+ * changes neither order nor delivery counts (mq_peek_timestamp); null when
+ * empty or unknown, and then "oldest_message_age_unknown" says why when
+ * messages wait), "nodes" (an array of objects "url", "state", "address",
  * "server_version", "cluster_name", "error"), and on failure "error", the
  * sentence. Returns EXITCODE_OK when every broker answered and the topology
  * checks out; else the exit status (mq_exitcode) of the topology's failure,

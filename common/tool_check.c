@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* What one broker of the list said. */
 struct node_report {
@@ -80,6 +81,58 @@ static void look_at_node(const struct cfg *c, size_t i, const char *name, struct
         mq_close(one);
 }
 
+/* The age of the oldest waiting message, when it can be known. */
+struct head_age {
+    int known;           /* age_s holds it */
+    uint64_t age_s;      /* seconds since scan published it */
+    const char *unknown; /* why not, when not known and messages wait; else NULL */
+};
+
+/* Is version ("RabbitMQ 3.10.8") major.minor or later? */
+static int version_at_least(const char *version, unsigned major, unsigned minor)
+{
+    unsigned a = 0, b = 0;
+    const char *p = strchr(version, ' ');
+    if (p == NULL || sscanf(p + 1, "%u.%u", &a, &b) != 2)
+        return 0;
+    return a > major || (a == major && b >= minor);
+}
+
+/*
+ * The age of the message at the head of c's queue, by its AMQP timestamp,
+ * into *h: peeked at (mq_peek_timestamp) where that changes neither the
+ * order nor a delivery count: classic queues, and quorum queues of
+ * RabbitMQ 4.3 and later, where a requeue by basic.nack no longer counts
+ * as a failed delivery. On older quorum queues the age stays unknown.
+ */
+static void head_age(struct mq *m, const struct cfg *c, const char *version, uint32_t messages,
+                     struct head_age *h)
+{
+    char err[512];
+    int found = 0;
+    uint64_t ts = 0;
+    memset(h, 0, sizeof *h);
+    if (messages == 0)
+        return;
+    if (c->queue_type == CFG_QUEUE_QUORUM && !version_at_least(version, 4, 3)) {
+        h->unknown = "a quorum queue before RabbitMQ 4.3 counts a look at its head as a delivery";
+        return;
+    }
+    if (mq_peek_timestamp(m, c->queue, &found, &ts, err, sizeof err) != MQ_OK) {
+        h->unknown = "the look at the queue's head failed";
+        return;
+    }
+    if (!found) /* taken meanwhile: nothing waits any more */
+        return;
+    if (ts == 0) {
+        h->unknown = "the message at the head has no timestamp";
+        return;
+    }
+    time_t now = time(NULL);
+    h->known = 1;
+    h->age_s = (uint64_t)now > ts ? (uint64_t)now - ts : 0;
+}
+
 /* A string member, null when v is NULL or "". */
 static void put_str(struct json_write *w, const char *key, const char *v)
 {
@@ -125,10 +178,11 @@ static void put_nodes(struct json_write *w, const struct node_report *nodes, siz
  * none). */
 static void check_json(const struct cfg *c, const struct node_report *nodes, size_t n,
                        const struct node_report *used, const struct mq_queue_info *qi,
-                       const char *error, char *out, size_t outlen)
+                       const struct head_age *h, const char *error, char *out, size_t outlen)
 {
     struct json_write w;
-    struct mq_queue_info none = {0, 0, 0};
+    struct mq_queue_info none = {0, 0, 0, 0};
+    char age[32] = "null";
     const struct mq_queue_info *q = qi != NULL ? qi : &none;
     char url[512], dead[CFG_NAME_MAX + 1];
     size_t len;
@@ -151,6 +205,13 @@ static void check_json(const struct cfg *c, const struct node_report *nodes, siz
     put_count(&w, "consumers", qi, q->consumers);
     put_str(&w, "dead_letter_queue", dead);
     put_count(&w, "dead_letter_messages", qi, q->dead_messages);
+    put_count(&w, "dead_letter_consumers", qi, q->dead_consumers);
+    if (h != NULL && h->known)
+        snprintf(age, sizeof age, "%llu", (unsigned long long)h->age_s);
+    json_write_key(&w, "oldest_message_age_seconds");
+    json_write_raw(&w, age);
+    if (h != NULL && h->unknown != NULL)
+        put_str(&w, "oldest_message_age_unknown", h->unknown);
     put_nodes(&w, nodes, n);
     if (error != NULL)
         put_str(&w, "error", error);
@@ -162,13 +223,13 @@ static void check_json(const struct cfg *c, const struct node_report *nodes, siz
 
 void tool_check_json_error(const struct cfg *c, const char *error, char *out, size_t outlen)
 {
-    check_json(c, NULL, 0, NULL, NULL, error, out, outlen);
+    check_json(c, NULL, 0, NULL, NULL, NULL, error, out, outlen);
 }
 
 /* The text report: a line per node when there are several, then the queue's. */
 static void check_text(const struct cfg *c, const struct node_report *nodes, size_t n,
-                       const struct node_report *used, const struct mq_queue_info *qi, char *out,
-                       size_t outlen)
+                       const struct node_report *used, const struct mq_queue_info *qi,
+                       const struct head_age *h, char *out, size_t outlen)
 {
     size_t o = 0;
     out[0] = '\0';
@@ -185,17 +246,21 @@ static void check_text(const struct cfg *c, const struct node_report *nodes, siz
     if (used == NULL || qi == NULL || o >= outlen)
         return;
     if (n > 1)
-        snprintf(out + o, outlen - o,
-                 "queue '%s' (%s) has %u messages and %u consumers; '%s.dead' "
-                 "has %u messages\n",
-                 c->queue, cfg_queue_type_name(c->queue_type), qi->messages, qi->consumers,
-                 c->queue, qi->dead_messages);
+        o += (size_t)snprintf(out + o, outlen - o,
+                              "queue '%s' (%s) has %u messages and %u consumers; '%s.dead' "
+                              "has %u messages\n",
+                              c->queue, cfg_queue_type_name(c->queue_type), qi->messages,
+                              qi->consumers, c->queue, qi->dead_messages);
     else
-        snprintf(out + o, outlen - o,
-                 "%s (%s): queue '%s' (%s) has %u messages and %u consumers; '%s.dead' has %u "
-                 "messages\n",
-                 used->url, used->version, c->queue, cfg_queue_type_name(c->queue_type),
-                 qi->messages, qi->consumers, c->queue, qi->dead_messages);
+        o +=
+            (size_t)snprintf(out + o, outlen - o,
+                             "%s (%s): queue '%s' (%s) has %u messages and %u consumers; "
+                             "'%s.dead' has %u messages\n",
+                             used->url, used->version, c->queue, cfg_queue_type_name(c->queue_type),
+                             qi->messages, qi->consumers, c->queue, qi->dead_messages);
+    if (h->known && o < outlen)
+        snprintf(out + o, outlen - o, "the oldest waiting message was published %llu s ago\n",
+                 (unsigned long long)h->age_s);
 }
 
 /* The exit status and sentence of a check whose topology step gave s. */
@@ -222,6 +287,7 @@ int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t
     const struct node_report *used = NULL;
     struct mq *m = NULL;
     struct mq_queue_info qi;
+    struct head_age h = {0, 0, NULL};
     char name[300];
     size_t n = c->n_urls;
     tool_conn_name(log_prog(), name, sizeof name);
@@ -242,12 +308,14 @@ int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t
                 s = MQ_ERR_UNREACHABLE;
     } else {
         s = mq_inspect_topology(m, c, &qi, err, errlen);
+        if (s == MQ_OK)
+            head_age(m, c, used->version, qi.messages, &h);
         mq_close(m);
     }
     int code = check_status(c, nodes, n, s, err, errlen);
     if (mode == TOOL_CHECK_JSON)
-        check_json(c, nodes, n, used, s == MQ_OK ? &qi : NULL, code ? err : NULL, out, outlen);
+        check_json(c, nodes, n, used, s == MQ_OK ? &qi : NULL, &h, code ? err : NULL, out, outlen);
     else
-        check_text(c, nodes, n, used, s == MQ_OK ? &qi : NULL, out, outlen);
+        check_text(c, nodes, n, used, s == MQ_OK ? &qi : NULL, &h, out, outlen);
     return code;
 }

@@ -14,7 +14,8 @@
   amqp_tool.py publish URL EXCHANGE ROUTING_KEY FILE...
       each FILE's bytes as one persistent, mandatory message with a publisher
       confirm; message_id is the body's "id" (see body_id). Exits 1 if any
-      message is returned (unroutable) or nacked.
+      message is returned (unroutable) or nacked. With AMQP_TOOL_TIMESTAMP set
+      (Unix seconds), each message carries that timestamp property.
   amqp_tool.py count URL QUEUE
       passive queue.declare: prints "MESSAGES CONSUMERS" (ready messages).
   amqp_tool.py unbind URL QUEUE EXCHANGE ROUTING_KEY
@@ -136,8 +137,9 @@ def peek(ch, queue, most, idle=15):
 def publish(ch, exchange, rkey, body):
     """Publish body persistent and mandatory on a confirming channel:
     "ack", "nack" or "returned"."""
+    ts = os.environ.get("AMQP_TOOL_TIMESTAMP")
     props = pika.BasicProperties(content_type="application/json", delivery_mode=2,
-                                 message_id=body_id(body))
+                                 message_id=body_id(body), timestamp=int(ts) if ts else None)
     try:
         ch.basic_publish(exchange, rkey, body, props, mandatory=True)
     except pika.exceptions.UnroutableError:

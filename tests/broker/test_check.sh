@@ -12,6 +12,11 @@
 #   3. --check --json prints one JSON object on stdout, counts right, from
 #      both tools; a failure gives the object with "error" and the same
 #      exit status, and the sentence on stderr.
+#   4. The age of the oldest waiting message (issue 13): on a classic queue
+#      it is read from the head's timestamp without changing the queue's
+#      order; on a quorum queue of RabbitMQ before 4.3, where a look at the
+#      head would count as a delivery, it is null with the reason, and the
+#      head's delivery count stays untouched.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/lib.sh"
 port=${url##*:}
@@ -19,7 +24,7 @@ port=${port%%/*}
 broker="amqp://guest@127.0.0.1:$port/"
 q="check-$tag"
 ex="check-ex-$tag"
-declared=("$q" "$q-fiels" "$q-other" "$q-old")
+declared=("$q" "$q-fiels" "$q-other" "$q-old" "$q-classic")
 
 # queues : the names of the queues on the broker, one a line.
 queues() { ctl list_queues name --no-table-headers --quiet 2>/dev/null; }
@@ -46,7 +51,8 @@ try:
 except ValueError as e:
     sys.exit("not JSON (%s): %r" % (e, text[:300]))
 keys = ["broker", "server_version", "exchange", "queue", "queue_type", "routing_key",
-        "messages", "consumers", "dead_letter_queue", "dead_letter_messages"]
+        "messages", "consumers", "dead_letter_queue", "dead_letter_messages",
+        "dead_letter_consumers", "oldest_message_age_seconds"]
 missing = [k for k in keys if k not in o]
 if missing:
     sys.exit("keys %s missing: %s" % (missing, text))
@@ -198,5 +204,53 @@ for name in scan move; do
 done
 checks=$((checks + 1))
 ! has_line queues "$q-fiels" || fail "--check --json created the queue $q-fiels"
+
+
+# ---- 4. the age of the oldest waiting message ---------------------------------------------
+mkdir -p "$WORK/empty"
+run env AMQP_URL="$url" "$SCAN" -q --queue "$q-classic" --exchange "$ex" --queue-type classic \
+    "$WORK/empty"
+expect_rc 0 "declare a classic queue"
+old=$(($(date +%s) - 100))
+for i in 1 2 3; do
+    printf '{"id":"%032d"}' "$i" >"$WORK/m$i"
+done
+AMQP_TOOL_TIMESTAMP=$old "$PY3" "$AMQP" publish "$url" "$ex" "$q-classic" "$WORK/m1" "$WORK/m2" \
+    "$WORK/m3" || fail "publish three messages 100 s old"
+for tool in "$SCAN" "$MOVE"; do
+    run env AMQP_URL="$url" "$tool" --check --json --queue "$q-classic" --exchange "$ex" \
+        --queue-type classic
+    expect_rc 0 "--check --json of a classic queue"
+    jcheck "--check --json of a classic queue" messages=3 dead_letter_consumers=0 \
+        'oldest_message_age_unknown!='
+    checks=$((checks + 1))
+    age=$("$PY3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["oldest_message_age_seconds"])' "$WORK/out")
+    [ "$age" -ge 100 ] && [ "$age" -le 130 ] || fail "the oldest message is 100 s old, not $age"
+done
+run env AMQP_URL="$url" "$MOVE" --check --queue "$q-classic" --exchange "$ex" --queue-type classic
+expect_re out "^the oldest waiting message was published 1[0-2][0-9] s ago$" "--check: the age"
+# The order is the one published, and nothing was taken.
+"$PY3" "$AMQP" get "$url" "$q-classic" 10 "$WORK/got" >/dev/null
+checks=$((checks + 1))
+"$PY3" -c 'import json, sys
+ids = [json.loads(json.loads(l)["body"])["id"] for l in open(sys.argv[1])]
+sys.exit(0 if ids == ["%032d" % i for i in (1, 2, 3)] else 1)' "$WORK/got" ||
+    fail "the queue's order changed: $(cut -c1-200 "$WORK/got")"
+
+# A quorum queue (the default) on this broker: no look at the head.
+version=$(env AMQP_URL="$url" "$MOVE" --check --json --queue "$q" --exchange "$ex" |
+    "$PY3" -c 'import json, sys; print(json.load(sys.stdin)["server_version"])')
+case $version in
+"RabbitMQ "[0-3].* | "RabbitMQ 4."[0-2].*)
+    run env AMQP_URL="$url" "$MOVE" --check --json --queue "$q" --exchange "$ex"
+    expect_rc 0 "--check --json of a quorum queue"
+    jcheck "--check --json of a quorum queue on $version" messages=3 \
+        oldest_message_age_seconds=null \
+        'oldest_message_age_unknown="a quorum queue before RabbitMQ 4.3 counts a look at its head as a delivery"'
+    "$PY3" "$AMQP" peek "$url" "$q" 1 "$WORK/head" >/dev/null
+    expect_not_in head "x-delivery-count" "the quorum queue's head was never delivered"
+    ;;
+*) echo "NOTE: $version: the quorum queue's head is looked at" >&2 ;;
+esac
 
 finish
