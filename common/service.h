@@ -42,8 +42,10 @@ enum service_opt {
         {"log-format", required_argument, NULL, SERVICE_OPT_LOG_FORMAT},                           \
         {"log-file", required_argument, NULL, SERVICE_OPT_LOG_FILE},
 
-/* Their --help text; INTERVAL is the tool's default, e.g. "15s". */
-#define SERVICE_HELP(INTERVAL)                                                                     \
+/* Their --help text, for scan and for move (their default intervals differ). */
+#define SERVICE_HELP_SCAN SERVICE_HELP_("10s")
+#define SERVICE_HELP_MOVE SERVICE_HELP_("15s")
+#define SERVICE_HELP_(INTERVAL)                                                                    \
     "Service options:\n"                                                                           \
     "      --metrics FILE        write Prometheus metrics to FILE (textfile\n"                     \
     "                            format, replaced atomically)\n"                                   \

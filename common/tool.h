@@ -155,10 +155,10 @@ uint64_t tool_parse_duration(struct tool_usage *u, const char *flag, const char 
 /*
  * tool_common_option - handle an option getopt_long returned that the tool
  * itself does not know: a broker flag (applied to c, see
- * cfg_apply_option), a service flag (applied to svc, see service_option), -q and -v (into *verbosity, a log level), -h and -V
- * (ending u with u->help, or the version line, for stdout), and otherwise
- * a missing argument (':') or an unknown option (a usage error in u).
- * argv, optind and optopt as getopt_long left them.
+ * cfg_apply_option), a service flag (applied to svc, see service_option), -q and -v (into
+ * *verbosity, a log level), -h and -V (ending u with u->help, or the version line, for stdout), and
+ * otherwise a missing argument (':') or an unknown option (a usage error in u). argv, optind and
+ * optopt as getopt_long left them.
  */
 void tool_common_option(struct tool_usage *u, struct cfg *c, struct service_opts *svc,
                         int *verbosity, int opt, char **argv);

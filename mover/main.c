@@ -72,7 +72,7 @@ static const char usage_text[] =
     "  -v, --verbose             print one line per file handled\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
-    "\n" SERVICE_HELP("15s") "\n" CFG_HELP "\n"
+    "\n" SERVICE_HELP_MOVE "\n" CFG_HELP "\n"
     "Exit status: 0 ok, every file moved or already moved (also after --count,\n"
     "--idle-exit, SIGINT or SIGTERM), 1 some files were dead-lettered, 64 usage\n"
     "(also a root given twice or inside another, or --to inside a root but not\n"
@@ -237,7 +237,7 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS TOOL_LONG_OPTIONS /* broker flags, -h -q -v -V */
+        CFG_LONG_OPTIONS TOOL_LONG_OPTIONS SERVICE_LONG_OPTIONS /* shared flags, -h -q -v -V */
         {"check", no_argument, NULL, OPT_CHECK},
         {"count", required_argument, NULL, OPT_COUNT},
         {"dead", no_argument, NULL, OPT_DEAD},
@@ -253,7 +253,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"reconnect-timeout", required_argument, NULL, OPT_RECONNECT_TIMEOUT},
         {"requeue-dead", no_argument, NULL, OPT_REQUEUE_DEAD},
         {"to", required_argument, NULL, OPT_TO},
-        SERVICE_LONG_OPTIONS {NULL, 0, NULL, 0},
+        {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};
     int opt;

@@ -72,7 +72,7 @@ static const char usage_text[] =
     "                            exchange or their dead-letter side is missing\n"
     "  -h, --help                show this help and exit\n"
     "  -V, --version             show the version and exit\n"
-    "\n" SERVICE_HELP("10s") "\n" CFG_HELP "\n"
+    "\n" SERVICE_HELP_SCAN "\n" CFG_HELP "\n"
     "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage\n"
     "(also a DIR given twice or inside another), 66 no such directory, 69 broker\n"
     "unreachable or lost, 70 internal error, 75 try later (broker blocked publishing,\n"
@@ -257,7 +257,7 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
-        CFG_LONG_OPTIONS TOOL_LONG_OPTIONS /* broker flags, -h -q -v -V */
+        CFG_LONG_OPTIONS TOOL_LONG_OPTIONS SERVICE_LONG_OPTIONS /* shared flags, -h -q -v -V */
         {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
         {"confirm-window", required_argument, NULL, OPT_WINDOW},
@@ -282,7 +282,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"rejects", required_argument, NULL, OPT_REJECTS},
         {"requeue-after", required_argument, NULL, OPT_REQUEUE_AFTER},
         {"wait", no_argument, NULL, OPT_WAIT},
-        SERVICE_LONG_OPTIONS {NULL, 0, NULL, 0},
+        {NULL, 0, NULL, 0},
     };
     struct tool_usage u = {.help = usage_text};
     char err[1024];
