@@ -41,7 +41,11 @@
 #                        (a b c d a b c d ...), and report the best files/s
 #                        and the highest peak RSS of each (default 1)
 #   BENCH_MOVE_ARGS      extra arguments for every move process (word-split),
-#                        e.g. "--prefetch 128" or "--fsync"
+#                        e.g. "--prefetch 128" or "--fsync"; in it, %i is
+#                        the mover's number (for a --metrics file of its own)
+#   BENCH_NOTIFY         1: run the movers as systemd's Type=notify would,
+#                        with NOTIFY_SOCKET (a datagram sink of this script's)
+#                        and WATCHDOG_USEC=30000000
 set -eu
 
 PROG=move.sh
@@ -100,8 +104,27 @@ stop_movers() {
     done
     RUNNING=()
 }
-trap 'stop_movers; cleanup; rm -rf "$WORK" "$TREE"' EXIT
+trap 'stop_movers; [ -z "${SINK_PID:-}" ] || kill "$SINK_PID" 2>/dev/null; cleanup; rm -rf "$WORK" "$TREE"' EXIT
 trap 'exit 130' INT TERM
+
+# The service manager's end of sd_notify, for BENCH_NOTIFY=1: a datagram
+# sink that counts what it gets.
+NOTIFY_ENV=(env)
+if [ "${BENCH_NOTIFY:-0}" = 1 ]; then
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+n = 0
+while True:
+    s.recv(4096)
+    n += 1
+    if n % 100 == 0:
+        open(sys.argv[1] + ".count", "w").write("%d\n" % n)
+' "$WORK/notify.sock" &
+    SINK_PID=$!
+    NOTIFY_ENV=(env NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=30000000)
+fi
 
 # --------------------------------------------------------- the copy --
 
@@ -189,10 +212,10 @@ run_move() {
         cpu0=$(broker_cpu)
         t0=$(now)
         for i in $(seq 1 "$k"); do
-            AMQP_URL=$URL "$TIME" -f '%e %M' -o "$WORK/$r.$i.time" \
+            AMQP_URL=$URL "${NOTIFY_ENV[@]}" "$TIME" -f '%e %M' -o "$WORK/$r.$i.time" \
                 "$MOVE" -q --json --from "$FROM" --to "$TO" --idle-exit "${IDLE_MS}ms" \
                 --exchange "$q" --queue "$q" --routing-key "$q" --queue-type "$QUEUE_TYPE" \
-                "${EXTRA_ARGS[@]}" >"$WORK/$r.$i.json" 2>"$WORK/$r.$i.err" &
+                "${EXTRA_ARGS[@]//%i/$i}" >"$WORK/$r.$i.json" 2>"$WORK/$r.$i.err" &
             RUNNING+=("$!")
         done
         wait_movers mover_failed "$r"
@@ -346,6 +369,10 @@ report() {
     printf 'move benchmark: %d files, a copy of %s\n' "$N" "$CORPUS"
     report_machine "$MOVE"
     printf '  move -q --json --idle-exit %sms%s\n' "$IDLE_MS" "${EXTRA_ARGS[*]:+ ${EXTRA_ARGS[*]}}"
+    if [ "${BENCH_NOTIFY:-0}" = 1 ]; then
+        printf '  with NOTIFY_SOCKET and WATCHDOG_USEC=30000000 (the sink got %s datagrams)\n' \
+            "$(cat "$WORK/notify.sock.count" 2>/dev/null || echo 'under 100')"
+    fi
     printf '  source and destination: %s/{src,dst}, one %s filesystem (every move a rename)\n' \
         "$TREE" "$FS_TYPE"
     printf '  baseline: amqp-consume -p %s over %s of the %s messages, sh + sed + mv per message\n' \
