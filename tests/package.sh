@@ -49,7 +49,7 @@ done
 run dpkg-deb --info "$deb" conffiles
 expect_in out /etc/scanmove/example.conf "example.conf is a conffile"
 run dpkg-deb --contents "$deb"
-for f in ./usr/bin/scan ./usr/bin/move ./usr/share/man/man1/scan.1 ./usr/share/man/man1/move.1 \
+for f in ./usr/bin/scan ./usr/bin/move ./usr/share/man/man1/scan.1.gz ./usr/share/man/man1/move.1.gz \
     ./usr/share/doc/scanmove/guarantees.md ./usr/share/doc/scanmove/message-format.md \
     ./usr/share/doc/scanmove/deploy.md ./usr/share/doc/scanmove/monitoring.md \
     ./lib/systemd/system/scanmove-move@.service ./lib/systemd/system/scanmove-scan@.service \
@@ -68,7 +68,7 @@ expect_rc 0 "scan --version"
 expect_in out "$version" "scan --version names the version"
 run man -w scan
 expect_rc 0 "man -w scan"
-expect_in out /usr/share/man/man1/scan.1 "man -w scan finds the package's page"
+expect_in out /usr/share/man/man1/scan.1.gz "man -w scan finds the package's page"
 run bash -c 'source /usr/share/bash-completion/completions/move
     COMP_WORDS=(move --o); COMP_CWORD=1; _move; echo "${COMPREPLY[*]}"'
 expect_rc 0 "completing move --o"

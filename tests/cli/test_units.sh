@@ -35,7 +35,7 @@ for f in README.md guarantees.md message-format.md deploy.md monitoring.md; do
 done
 for tool in scan move; do
     has "$prefix/bin/$tool" 755
-    has "$prefix/share/man/man1/$tool.1"
+    has "$prefix/share/man/man1/$tool.1.gz"
     has "$prefix/share/bash-completion/completions/$tool"
 done
 
