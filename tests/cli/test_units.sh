@@ -14,6 +14,8 @@ run env DESTDIR="$stage" cmake --install "$BUILD_DIR"
 expect_rc 0 "cmake --install into a staging root"
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
 unitdir=$(sed -n 's/^SCANMOVE_SYSTEMDUNITDIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+sysusersdir=$(sed -n 's/^SCANMOVE_SYSUSERSDIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+confdir=$(sed -n 's/^SCANMOVE_CONFDIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
 
 # has PATH [MODE] : the staging root has PATH (with that octal mode).
 has() {
@@ -28,8 +30,8 @@ for f in scanmove-move@.service scanmove-scan@.service scanmove-scan@.timer; do
     has "$unitdir/$f" 644
 done
 has "$prefix/libexec/scanmove/scanmove-exec" 755
-has /etc/scanmove/example.conf 640
-has /usr/lib/sysusers.d/scanmove.conf
+has "$confdir/example.conf" 640
+has "$sysusersdir/scanmove.conf"
 for f in README.md guarantees.md message-format.md deploy.md monitoring.md; do
     has "$prefix/share/doc/scanmove/$f"
 done
