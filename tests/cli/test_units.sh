@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The service files as `cmake --install` lays them out: installed into a
+# staging root (DESTDIR), the systemd units pass `systemd-analyze verify`
+# (with their Exec paths pointed at the staged files, and no warning
+# either), scanmove-exec maps an instance to its pipeline's file and the
+# file's settings to options, and the bash completion completes
+# `move --o<TAB>`. Skipped (77) only where systemd-analyze is missing.
+. "$(dirname "$0")/../lib.sh"
+
+command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed (package systemd)"
+BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
+stage=$WORK/stage
+run env DESTDIR="$stage" cmake --install "$BUILD_DIR"
+expect_rc 0 "cmake --install into a staging root"
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+unitdir=$(sed -n 's/^SCANMOVE_SYSTEMDUNITDIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+sysusersdir=$(sed -n 's/^SCANMOVE_SYSUSERSDIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+confdir=$(sed -n 's/^SCANMOVE_CONFDIR:PATH=//p' "$BUILD_DIR/CMakeCache.txt")
+
+# has PATH [MODE] : the staging root has PATH (with that octal mode).
+has() {
+    checks=$((checks + 1))
+    if [ ! -e "$stage$1" ]; then
+        fail "not installed: $1"
+    elif [ -n "${2:-}" ] && [ "$(stat -c %a "$stage$1")" != "$2" ]; then
+        fail "$1 has mode $(stat -c %a "$stage$1"), expected $2"
+    fi
+}
+for f in scanmove-move@.service scanmove-scan@.service scanmove-scan@.timer; do
+    has "$unitdir/$f" 644
+done
+has "$prefix/libexec/scanmove/scanmove-exec" 755
+has "$confdir/example.conf" 640
+has "$sysusersdir/scanmove.conf"
+for f in README.md guarantees.md message-format.md deploy.md monitoring.md; do
+    has "$prefix/share/doc/scanmove/$f"
+done
+for tool in scan move; do
+    has "$prefix/bin/$tool" 755
+    has "$prefix/share/man/man1/$tool.1.gz"
+    has "$prefix/share/bash-completion/completions/$tool"
+done
+
+# The units, their Exec paths (those that the stage has) moved into it:
+# verify checks that each command exists and is executable.
+mkdir "$WORK/units"
+for f in "$stage$unitdir"/scanmove-*; do
+    while IFS= read -r line; do
+        case $line in
+        Exec*=/*)
+            key=${line%%=*} cmd=${line#*=}
+            path=${cmd%% *}
+            [ -e "$stage$path" ] && line="$key=$stage$cmd"
+            ;;
+        esac
+        printf '%s\n' "$line"
+    done <"$f" >"$WORK/units/${f##*/}"
+done
+checks=$((checks + 1))
+grep -q "^ExecStart=$stage$prefix/libexec/scanmove/scanmove-exec move %i\$" "$WORK/units/scanmove-move@.service" ||
+    fail "the staged mover unit does not start the staged scanmove-exec: $(grep ^ExecStart "$WORK/units/scanmove-move@.service")"
+
+cd "$WORK/units"
+set +e
+MANPATH=$stage$prefix/share/man systemd-analyze verify scanmove-move@archive1.service \
+    scanmove-scan@archive.service scanmove-scan@archive.timer >"$WORK/err" 2>&1
+rc=$?
+set -e
+expect_rc 0 "systemd-analyze verify on the units"
+expect_lines err 0 "systemd-analyze verify says nothing (no warning either)"
+
+# The check can fail: a unit with a misspelt key is caught, warning or not.
+sed 's/^NoNewPrivileges=/NoNewPrivilege=/' scanmove-move@.service >"$WORK/broken@.service"
+set +e
+MANPATH=$stage$prefix/share/man systemd-analyze verify "$WORK/broken@x.service" >"$WORK/err" 2>&1
+set -e
+checks=$((checks + 1))
+grep -q "NoNewPrivilege" "$WORK/err" || fail "a misspelt key went unnoticed: $(cat "$WORK/err")"
+cd "$WORK"
+
+# scanmove-exec, with its directories pointed at this workspace and tools
+# that print their arguments and a setting from the environment.
+mkdir -p "$WORK/etc" "$WORK/bin" "$WORK/metrics"
+for tool in scan move; do
+    printf '#!/bin/sh\necho "%s $* queue=$SCANMOVE_QUEUE"\n' "$tool" >"$WORK/bin/$tool"
+    chmod +x "$WORK/bin/$tool"
+done
+sed -e "s|^confdir=.*|confdir=$WORK/etc|" -e "s|^bindir=.*|bindir=$WORK/bin|" \
+    "$stage$prefix/libexec/scanmove/scanmove-exec" >"$WORK/exec"
+cat >"$WORK/etc/archive.conf" <<CONF
+SCANMOVE_SCAN_DIRS="/srv/a /srv/b*"
+SCANMOVE_FROM="/srv/a /srv/b*"
+SCANMOVE_TO=/srv/out
+SCANMOVE_QUEUE=arch
+SCANMOVE_MOVE_OPTS="--fsync --prefetch 64"
+SCANMOVE_SCAN_OPTS="--min-age 2m"
+SCANMOVE_METRICS_DIR=$WORK/metrics
+CONF
+for instance in archive archive3 archive-3 archive:3 archive_12; do
+    run sh "$WORK/exec" move "$instance"
+    expect_rc 0 "scanmove-exec move $instance"
+    expect_in out "move --from /srv/a --from /srv/b* --to /srv/out --metrics $WORK/metrics/scanmove-move-$instance.prom --fsync --prefetch 64 queue=arch" \
+        "scanmove-exec move $instance reads archive.conf"
+done
+run sh "$WORK/exec" scan archive
+expect_rc 0 "scanmove-exec scan archive"
+expect_in out "scan --metrics $WORK/metrics/scanmove-scan-archive.prom --min-age 2m -- /srv/a /srv/b* queue=arch" \
+    "scanmove-exec scan archive"
+# An instance's own file wins over its pipeline's.
+printf 'SCANMOVE_FROM=/srv/c\nSCANMOVE_TO=/srv/d\nSCANMOVE_METRICS_DIR=%s/none\n' "$WORK" >"$WORK/etc/archive7.conf"
+run sh "$WORK/exec" move archive7
+expect_rc 0 "scanmove-exec move archive7"
+expect_in out "move --from /srv/c --to /srv/d queue=" "archive7.conf wins over archive.conf"
+expect_in err "no metrics: $WORK/none is not a writable directory" "a missing metrics directory is said"
+# What cannot work exits 78, which the units do not restart.
+run sh "$WORK/exec" move other1
+expect_rc 78 "scanmove-exec without the pipeline's file"
+expect_in err "cannot read $WORK/etc/other.conf or $WORK/etc/other1.conf" "the missing files are named"
+printf 'SCANMOVE_FROM=/srv/a\n' >"$WORK/etc/half.conf"
+run sh "$WORK/exec" move half
+expect_rc 78 "scanmove-exec without SCANMOVE_TO"
+expect_in err "SCANMOVE_TO is empty" "the missing key is named"
+printf 'SCANMOVE_FROM="/srv/a\n' >"$WORK/etc/bad.conf"
+run sh "$WORK/exec" move bad
+expect_rc 78 "scanmove-exec with a file sh cannot read"
+
+# The completion, as bash loads it for `move`: `move --o<TAB>`.
+completions=$stage$prefix/share/bash-completion/completions
+run bash -c 'source "$1"; COMP_WORDS=("$2" --o); COMP_CWORD=1; _move; echo "${COMPREPLY[*]}"' \
+    bash "$completions/move" "$MOVE"
+expect_rc 0 "completing move --o"
+expect_in out "--on-conflict" "move --o<TAB> completes --on-conflict"
+mkdir "$WORK/dir.x"
+touch "$WORK/file.x"
+run bash -c 'cd "$3"; source "$1"; COMP_WORDS=("$2" --from "dir"); COMP_CWORD=2; _move; echo "${COMPREPLY[*]}"
+    COMP_WORDS=("$2" --url-file "file"); _move; echo "${COMPREPLY[*]}"
+    COMP_WORDS=("$2" --url-order ""); COMP_CWORD=2; _move; echo "${COMPREPLY[*]}"' \
+    bash "$completions/scan" "$MOVE" "$WORK"
+expect_rc 0 "completing move's arguments"
+expect_in out "dir.x" "a directory after --from"
+expect_in out "file.x" "a file after --url-file"
+expect_in out "random ordered" "the choices of --url-order"
+run bash -c 'source "$1"; COMP_WORDS=("$2" --max); COMP_CWORD=1; _scan; echo "${COMPREPLY[*]}"' \
+    bash "$completions/scan" "$SCAN"
+expect_in out "--max-depth --max-size --max-age --max-queued" "scan --max<TAB>"
+
+finish
