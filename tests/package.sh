@@ -61,6 +61,7 @@ for f in ./usr/bin/scanmove ./usr/lib/scanmove/bin/scan ./usr/lib/scanmove/bin/m
     ./lib/systemd/system/scanmove-move@.service ./lib/systemd/system/scanmove-scan@.service \
     ./lib/systemd/system/scanmove-scan@.timer ./usr/libexec/scanmove/scanmove-exec \
     ./usr/share/bash-completion/completions/scanmove \
+    ./usr/lib/scanmove/share/man/man1/scan.1.gz ./usr/lib/scanmove/share/man/man1/move.1.gz \
     ./usr/lib/sysusers.d/scanmove.conf; do
     checks=$((checks + 1))
     grep -qx -- "$f" "$WORK/paths" || fail "the package lacks $f"
@@ -88,6 +89,8 @@ expect_in err "Try 'scanmove move --help'." "move's usage error names the scanmo
 run man -w scanmove-scan
 expect_rc 0 "man -w scanmove-scan"
 expect_in out /usr/share/man/man1/scanmove-scan.1.gz "man -w scanmove-scan finds the package's page"
+run env -u MANPATH PATH="/usr/lib/scanmove/bin:$PATH" man -w move
+expect_in out /usr/share/man/man1/scanmove-move.1.gz "man -w move, with the tool directory in PATH"
 run man -w scanmove
 expect_in out /usr/share/man/man1/scanmove.1.gz "man -w scanmove finds the package's page"
 run bash -c 'source /usr/share/bash-completion/completions/scanmove

@@ -44,6 +44,12 @@ has "$prefix/share/bash-completion/completions/scanmove"
 for tool in scan move; do
     has "$tooldir/$tool" 755
     has "$prefix/share/man/man1/scanmove-$tool.1.gz"
+    # man looks next to each directory of PATH: `man scan` with the tool
+    # directory in PATH finds the link to scanmove-scan.1.gz.
+    has "$prefix/lib/scanmove/share/man/man1/$tool.1.gz"
+    run env -u MANPATH PATH="$stage$tooldir:$PATH" man -w "$tool"
+    expect_rc 0 "man -w $tool, the tool directory in PATH"
+    expect_in out "$stage$prefix/share/man/man1/scanmove-$tool.1.gz" "man -w $tool, the tool directory in PATH"
     # Not under the short names: dvb-apps has /usr/bin/scan and scan.1.gz,
     # mmh completions/scan.
     for f in bin/$tool share/man/man1/$tool.1.gz share/bash-completion/completions/$tool; do
