@@ -382,7 +382,8 @@ int main(int argc, char **argv)
     static struct options o;
     char err[256], name[300];
 
-    log_init("move", LOG_LEVEL_WARN);
+    const char *prog = getenv("SCANMOVE_PROG"); /* set by the scanmove command */
+    log_init(prog != NULL && prog[0] != '\0' ? prog : "move", LOG_LEVEL_WARN);
     service_catch_signals();
     int code = parse_options(argc, argv, &o);
     if (code < 0) {

@@ -398,7 +398,8 @@ int main(int argc, char **argv)
     static struct options o;
     char err[256];
 
-    log_init("scan", LOG_LEVEL_WARN);
+    const char *prog = getenv("SCANMOVE_PROG"); /* set by the scanmove command */
+    log_init(prog != NULL && prog[0] != '\0' ? prog : "scan", LOG_LEVEL_WARN);
     service_catch_signals();
     /* The walk holds one descriptor per directory level (up to 2047 for a
      * 4095-byte path): take the whole hard limit, as the soft one is often
