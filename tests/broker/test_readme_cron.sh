@@ -21,7 +21,8 @@ printf '%s\n' "$url" >"$WORK/url"
 chmod 600 "$WORK/url"
 # The crontab's lines as commands: schedule fields dropped, the tools and
 # the test's directories, URL file and queue put in.
-while read -r _ _ _ _ _ tool args; do
+while read -r _ _ _ _ _ cmd tool args; do
+    [ "$cmd" = scanmove ] || fail "README's crontab runs '$cmd', not the installed command scanmove"
     args=${args//\/srv\/intake/$I}
     args=${args//\/srv\/archive/$A}
     args=${args//\/etc\/scanmove\/url/$WORK/url}
