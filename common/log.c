@@ -80,6 +80,12 @@ int log_open(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+int log_configure(enum log_format format, const char *path, char *err, size_t errlen)
+{
+    log_format_now = format;
+    return path == NULL || path[0] == '\0' ? 0 : log_open(path, err, errlen);
+}
+
 void log_reopen(void)
 {
     if (log_fd < 0)
@@ -158,7 +164,7 @@ static const char *sev_name(enum log_sev sev)
 /* The verbosity a line of level sev needs. */
 static enum log_level sev_needs(enum log_sev sev)
 {
-    return sev == LOG_SEV_ERROR     ? LOG_LEVEL_QUIET
+    return sev == LOG_SEV_ERROR    ? LOG_LEVEL_QUIET
            : sev <= LOG_SEV_NOTICE ? LOG_LEVEL_WARN
            : sev == LOG_SEV_INFO   ? LOG_LEVEL_INFO
                                    : LOG_LEVEL_DEBUG;

@@ -73,6 +73,13 @@ void log_set_output(FILE *out, int terminal);
 int log_open(const char *path, char *err, size_t errlen);
 
 /*
+ * log_configure - the --log-format and --log-file settings: format, and
+ * log_open(path) unless path is NULL or "". Returns 0, or -1 with
+ * log_open's sentence in err.
+ */
+int log_configure(enum log_format format, const char *path, char *err, size_t errlen);
+
+/*
  * log_reopen - close and open again the log_open file by its name, for
  * logrotate's SIGHUP; nothing when the log goes to stderr. On failure the
  * log goes on to the old file, and says so there (a warning).

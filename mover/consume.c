@@ -92,7 +92,9 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     if (!c->connected) { /* which node matters when there are several */
         char node[1024];
         tool_describe_connection(c->mq, node, sizeof node);
-        (c->o->cfg->n_urls > 1 ? log_notice : log_info)("connected to %s", node);
+        log_event(c->o->cfg->n_urls > 1 ? LOG_SEV_NOTICE : LOG_SEV_INFO,
+                  &(struct log_fields){.event = "connected"}, "connected to %s", node);
+        report_node(node);
         c->connected = 1;
     }
     return MQ_OK;
@@ -134,7 +136,9 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     if (s == MQ_OK && c->mq != NULL) {
         char node[1024];
         tool_describe_connection(c->mq, node, sizeof node);
-        log_warn("reconnected to %s", node);
+        log_event(LOG_SEV_WARNING, &(struct log_fields){.event = "reconnected"},
+                  "reconnected to %s", node);
+        report_node(node);
     }
     return s;
 }
@@ -219,6 +223,23 @@ static int printable(const char *id)
     return 1;
 }
 
+/* The JSON fields of a log line about the file m names (NULL: none);
+ * reason NULL when none. Main thread only: the fields are static. */
+static const struct log_fields *file_fields(const char *event, const struct msg *m,
+                                            const char *reason)
+{
+    static struct log_fields f;
+    f = (struct log_fields){.event = event, .reason = reason};
+    if (m != NULL) {
+        f.id = m->id;
+        f.root = m->root;
+        f.root_len = m->root_len;
+        f.path = m->path;
+        f.path_len = m->path_len;
+    }
+    return &f;
+}
+
 /* Say that the delivery was dead-lettered: the file it names (m, NULL
  * when it could not be read), with its id, the reason and why. */
 static void say_dead(const struct mq_delivery *d, const struct msg *m, enum move_reason reason,
@@ -230,8 +251,10 @@ static void say_dead(const struct mq_delivery *d, const struct msg *m, enum move
         report_file(name, sizeof name, m);
     else
         snprintf(name, sizeof name, "a message");
-    log_error("dead-lettered %s (id %s, %s): %s", name, printable(id) ? id : "-",
-              move_reason_name(reason), why);
+    struct log_fields f = *file_fields("dead-lettered", m, move_reason_name(reason));
+    f.id = printable(id) ? id : NULL;
+    log_event(LOG_SEV_ERROR, &f, "dead-lettered %s (id %s, %s): %s", name, f.id ? f.id : "-",
+              f.reason, why);
 }
 
 /* Publish the delivery to the dead-letter exchange with its reason, then
@@ -369,15 +392,17 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     switch (r) {
     case FILEOP_MOVED:
         c->st->moved++;
-        log_info("moved %s", final_path);
+        log_event(LOG_SEV_INFO, file_fields("moved", &m, NULL), "moved %s", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_DUPLICATE:
         c->st->duplicates++;
-        log_info("already moved %s", final_path);
+        log_event(LOG_SEV_INFO, file_fields("already-moved", &m, NULL), "already moved %s",
+                  final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_SKIPPED:
         c->st->skipped++;
-        log_info("skipped %s: the destination has another file of that name", final_path);
+        log_event(LOG_SEV_INFO, file_fields("skipped", &m, NULL),
+                  "skipped %s: the destination has another file of that name", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
         return dead_letter(c, d, &m, reason, why, err, errlen);
@@ -386,7 +411,8 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     }
     /* May work later: back to the queue after a pause, so that a full disk
      * is not hammered; the queue's delivery limit ends the retries. */
-    log_error("requeued %s (%s): %s", m.id, move_reason_name(reason), why);
+    log_event(LOG_SEV_ERROR, file_fields("requeued", &m, move_reason_name(reason)),
+              "requeued %s (%s): %s", m.id, move_reason_name(reason), why);
     c->st->requeued++;
     enum mq_status s = flush_acks(c, err, errlen);
     if (s != MQ_OK)

@@ -380,7 +380,7 @@ static int run(struct options *o, const char *name)
 int main(int argc, char **argv)
 {
     static struct options o;
-    char err[256], name[300];
+    char err[CFG_PATH_MAX + 256], name[300];
 
     log_init("move", LOG_LEVEL_WARN);
     service_catch_signals();
@@ -391,6 +391,11 @@ int main(int argc, char **argv)
         tool_settings(&u, &o.cfg, &o.svc, argc, argv, 1,
                       o.check ? (o.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
         tool_conn_name("move", name, sizeof name);
+        if (!u.end && log_configure((enum log_format)o.svc.log_format, o.svc.log_file, err,
+                                    sizeof err) < 0) {
+            log_error("%s", err);
+            return EXITCODE_CANTCREAT;
+        }
         code = u.end                                      ? end_early(&u)
                : o.requeue || o.list_dead || o.purge_dead ? run_dead(&o, name)
                                                           : run(&o, name);

@@ -284,8 +284,9 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
     if (p->o.reconnect_timeout_ms > 0)
         s = mq_reconnect(&p->reconnect, err, errlen);
     if (s == MQ_OK) {
-        log_warn("reconnected to %s; published %zu unconfirmed messages again",
-                 mq_display_url(p->mq), p->count);
+        log_event(LOG_SEV_WARNING, &(struct log_fields){.event = "reconnected"},
+                  "reconnected to %s; published %zu unconfirmed messages again",
+                  mq_display_url(p->mq), p->count);
         return MQ_OK;
     }
     abandon(p);

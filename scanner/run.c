@@ -326,7 +326,8 @@ static int scan_open(struct scan *s, struct run_opts *o)
     }
     char node[1024];
     tool_describe_connection(publish_mq(s->pub), node, sizeof node);
-    (o->cfg.n_urls > 1 ? log_notice : log_info)("connected to %s", node); /* which of several */
+    log_event(o->cfg.n_urls > 1 ? LOG_SEV_NOTICE : LOG_SEV_INFO, /* which of several */
+              &(struct log_fields){.event = "connected"}, "connected to %s", node);
     return check_backlog(s, o);
 }
 
