@@ -106,7 +106,7 @@ expect_in out "$broker (RabbitMQ " "scan --check --dry-run: the broker of AMQP_U
 "$PY3" "$AMQP" delete "$url" "$q.dead" >/dev/null || fail "amqp_tool.py delete $q.dead"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
 expect_rc 78 "scan --check, no dead-letter queue"
-expect_in err "scan: queue '$q.dead' does not exist on $broker: although queue '$q' does; scan and move create it when they next run" \
+expect_in err "scan: error: queue '$q.dead' does not exist on $broker: although queue '$q' does; scan and move create it when they next run" \
     "scan --check, no dead-letter queue: says so"
 checks=$((checks + 1))
 ! has_line queues "$q.dead" || fail "--check created the queue $q.dead"
