@@ -340,7 +340,7 @@ static int run_dead(struct options *o, const char *name)
     if (d.dest_fd >= 0)
         close(d.dest_fd);
     free(o->dest_real);
-    return mq_exitcode(s);
+    return s == MQ_OK && st.out_errno != 0 ? EXITCODE_IOERR : mq_exitcode(s);
 }
 
 /* Consume until done; the exit status. */
