@@ -121,6 +121,15 @@ static void say_reconnecting(void *arg, const char *why, double wait_s)
     say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
 }
 
+/* During the waits for the broker: the progress hook (status_tick), which
+ * serves SIGHUP and SIGUSR1. */
+static void reconnect_tick(void *arg)
+{
+    struct consumer *c = arg;
+    if (c->o->progress != NULL)
+        c->o->progress(c->st, 0);
+}
+
 /* (Re)connect within --reconnect-timeout (mq_reconnect); MQ_OK with c->mq
  * NULL when *stop was set meanwhile. */
 static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t errlen)
@@ -417,8 +426,10 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     enum mq_status s = flush_acks(c, err, errlen);
     if (s != MQ_OK)
         return s;
-    if (!*c->o->stop)
-        mono_nap(1.0);
+    for (int i = 0; i < 2 && !*c->o->stop; i++) {
+        mono_nap(0.5);
+        reconnect_tick(c); /* a pause is progress too: signals are served */
+    }
     return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
@@ -438,6 +449,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.timeout_ms = o->reconnect_timeout_ms;
     c.reconnect.connect = connect_once;
     c.reconnect.waiting = say_reconnecting;
+    c.reconnect.tick = reconnect_tick;
     c.reconnect.arg = &c;
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */

@@ -205,9 +205,20 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
     }
 }
 
-static void say_waiting(void *arg, pid_t holder)
+/* What a root's lock wait needs (lock_root's waiting). */
+struct lock_wait {
+    struct scan *s;
+    const struct scan_root *r;
+};
+
+/* Say once what the lock waits for; tick all along (SIGHUP, SIGUSR1). */
+static void say_waiting(void *arg, pid_t holder, int first)
 {
-    const struct scan_root *r = arg;
+    const struct lock_wait *w = arg;
+    const struct scan_root *r = w->r;
+    status_tick(&w->s->report, w->s->o);
+    if (!first)
+        return;
     if (holder > 0)
         log_notice("waiting for the scan (pid %ld) that holds %s", (long)holder, r->real);
     else
@@ -244,7 +255,8 @@ static int lock_roots(struct scan *s, const struct run_opts *o)
     for (unsigned i = 0; i < s->n_roots && code == 0; i++) {
         struct scan_root *r = order[i];
         pid_t holder;
-        switch (lock_root(r->fd, o->wait_lock, o->stop_signal, &holder, say_waiting, r)) {
+        struct lock_wait w = {s, r};
+        switch (lock_root(r->fd, o->wait_lock, o->stop_signal, &holder, say_waiting, &w)) {
         case LOCK_HELD:
             break;
         case LOCK_NONE:
