@@ -7,38 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/move_lib.sh"
 
-# jlines FILE CHECKS... : every line of FILE is a JSON object with the
-# members every log line has; each CHECK "event:key=value,..." needs a line
-# of that event with those members ("key=": present, "key!": absent).
-jlines() {
-    local f=$1 msg
-    shift
-    checks=$((checks + 1))
-    msg=$("$PY3" - "$f" "$@" <<'EOF' 2>&1
-import json, sys
-objs = [json.loads(ln) for ln in open(sys.argv[1], "rb").read().decode("utf-8").splitlines()]
-for o in objs:
-    for k in ("time", "level", "tool", "pid", "event", "message"):
-        assert k in o, "no %s in %r" % (k, o)
-for want in sys.argv[2:]:
-    event, _, members = want.partition(":")
-    def fits(o):
-        if o["event"] != event:
-            return False
-        for m in filter(None, members.split(",")):
-            if m.endswith("!"):
-                if m[:-1] in o:
-                    return False
-                continue
-            k, _, v = m.partition("=")
-            if k not in o or (v and str(o[k]) != v):
-                return False
-        return True
-    assert any(fits(o) for o in objs), "no line %s in %r" % (want, objs)
-EOF
-) || fail "JSON log lines of $f: $(printf '%s' "$msg" | tail -c 1500)"
-}
-
 # --- JSON lines in --log-file; SIGUSR1; SIGHUP after logrotate's mv -----------------------
 topo logs
 R=$WORK/logs/root
