@@ -110,11 +110,11 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "path" when they are UTF-8, else as "root_b64" and "path_b64" in base64.
  */
 struct log_fields {
-    const char *event;  /* short kebab-case word: "moved", "rejected"; NULL: as log_error etc. */
-    const char *id;     /* message id */
-    const char *root;   /* scan root */
+    const char *event; /* short kebab-case word: "moved", "rejected"; NULL: as log_error etc. */
+    const char *id;    /* message id */
+    const char *root;  /* scan root */
     size_t root_len;
-    const char *path;   /* relative to root */
+    const char *path; /* relative to root */
     size_t path_len;
     const char *reason; /* kebab-case reason: "exists", "too-big" */
     int always;         /* print even under -q (the SIGUSR1 status line) */

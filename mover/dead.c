@@ -178,8 +178,8 @@ static enum mq_status handle(struct reader *r, const struct mq_delivery *d, char
     if (msg_decode(d->body, d->len, &m, why, sizeof why) != MSG_OK)
         l.m = NULL;
     int root_fd;
-    if (*o->stop || r->st->out_errno != 0 || (o->limit > 0 && r->picked == o->limit) || !reason_picked(o, d->dead.reason) ||
-        !root_picked(o, l.m, &root_fd)) {
+    if (*o->stop || r->st->out_errno != 0 || (o->limit > 0 && r->picked == o->limit) ||
+        !reason_picked(o, d->dead.reason) || !root_picked(o, l.m, &root_fd)) {
         r->st->left++;
         l.action = "keep";
         if (o->dry_run)

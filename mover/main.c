@@ -391,8 +391,8 @@ int main(int argc, char **argv)
         tool_settings(&u, &o.cfg, &o.svc, argc, argv, 1,
                       o.check ? (o.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
         tool_conn_name("move", name, sizeof name);
-        if (!u.end && log_configure((enum log_format)o.svc.log_format, o.svc.log_file, err,
-                                    sizeof err) < 0) {
+        if (!u.end &&
+            log_configure((enum log_format)o.svc.log_format, o.svc.log_file, err, sizeof err) < 0) {
             log_error("%s", err);
             return EXITCODE_CANTCREAT;
         }

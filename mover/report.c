@@ -9,7 +9,7 @@
 
 static double progress_last;
 static uint64_t progress_done_last;
-static double run_start;        /* the first report_progress call */
+static double run_start;       /* the first report_progress call */
 static char broker_node[1024]; /* report_node's */
 
 static uint64_t handled(const struct consume_stats *st)

@@ -101,10 +101,10 @@ void report_finish(struct report *r)
         snprintf(queued, sizeof queued, ", %llu already queued", (unsigned long long)r->queued);
     log_event(LOG_SEV_NOTICE, &(struct log_fields){.event = "summary"},
               "%llu files: %llu %s%s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
-               (unsigned long long)r->files, (unsigned long long)r->published,
-               r->dry_run ? "would be published" : "published", queued,
-               (unsigned long long)r->rejected, (unsigned long long)r->failed, secs,
-               secs > 0 ? (double)r->files / secs : 0.0);
+              (unsigned long long)r->files, (unsigned long long)r->published,
+              r->dry_run ? "would be published" : "published", queued,
+              (unsigned long long)r->rejected, (unsigned long long)r->failed, secs,
+              secs > 0 ? (double)r->files / secs : 0.0);
     if (r->marks_failed > 0)
         log_warn("could not mark %llu published file%s as queued (%s): the next scan publishes "
                  "%s again",
