@@ -23,7 +23,11 @@ enum mq_status mq_reconnect(struct mq_reconnect *r, char *err, size_t errlen)
             wait = backoff_next(&r->backoff, limited ? deadline - mono_now() : -1);
         if (r->waiting != NULL)
             r->waiting(r->arg, why, wait);
-        mono_nap(wait);
+        for (double left = wait; left > 0; left -= 0.5) {
+            mono_nap(left < 0.5 ? left : 0.5);
+            if (r->tick != NULL)
+                r->tick(r->arg);
+        }
         if (r->stop != NULL && *r->stop)
             return MQ_OK;
         enum mq_status s = r->connect(r->arg, why, sizeof why);

@@ -30,6 +30,12 @@ struct mq_reconnect {
      * last attempt (or the lost connection) failed; may be NULL.
      */
     void (*waiting)(void *arg, const char *why, double wait_s);
+    /*
+     * tick - called at least every 0.5 s during the waits, so that the
+     * caller serves its signals (SIGHUP, SIGUSR1) and its status outputs
+     * while the broker is away; may be NULL.
+     */
+    void (*tick)(void *arg);
     void *arg;                   /* handed to connect and waiting */
     volatile sig_atomic_t *stop; /* set (by a signal): make no more attempts; may be NULL */
     int at_once;                 /* make the first attempt without a wait (another broker of

@@ -183,7 +183,11 @@ int tool_usage_error(struct tool_usage *u, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sentence, sizeof sentence, fmt, ap);
     va_end(ap);
-    snprintf(u->buf, sizeof u->buf, "%s: %s\nTry '%s --help'.\n", log_prog(), sentence, log_prog());
+    /* Both lines through the log's format: a level, and the journal's
+     * prefix or JSON when set (the --log-format flags before this one). */
+    size_t len = log_format_line(u->buf, sizeof u->buf, LOG_SEV_ERROR, sentence);
+    snprintf(sentence, sizeof sentence, "Try '%s --help'.", log_prog());
+    log_format_line(u->buf + len, sizeof u->buf - len, LOG_SEV_ERROR, sentence);
     u->out = u->buf;
     u->code = EXITCODE_USAGE;
     u->end = 1;
@@ -279,14 +283,14 @@ void tool_catch_stop(void (*handler)(int))
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* End u with code and the line "PROG: SENTENCE" on stderr, or the line
- * "TEXT" on stdout when code is EXITCODE_OK. */
+/* End u with code and the log line "PROG: error: SENTENCE" on stderr, or
+ * the line "TEXT" on stdout when code is EXITCODE_OK. */
 static void end_with_line(struct tool_usage *u, int code, const char *text)
 {
     if (code == EXITCODE_OK)
         snprintf(u->buf, sizeof u->buf, "%s\n", text);
     else
-        snprintf(u->buf, sizeof u->buf, "%s: %s\n", log_prog(), text);
+        log_format_line(u->buf, sizeof u->buf, LOG_SEV_ERROR, text);
     u->out = u->buf;
     u->code = code;
     u->end = 1;

@@ -93,7 +93,9 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     if (!c->connected) { /* which node matters when there are several */
         char node[1024];
         tool_describe_connection(c->mq, node, sizeof node);
-        (c->o->cfg->n_urls > 1 ? log_notice : log_info)("connected to %s", node);
+        log_event(c->o->cfg->n_urls > 1 ? LOG_SEV_NOTICE : LOG_SEV_INFO,
+                  &(struct log_fields){.event = "connected"}, "connected to %s", node);
+        report_node(node);
         c->connected = 1;
     }
     return MQ_OK;
@@ -122,6 +124,15 @@ static void say_reconnecting(void *arg, const char *why, double wait_s)
     say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
 }
 
+/* During the waits for the broker: the progress hook (status_tick), which
+ * serves SIGHUP and SIGUSR1. */
+static void reconnect_tick(void *arg)
+{
+    struct consumer *c = arg;
+    if (c->o->progress != NULL)
+        c->o->progress(c->st, 0);
+}
+
 /* (Re)connect within --reconnect-timeout (mq_reconnect); MQ_OK with c->mq
  * NULL when *stop was set meanwhile. */
 static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t errlen)
@@ -138,7 +149,9 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     if (s == MQ_OK && c->mq != NULL) {
         char node[1024];
         tool_describe_connection(c->mq, node, sizeof node);
-        log_warn("reconnected to %s", node);
+        log_event(LOG_SEV_WARNING, &(struct log_fields){.event = "reconnected"},
+                  "reconnected to %s", node);
+        report_node(node);
     }
     return s;
 }
@@ -223,6 +236,23 @@ static int printable(const char *id)
     return 1;
 }
 
+/* The JSON fields of a log line about the file m names (NULL: none);
+ * reason NULL when none. Main thread only: the fields are static. */
+static const struct log_fields *file_fields(const char *event, const struct msg *m,
+                                            const char *reason)
+{
+    static struct log_fields f;
+    f = (struct log_fields){.event = event, .reason = reason};
+    if (m != NULL) {
+        f.id = m->id;
+        f.root = m->root;
+        f.root_len = m->root_len;
+        f.path = m->path;
+        f.path_len = m->path_len;
+    }
+    return &f;
+}
+
 /* Say that the delivery was dead-lettered: the file it names (m, NULL
  * when it could not be read), with its id, the reason and why. */
 static void say_dead(const struct mq_delivery *d, const struct msg *m, enum move_reason reason,
@@ -234,8 +264,10 @@ static void say_dead(const struct mq_delivery *d, const struct msg *m, enum move
         report_file(name, sizeof name, m);
     else
         snprintf(name, sizeof name, "a message");
-    log_error("dead-lettered %s (id %s, %s): %s", name, printable(id) ? id : "-",
-              move_reason_name(reason), why);
+    struct log_fields f = *file_fields("dead-lettered", m, move_reason_name(reason));
+    f.id = printable(id) ? id : NULL;
+    log_event(LOG_SEV_ERROR, &f, "dead-lettered %s (id %s, %s): %s", name, f.id ? f.id : "-",
+              f.reason, why);
 }
 
 /* Publish the delivery to the dead-letter exchange with its reason, then
@@ -373,15 +405,17 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     switch (r) {
     case FILEOP_MOVED:
         c->st->moved++;
-        log_info("moved %s", final_path);
+        log_event(LOG_SEV_INFO, file_fields("moved", &m, NULL), "moved %s", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_DUPLICATE:
         c->st->duplicates++;
-        log_info("already moved %s", final_path);
+        log_event(LOG_SEV_INFO, file_fields("already-moved", &m, NULL), "already moved %s",
+                  final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_SKIPPED:
         c->st->skipped++;
-        log_info("skipped %s: the destination has another file of that name", final_path);
+        log_event(LOG_SEV_INFO, file_fields("skipped", &m, NULL),
+                  "skipped %s: the destination has another file of that name", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
         return dead_letter(c, d, &m, reason, why, err, errlen);
@@ -390,13 +424,16 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     }
     /* May work later: back to the queue after a pause, so that a full disk
      * is not hammered; the queue's delivery limit ends the retries. */
-    log_error("requeued %s (%s): %s", m.id, move_reason_name(reason), why);
+    log_event(LOG_SEV_ERROR, file_fields("requeued", &m, move_reason_name(reason)),
+              "requeued %s (%s): %s", m.id, move_reason_name(reason), why);
     c->st->requeued++;
     enum mq_status s = flush_acks(c, err, errlen);
     if (s != MQ_OK)
         return s;
-    if (!*c->o->stop)
-        mono_nap(1.0);
+    for (int i = 0; i < 2 && !*c->o->stop; i++) {
+        mono_nap(0.5);
+        reconnect_tick(c); /* a pause is progress too: signals are served */
+    }
     return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
@@ -416,6 +453,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.timeout_ms = o->reconnect_timeout_ms;
     c.reconnect.connect = connect_once;
     c.reconnect.waiting = say_reconnecting;
+    c.reconnect.tick = reconnect_tick;
     c.reconnect.arg = &c;
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "msg.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,9 +56,15 @@ static void write_text(struct json_write *w, const char *key, const char *b64_ke
     json_write_bytes(w, key, b64_key, s, strlen(s));
 }
 
-/* Print l as one JSON line on out (see move(1) for the members). */
-static void print_letter(FILE *out, const struct letter *l)
+/* Print l as one JSON line on r->o->lines (see move(1) for the members).
+ * Once that fails (a closed pipe: EPIPE), nothing more is printed and no
+ * letter picked: st->out_errno says why. Flushed line by line, so that a
+ * reader gone (move --dead | head -1) is seen at once. */
+static void print_letter(struct reader *r, const struct letter *l)
 {
+    FILE *out = r->o->lines;
+    if (r->st->out_errno != 0)
+        return;
     /* A valid message fits MSG_MAX_BYTES escaped; the error and the rest fit the margin. */
     static char line[MSG_MAX_BYTES + 16 * 1024];
     const struct mq_delivery *d = l->d;
@@ -88,8 +95,9 @@ static void print_letter(FILE *out, const struct letter *l)
     json_write_close(&w);
     size_t len;
     if (json_write_finish(&w, &len) == 0) {
-        fwrite(line, 1, len, out);
-        putc('\n', out);
+        errno = 0;
+        if (fwrite(line, 1, len, out) != len || putc('\n', out) == EOF || fflush(out) == EOF)
+            r->st->out_errno = errno != 0 ? errno : EIO;
     }
 }
 
@@ -148,7 +156,7 @@ static enum mq_status requeue(struct reader *r, struct letter *l, int root_fd, c
         snprintf(action, sizeof action, "%s%s", v == REQUEUE_PUT_BACK ? "" : "drop-",
                  requeue_verdict_name(v));
         l->action = action;
-        print_letter(r->o->lines, l);
+        print_letter(r, l);
     } else if (v == REQUEUE_PUT_BACK) {
         s = put_back(r, l->d, err, errlen);
     } else {
@@ -170,26 +178,26 @@ static enum mq_status handle(struct reader *r, const struct mq_delivery *d, char
     if (msg_decode(d->body, d->len, &m, why, sizeof why) != MSG_OK)
         l.m = NULL;
     int root_fd;
-    if (*o->stop || (o->limit > 0 && r->picked == o->limit) || !reason_picked(o, d->dead.reason) ||
-        !root_picked(o, l.m, &root_fd)) {
+    if (*o->stop || r->st->out_errno != 0 || (o->limit > 0 && r->picked == o->limit) ||
+        !reason_picked(o, d->dead.reason) || !root_picked(o, l.m, &root_fd)) {
         r->st->left++;
         l.action = "keep";
         if (o->dry_run)
-            print_letter(o->lines, &l);
+            print_letter(r, &l);
         return MQ_OK;
     }
     r->picked++;
     switch (o->mode) {
     case DEAD_LIST:
         r->st->listed++;
-        print_letter(o->lines, &l);
+        print_letter(r, &l);
         return MQ_OK;
     case DEAD_PURGE:
         r->st->purged++;
         if (!o->dry_run)
             return mq_ack(r->m, d->tag, 0, err, errlen);
         l.action = "purge";
-        print_letter(o->lines, &l);
+        print_letter(r, &l);
         return MQ_OK;
     case DEAD_REQUEUE:
         break;
@@ -243,6 +251,10 @@ void dead_report(const struct dead_opts *o, const struct dead_stats *st, FILE *j
     const uint64_t *v = st->verdicts;
     uint64_t dropped = v[REQUEUE_DROP_GONE] + v[REQUEUE_DROP_CHANGED] + v[REQUEUE_DROP_AT_DEST];
     const char *dry = o->dry_run ? "true" : "false";
+    if (st->out_errno != 0) {
+        log_error("cannot write to standard output: %s", strerror(st->out_errno));
+        json = NULL;
+    }
     switch (o->mode) {
     case DEAD_LIST:
         log_notice("listed %" PRIu64 " of the %" PRIu64 " dead letters looked at in '%s.dead'",

@@ -48,6 +48,7 @@ struct dead_stats {
     uint64_t purged;                   /* --purge-dead: deleted (or would be) */
     uint64_t verdicts[REQUEUE__COUNT]; /* --requeue-dead: requeued, or dropped and why */
     uint64_t left;                     /* looked at and left in place (not picked) */
+    int out_errno;                     /* printing a letter failed (EPIPE...): stopped printing */
 };
 
 /*
@@ -71,7 +72,9 @@ enum mq_status dead_run(const struct dead_opts *o, struct dead_stats *st, char *
 /*
  * dead_report - say what dead_run did: one line on stderr (unless -q),
  * and, for DEAD_PURGE and DEAD_REQUEUE, one JSON object and a newline on
- * json when it is not NULL (see move(1)).
+ * json when it is not NULL (see move(1)); but when printing the letters
+ * failed (st->out_errno), the error "cannot write to standard output: ..."
+ * instead of the JSON object.
  */
 void dead_report(const struct dead_opts *o, const struct dead_stats *st, FILE *json);
 

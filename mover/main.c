@@ -340,7 +340,7 @@ static int run_dead(struct options *o, const char *name)
     if (d.dest_fd >= 0)
         close(d.dest_fd);
     free(o->dest_real);
-    return mq_exitcode(s);
+    return s == MQ_OK && st.out_errno != 0 ? EXITCODE_IOERR : mq_exitcode(s);
 }
 
 /* Consume until done; the exit status. */
@@ -380,7 +380,7 @@ static int run(struct options *o, const char *name)
 int main(int argc, char **argv)
 {
     static struct options o;
-    char err[256], name[300];
+    char err[CFG_PATH_MAX + 256], name[300];
 
     const char *prog = getenv("SCANMOVE_PROG"); /* set by the scanmove command */
     log_init(prog != NULL && prog[0] != '\0' ? prog : "move", LOG_LEVEL_WARN);
@@ -392,6 +392,11 @@ int main(int argc, char **argv)
         tool_settings(&u, &o.cfg, &o.svc, argc, argv, 1,
                       o.check ? (o.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
         tool_conn_name("move", name, sizeof name);
+        if (!u.end &&
+            log_configure((enum log_format)o.svc.log_format, o.svc.log_file, err, sizeof err) < 0) {
+            log_error("%s", err);
+            return EXITCODE_CANTCREAT;
+        }
         code = u.end                                      ? end_early(&u)
                : o.requeue || o.list_dead || o.purge_dead ? run_dead(&o, name)
                                                           : run(&o, name);

@@ -9,18 +9,29 @@
 
 static double progress_last;
 static uint64_t progress_done_last;
+static double run_start;       /* the first report_progress call */
+static char broker_node[1024]; /* report_node's */
 
 static uint64_t handled(const struct consume_stats *st)
 {
     return st->moved + st->skipped + st->duplicates + st->dead;
 }
 
+void report_node(const char *node)
+{
+    snprintf(broker_node, sizeof broker_node, "%s", node);
+}
+
 void report_status_line(const struct consume_stats *st)
 {
-    log_notice("%llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu requeued",
-               (unsigned long long)st->moved, (unsigned long long)st->duplicates,
-               (unsigned long long)st->skipped, (unsigned long long)st->dead,
-               (unsigned long long)st->requeued);
+    double secs = run_start > 0 ? mono_now() - run_start : 0;
+    log_event(LOG_SEV_NOTICE, &(struct log_fields){.event = "status", .always = 1},
+              "%llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu requeued in "
+              "%.0f s (%.0f files/s); %s%s",
+              (unsigned long long)st->moved, (unsigned long long)st->duplicates,
+              (unsigned long long)st->skipped, (unsigned long long)st->dead,
+              (unsigned long long)st->requeued, secs, secs > 0 ? (double)handled(st) / secs : 0.0,
+              broker_node[0] ? "broker " : "not connected", broker_node);
 }
 
 /* Redraw at most once a second: the counts so far and the rate of the last
@@ -31,6 +42,8 @@ void report_progress(const struct consume_stats *st, int last)
         log_progress_clear();
         return;
     }
+    if (run_start == 0)
+        run_start = mono_now();
     if (!log_progress_enabled())
         return;
     double now = mono_now();
@@ -54,11 +67,12 @@ void report_progress(const struct consume_stats *st, int last)
 void report_summary(const struct consume_stats *st, double secs, FILE *out)
 {
     double rate = secs > 0 ? (double)handled(st) / secs : 0.0;
-    log_notice("%llu moved, %llu skipped, %llu duplicates, %llu dead-lettered, %llu requeued "
-               "in %.2f s (%.0f files/s)",
-               (unsigned long long)st->moved, (unsigned long long)st->skipped,
-               (unsigned long long)st->duplicates, (unsigned long long)st->dead,
-               (unsigned long long)st->requeued, secs, rate);
+    log_event(LOG_SEV_NOTICE, &(struct log_fields){.event = "summary"},
+              "%llu moved, %llu skipped, %llu duplicates, %llu dead-lettered, %llu requeued "
+              "in %.2f s (%.0f files/s)",
+              (unsigned long long)st->moved, (unsigned long long)st->skipped,
+              (unsigned long long)st->duplicates, (unsigned long long)st->dead,
+              (unsigned long long)st->requeued, secs, rate);
     if (out == NULL)
         return;
     const struct {

@@ -19,9 +19,16 @@
 void report_progress(const struct consume_stats *st, int last);
 
 /*
- * report_status_line - one line of the counts so far, the rate and the
- * time running on stderr (level notice, shown even under -q), as SIGUSR1
- * asks for.
+ * report_node - note the broker node the mover is connected to (a
+ * tool_describe_connection text, copied), for report_status_line.
+ */
+void report_node(const char *node);
+
+/*
+ * report_status_line - one line of the counts so far, the average rate and
+ * the time running (since the first report_progress call), and the broker
+ * node (report_node), on stderr (level notice, event "status", shown even
+ * under -q, as dd does), as SIGUSR1 asks for.
  */
 void report_status_line(const struct consume_stats *st);
 

@@ -36,7 +36,7 @@ static pid_t find_holder(const struct stat *st)
 }
 
 enum lock_result lock_root(int fd, int wait, volatile sig_atomic_t *stop, pid_t *holder,
-                           void (*waiting)(void *arg, pid_t holder), void *arg)
+                           void (*waiting)(void *arg, pid_t holder, int first), void *arg)
 {
     const struct timespec pause = {0, 100 * 1000 * 1000};
     struct stat st;
@@ -52,9 +52,9 @@ enum lock_result lock_root(int fd, int wait, volatile sig_atomic_t *stop, pid_t 
             *holder = fstat(fd, &st) == 0 ? find_holder(&st) : 0;
             if (!wait)
                 return LOCK_BUSY;
-            if (waiting != NULL)
-                waiting(arg, *holder);
         }
+        if (waiting != NULL)
+            waiting(arg, *holder, !said);
         if (stop != NULL && *stop)
             return LOCK_STOPPED;
         nanosleep(&pause, NULL);

@@ -27,11 +27,13 @@ enum lock_result {
 /*
  * lock_root - take the exclusive lock of the directory open as fd. With
  * wait 0, return LOCK_BUSY at once when another process holds it; with
- * wait 1, call waiting(arg, holder) once and wait until it is free or
- * *stop is set (stop may be NULL). *holder gets the holder's pid when
+ * wait 1, wait until it is free or *stop is set (stop may be NULL),
+ * calling waiting(arg, holder, first) before each pause of 100 ms (first
+ * 1 the first time only), so that the caller can say so once and serve
+ * its signals meanwhile. *holder gets the holder's pid when
  * known (from /proc/locks), else 0.
  */
 enum lock_result lock_root(int fd, int wait, volatile sig_atomic_t *stop, pid_t *holder,
-                           void (*waiting)(void *arg, pid_t holder), void *arg);
+                           void (*waiting)(void *arg, pid_t holder, int first), void *arg);
 
 #endif

@@ -379,6 +379,12 @@ static int scan(struct options *o, int argc, char **argv)
                   o->check ? (o->r.json ? TOOL_CHECK_JSON : TOOL_CHECK_TEXT) : TOOL_CHECK_NONE);
     if (u.end)
         return end_early(&u);
+    char err[CFG_PATH_MAX + 256];
+    if (log_configure((enum log_format)o->r.svc.log_format, o->r.svc.log_file, err, sizeof err) <
+        0) {
+        log_error("%s", err);
+        return EXITCODE_CANTCREAT;
+    }
     tool_catch_stop(on_signal);
     unsigned n = (unsigned)(argc - optind);
     struct scan_root *roots = open_roots(argv + optind, n);

@@ -102,6 +102,14 @@ static void say_reconnecting(void *arg, const char *why, double wait_s)
     log_warn("%s; reconnecting", why);
 }
 
+/* During the waits for the broker: the caller's tick (signals, status). */
+static void reconnect_tick(void *arg)
+{
+    struct publisher *p = arg;
+    if (p->o.tick != NULL)
+        p->o.tick(p->o.arg);
+}
+
 enum mq_status publish_open(const struct publish_opts *o, struct publisher **out, char *err,
                             size_t errlen)
 {
@@ -130,6 +138,7 @@ enum mq_status publish_open(const struct publish_opts *o, struct publisher **out
     p->reconnect.timeout_ms = o->reconnect_timeout_ms;
     p->reconnect.connect = reconnect_once;
     p->reconnect.waiting = say_reconnecting;
+    p->reconnect.tick = reconnect_tick;
     p->reconnect.arg = p;
     p->reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
     enum mq_status s = connect_all(p, err, errlen);
@@ -284,8 +293,9 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
     if (p->o.reconnect_timeout_ms > 0)
         s = mq_reconnect(&p->reconnect, err, errlen);
     if (s == MQ_OK) {
-        log_warn("reconnected to %s; published %zu unconfirmed messages again",
-                 mq_display_url(p->mq), p->count);
+        log_event(LOG_SEV_WARNING, &(struct log_fields){.event = "reconnected"},
+                  "reconnected to %s; published %zu unconfirmed messages again",
+                  mq_display_url(p->mq), p->count);
         return MQ_OK;
     }
     abandon(p);
@@ -370,7 +380,8 @@ enum mq_status publish_send(struct publisher *p, const void *body, size_t len, c
     /* Room in the window; confirms are read every so often even when
      * there is room, so that they flow back while we publish. */
     while (p->count == p->cap || (p->count & 63) == 63) {
-        if ((s = pump(p, p->count == p->cap ? 1000 : 0, err, errlen)) != MQ_OK)
+        /* 500 ms: the tick below serves SIGHUP and SIGUSR1 that often */
+        if ((s = pump(p, p->count == p->cap ? 500 : 0, err, errlen)) != MQ_OK)
             goto lost;
         if (p->count < p->cap)
             break;
@@ -415,7 +426,7 @@ void publish_burst(struct publisher *p, int on)
 enum mq_status publish_flush(struct publisher *p, char *err, size_t errlen)
 {
     while (p->count > 0) {
-        enum mq_status s = pump(p, 1000, err, errlen);
+        enum mq_status s = pump(p, 500, err, errlen); /* ticks as often */
         if (s != MQ_OK)
             return s;
         /* Blocked with confirms outstanding: they will not come until the

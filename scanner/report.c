@@ -55,8 +55,15 @@ void report_outcome(struct report *r, enum report_outcome o, const char *root, s
                 r->rejects_error = errno ? errno : EIO;
             line[len] = '\0';
         }
-        if (say)
-            log_error("%s: %s", what, line);
+        if (say) /* a rejection is no error: only -v shows it */
+            log_event(o == REPORT_FAILED ? LOG_SEV_ERROR : LOG_SEV_INFO,
+                      &(struct log_fields){.event = what,
+                                           .root = root,
+                                           .root_len = root_len,
+                                           .path = path,
+                                           .path_len = path_len,
+                                           .reason = scan_reason_name(reason)},
+                      "%s: %s", what, line);
     }
 }
 
@@ -77,10 +84,12 @@ void report_progress(struct report *r, int force)
 
 void report_status_line(const struct report *r)
 {
-    log_notice("%llu files so far: %llu published, %llu rejected, %llu failed in %.0f s",
-               (unsigned long long)r->files, (unsigned long long)r->published,
-               (unsigned long long)r->rejected, (unsigned long long)r->failed,
-               mono_now() - r->start);
+    double secs = mono_now() - r->start;
+    log_event(LOG_SEV_NOTICE, &(struct log_fields){.event = "status", .always = 1},
+              "%llu files so far: %llu %s, %llu rejected, %llu failed in %.0f s (%.0f files/s)",
+              (unsigned long long)r->files, (unsigned long long)r->published,
+              r->dry_run ? "would be published" : "published", (unsigned long long)r->rejected,
+              (unsigned long long)r->failed, secs, secs > 0 ? (double)r->files / secs : 0.0);
 }
 
 void report_finish(struct report *r)
@@ -90,11 +99,12 @@ void report_finish(struct report *r)
     char queued[64] = "";
     if (r->queued > 0)
         snprintf(queued, sizeof queued, ", %llu already queued", (unsigned long long)r->queued);
-    log_notice("%llu files: %llu %s%s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
-               (unsigned long long)r->files, (unsigned long long)r->published,
-               r->dry_run ? "would be published" : "published", queued,
-               (unsigned long long)r->rejected, (unsigned long long)r->failed, secs,
-               secs > 0 ? (double)r->files / secs : 0.0);
+    log_event(LOG_SEV_NOTICE, &(struct log_fields){.event = "summary"},
+              "%llu files: %llu %s%s, %llu rejected, %llu failed in %.2f s (%.0f files/s)",
+              (unsigned long long)r->files, (unsigned long long)r->published,
+              r->dry_run ? "would be published" : "published", queued,
+              (unsigned long long)r->rejected, (unsigned long long)r->failed, secs,
+              secs > 0 ? (double)r->files / secs : 0.0);
     if (r->marks_failed > 0)
         log_warn("could not mark %llu published file%s as queued (%s): the next scan publishes "
                  "%s again",

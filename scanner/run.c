@@ -42,7 +42,21 @@ struct scan {
     struct mark_dir mark_dir;
     char host[MSG_HOST_MAX + 1];
     char body[MSG_MAX_BYTES];
+    int out_errno; /* writing stdout (dry-run messages, --rejects -) failed */
 };
+
+/* Standard output carries the data: once a write to it fails (a reader
+ * gone, EPIPE), stop the walk and drain what is in flight, as for SIGINT;
+ * scan_close says why. e 0: look at --rejects -. */
+static void check_stdout(struct scan *s, int e)
+{
+    if (e == 0 && s->report.rejects == stdout)
+        e = s->report.rejects_error;
+    if (e == 0 || s->out_errno != 0)
+        return;
+    s->out_errno = e;
+    *s->o->stop_walk = 1;
+}
 
 /* The open directory of it's file (its name in *base), or -1 with errno. Never through a
  * symlink, never out of the root (beneath.h): a directory swapped for a
@@ -173,7 +187,9 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
         item_free(it);
     } else if (s->o->dry_run) {
         s->body[len] = '\n';
-        fwrite(s->body, 1, len + 1, stdout);
+        errno = 0;
+        if (s->out_errno == 0 && fwrite(s->body, 1, len + 1, stdout) != len + 1)
+            check_stdout(s, errno != 0 ? errno : EIO);
         report_outcome(&s->report, REPORT_PUBLISHED, NULL, 0, NULL, 0, SCAN_REASON_NONE, NULL,
                        m.size);
         item_free(it);
@@ -189,9 +205,20 @@ static void publish_item(struct scan *s, struct item *it, enum mq_status *st, ch
     }
 }
 
-static void say_waiting(void *arg, pid_t holder)
+/* What a root's lock wait needs (lock_root's waiting). */
+struct lock_wait {
+    struct scan *s;
+    const struct scan_root *r;
+};
+
+/* Say once what the lock waits for; tick all along (SIGHUP, SIGUSR1). */
+static void say_waiting(void *arg, pid_t holder, int first)
 {
-    const struct scan_root *r = arg;
+    const struct lock_wait *w = arg;
+    const struct scan_root *r = w->r;
+    status_tick(&w->s->report, w->s->o);
+    if (!first)
+        return;
     if (holder > 0)
         log_notice("waiting for the scan (pid %ld) that holds %s", (long)holder, r->real);
     else
@@ -228,7 +255,8 @@ static int lock_roots(struct scan *s, const struct run_opts *o)
     for (unsigned i = 0; i < s->n_roots && code == 0; i++) {
         struct scan_root *r = order[i];
         pid_t holder;
-        switch (lock_root(r->fd, o->wait_lock, o->stop_signal, &holder, say_waiting, r)) {
+        struct lock_wait w = {s, r};
+        switch (lock_root(r->fd, o->wait_lock, o->stop_signal, &holder, say_waiting, &w)) {
         case LOCK_HELD:
             break;
         case LOCK_NONE:
@@ -326,7 +354,8 @@ static int scan_open(struct scan *s, struct run_opts *o)
     }
     char node[1024];
     tool_describe_connection(publish_mq(s->pub), node, sizeof node);
-    (o->cfg.n_urls > 1 ? log_notice : log_info)("connected to %s", node); /* which of several */
+    log_event(o->cfg.n_urls > 1 ? LOG_SEV_NOTICE : LOG_SEV_INFO, /* which of several */
+              &(struct log_fields){.event = "connected"}, "connected to %s", node);
     return check_backlog(s, o);
 }
 
@@ -371,6 +400,7 @@ static void scan_loop(struct scan *s, struct pipeline *p, enum mq_status *st, ch
                            root->real, root->real_len, it->path, it->path_len, it->reason,
                            it->detail, 0);
             item_free(it);
+            check_stdout(s, 0);
         } else if (s->o->dry_run) {
             publish_item(s, it, st, err, errlen);
         } else {
@@ -400,12 +430,13 @@ static int scan_close(struct scan *s, enum mq_status st, const char *err)
         code = 128 + *s->o->stop_signal;
     else if (s->report.failed > 0)
         code = EXITCODE_SOME_FAILED;
-    if (s->o->json)
+    check_stdout(s, 0);
+    if (s->o->json && s->out_errno == 0)
         report_json(&s->report, stdout);
-    if (s->report.rejects == stdout && s->report.rejects_error) {
-        /* report.c stopped writing after the first error; say it here,
-         * since the final fclose(stdout) may well succeed. */
-        log_error("cannot write to standard output: %s", strerror(s->report.rejects_error));
+    if (s->out_errno != 0) {
+        /* Writing stopped after the first error; say it here, since the
+         * final fclose(stdout) may well succeed. */
+        log_error("cannot write to standard output: %s", strerror(s->out_errno));
         if (code == EXITCODE_OK || code == EXITCODE_SOME_FAILED)
             code = EXITCODE_IOERR;
     }

@@ -101,6 +101,16 @@ expect_re() {
     grep -Eq -- "$2" "$WORK/$1" || fail "$3: no line of std$1 matches /$2/: $(head -c 800 "$WORK/$1")"
 }
 
+# jlines FILE CHECKS... : every line of FILE is one JSON log object with its
+# members, and each CHECK finds its line (tests/log_check.py).
+jlines() {
+    local f=$1 msg
+    shift
+    checks=$((checks + 1))
+    msg=$("$PY3" "$TESTS_DIR/log_check.py" "$f" "$@" 2>&1) ||
+        fail "JSON log lines of $f: $(printf '%s' "$msg" | tail -c 1500)"
+}
+
 # An environment assignment for a tool run under strace: LeakSanitizer
 # cannot work under ptrace, and a build with -DSANITIZE=address would fail
 # at exit for that alone.

@@ -42,7 +42,7 @@ jsum() {
 # expect_summary MOVED SKIPPED DUPLICATES DEAD REQUEUED WHAT : the summary
 # line of the last run.
 expect_summary() {
-    expect_re err "^move: $1 moved, $2 skipped, $3 duplicates, $4 dead-lettered, $5 requeued in [0-9]+(\.[0-9]+)? s \([0-9]+ files/s\)$" \
+    expect_re err "^move: notice: $1 moved, $2 skipped, $3 duplicates, $4 dead-lettered, $5 requeued in [0-9]+(\.[0-9]+)? s \([0-9]+ files/s\)$" \
         "$6: summary line"
 }
 

@@ -81,13 +81,13 @@ for name in scan move; do
     [ "$name" = scan ] || tool=$MOVE
     run env AMQP_URL="$url" "$tool" --check --queue "$q-fiels" --exchange "$ex"
     expect_rc 78 "$name --check, a queue that does not exist"
-    expect_in err "$name: queue '$q-fiels' does not exist on $broker: nothing has created it yet (a typo in --queue?); scan and move create it when they first run" \
+    expect_in err "$name: error: queue '$q-fiels' does not exist on $broker: nothing has created it yet (a typo in --queue?); scan and move create it when they first run" \
         "$name --check, a queue that does not exist: says so"
     expect_lines err 1 "$name --check, a queue that does not exist: one sentence"
     expect_lines out 0 "$name --check, a queue that does not exist: nothing on stdout"
     run env AMQP_URL="$url" "$tool" --check --queue "$q" --exchange "$ex-typo"
     expect_rc 78 "$name --check, an exchange that does not exist"
-    expect_in err "$name: exchange '$ex-typo' does not exist on $broker: nothing has created it yet (a typo in --exchange?); scan and move create it when they first run" \
+    expect_in err "$name: error: exchange '$ex-typo' does not exist on $broker: nothing has created it yet (a typo in --exchange?); scan and move create it when they first run" \
         "$name --check, an exchange that does not exist: says so"
     expect_lines err 1 "$name --check, an exchange that does not exist: one sentence"
 done
@@ -112,7 +112,7 @@ expect_in out "$broker (RabbitMQ " "scan --check --dry-run: the broker of AMQP_U
 "$PY3" "$AMQP" delete "$url" "$q.dead" >/dev/null || fail "amqp_tool.py delete $q.dead"
 run env AMQP_URL="$url" "$SCAN" --check --queue "$q" --exchange "$ex"
 expect_rc 78 "scan --check, no dead-letter queue"
-expect_in err "scan: queue '$q.dead' does not exist on $broker: although queue '$q' does; scan and move create it when they next run" \
+expect_in err "scan: error: queue '$q.dead' does not exist on $broker: although queue '$q' does; scan and move create it when they next run" \
     "scan --check, no dead-letter queue: says so"
 checks=$((checks + 1))
 ! has_line queues "$q.dead" || fail "--check created the queue $q.dead"
@@ -161,7 +161,7 @@ for name in scan move; do
     [ "$name" = scan ] || tool=$MOVE
     run env AMQP_URL="$url" "$tool" --check --queue "$q-old" --exchange "$ex"
     expect_rc 78 "$name --check, a queue made with the old default key"
-    expect_in err "$name: queue '$q-old' exists with other settings (" \
+    expect_in err "$name: error: queue '$q-old' exists with other settings (" \
         "$name --check, a queue made with the old default key: names the queue"
     expect_in err "); it was made with another routing key (older versions used 'files' for every queue): give --routing-key as it was made, or delete it" \
         "$name --check, a queue made with the old default key: says what to do"

@@ -51,7 +51,7 @@ expect_rc 69 "unreachable, --reconnect-timeout 10s"
 checks=$((checks + 1))
 [ "$el" -ge 9500 ] && [ "$el" -le 12500 ] ||
     fail "unreachable, --reconnect-timeout 10s: exited after $el ms, expected 10 s (+ 2.5 s slack)"
-expect_re err "^move: cannot connect to amqp://guest@127.0.0.1:$port/.*: connection refused$" \
+expect_re err "^move: error: cannot connect to amqp://guest@127.0.0.1:$port/.*: connection refused$" \
     "unreachable: the last line names the broker and the reason"
 # Every wait is within the cap (jitter included), the longest 6 s.
 checks=$((checks + 1))
@@ -81,12 +81,12 @@ checks=$((checks + 1))
 [ -s "$WORK/relay.port" ] || fail "resume: the relay did not start"
 back=
 while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt $((t1 + 40000)) ]; do
-    if [ -z "$back" ] && grep -q '^move: reconnected to ' "$WORK/err"; then
+    if [ -z "$back" ] && grep -q '^move: warning: reconnected to ' "$WORK/err"; then
         back=$(($(now_ms) - t1))
     fi
     sleep 0.05
 done
-[ -n "$back" ] || ! grep -q '^move: reconnected to ' "$WORK/err" || back=$(($(now_ms) - t1))
+[ -n "$back" ] || ! grep -q '^move: warning: reconnected to ' "$WORK/err" || back=$(($(now_ms) - t1))
 wait_exit "$pid" 30
 expect_rc 0 "resume: the mover ends by --idle-exit once connected"
 expect_in err "reconnected to amqp://guest@127.0.0.1:$port/" "resume: the mover connects"

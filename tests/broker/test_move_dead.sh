@@ -75,7 +75,7 @@ expect_eq "$(fields decode_error | sed 's/^[^-].*/E/' | tr -d '\n')" "---E--" \
 expect_re out '"error":"the broker dead-lettered it from queue '"'$q'"' \(delivery_limit\)"' \
     "list: the broker's letter says so"
 expect_re out '"error":"the root is not one of this mover' "list: the mover's error sentence"
-expect_re err "^move: listed 6 of the 6 dead letters looked at in '$q.dead'\$" \
+expect_re err "^move: notice: listed 6 of the 6 dead letters looked at in '$q.dead'\$" \
     "list: the summary line"
 expect_eq "$(settled "$q.dead" 6)" 6 "list: all six still there"
 for i in 2 3; do
@@ -113,7 +113,7 @@ dcheck "purge: --dry-run lines have the members" valid "$WORK/out"
 expect_eq "$(fields reason action | tr '\t\n' ': ')" \
     "permission-denied:keep changed:purge root-not-allowed:purge malformed-json:keep root-not-allowed:purge delivery-limit:keep " \
     "purge: --dry-run says what it would do to each letter"
-expect_re err "^move: would purge 3 dead letters from '$q.dead'; left 3 in place\$" \
+expect_re err "^move: notice: would purge 3 dead letters from '$q.dead'; left 3 in place\$" \
     "purge: --dry-run summary"
 expect_eq "$(settled "$q.dead" 6)" 6 "purge: --dry-run deletes nothing"
 moveq --purge-dead --reason root-not-allowed --json

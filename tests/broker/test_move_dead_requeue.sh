@@ -39,7 +39,7 @@ expect_rc 0 "drop: --dry-run"
 expect_eq "$(fields path action | tr '\t\n' ': ')" \
     "keep.txt:requeue gone.txt:drop-gone changed.txt:drop-changed moved.txt:drop-at-dest copied.txt:drop-at-dest other.txt:keep " \
     "drop: --dry-run says what would be done to each letter"
-expect_re err "^move: would requeue 1 dead letters from '$q.dead' to exchange '$ex'; would drop 4 \(1 gone, 1 changed, 2 already at DEST\); left 1 in place\$" \
+expect_re err "^move: notice: would requeue 1 dead letters from '$q.dead' to exchange '$ex'; would drop 4 \(1 gone, 1 changed, 2 already at DEST\); left 1 in place\$" \
     "drop: --dry-run summary line"
 expect_eq "$(settled "$q.dead" 6) $(count)" "6 0" "drop: --dry-run changes nothing"
 moveq --requeue-dead --from "$R1" --to "$D" --json
@@ -47,7 +47,7 @@ expect_rc 0 "drop: --requeue-dead --from --to"
 expect_eq "$(cat "$WORK/out")" \
     '{"requeued_dead":1,"dropped_dead":4,"dropped_by_reason":{"gone":1,"changed":1,"at-dest":2},"left_dead":1,"dry_run":false}' \
     "drop: --json counts requeued, dropped by why, and left"
-expect_re err "^move: requeued 1 dead letters from '$q.dead' to exchange '$ex'; dropped 4 \(1 gone, 1 changed, 2 already at DEST\); left 1 in place\$" \
+expect_re err "^move: notice: requeued 1 dead letters from '$q.dead' to exchange '$ex'; dropped 4 \(1 gone, 1 changed, 2 already at DEST\); left 1 in place\$" \
     "drop: the summary line"
 expect_eq "$(settled "$q.dead" 1) $(settled "$q" 1)" "1 1" \
     "drop: one requeued, the other root's letter left"

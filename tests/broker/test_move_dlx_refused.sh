@@ -55,17 +55,17 @@ el=$(($(date +%s) - t0))
 expect_rc 77 "refused dead-letter exchange"
 checks=$((checks + 1))
 [ "$el" -le 20 ] || fail "refused dead-letter exchange: exited after $el s, not at once"
-expect_re err "^move: may not publish to the dead-letter exchange '$dlx_re': access refused by amqp://$user@127\.0\.0\.1:$port/: ACCESS_REFUSED - .*exchange '$dlx_re'.*$" \
+expect_re err "^move: error: may not publish to the dead-letter exchange '$dlx_re': access refused by amqp://$user@127\.0\.0\.1:$port/: ACCESS_REFUSED - .*exchange '$dlx_re'.*$" \
     "refused: one sentence naming the exchange and quoting the broker"
 expect_not_in err "reconnect" "refused: not taken for a lost connection"
 expect_not_in err "trying again" "refused: not retried"
 expect_not_in err "$pw" "refused: no password"
-expect_eq "$(grep -cv '^move: [0-9]* moved, ' "$WORK/err")" 1 "refused: one line besides the summary"
+expect_eq "$(grep -cv '^move: notice: [0-9]* moved, ' "$WORK/err")" 1 "refused: one line besides the summary"
 expect_eq "$(count "$q")" 6 "refused: the six messages are still queued"
 expect_eq "$(count "$q.dead")" 0 "refused: nothing dead-lettered"
 expect_eq "$(nfiles "$R")/$(nfiles "$D")" 6/0 "refused: no file moved"
 
-echo "1. exit $rc after $el s: $(grep -v '^move: [0-9]* moved, ' "$WORK/err" | head -1)"
+echo "1. exit $rc after $el s: $(grep -v '^move: notice: [0-9]* moved, ' "$WORK/err" | head -1)"
 # --- 2. allowed: the grown file dead-lettered, the rest moved ---------------------------
 ctl set_permissions -p / "$user" '.*' '.*' '.*' >/dev/null || fail "rabbitmqctl set_permissions"
 run env AMQP_URL="$uurl" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \

@@ -24,7 +24,7 @@ moveq --from "$R" --to "$D" --idle-exit 1s --count 4 -q
 expect_rc 0 "clean: --count 4, nothing dead-lettered"
 moveq --from "$R" --to "$D" --idle-exit 1s
 expect_rc 0 "clean: moved and duplicates, nothing dead-lettered"
-expect_re err "^move: 0 moved, 0 skipped, 2 duplicates, 0 dead-lettered, 0 requeued in " \
+expect_re err "^move: notice: 0 moved, 0 skipped, 2 duplicates, 0 dead-lettered, 0 requeued in " \
     "clean: the second run found duplicates"
 
 # --- exit 1: dead letters, each line naming the file -----------------------------------------
@@ -47,9 +47,9 @@ expect_rc 1 "odd: dead letters make the exit status 1"
 pycheck "odd: the summary" jcheck "$WORK/out" moved=1 dead_lettered="${#names[@]}"
 expect_lines err "${#names[@]}" "odd: one line per dead letter (-q: nothing else)"
 for s in "${shown[@]}"; do
-    expect_in err "move: dead-lettered $R/$s (id " "odd: the line names $s"
+    expect_in err "move: error: dead-lettered $R/$s (id " "odd: the line names $s"
 done
-expect_eq "$(grep -Ec "^move: dead-lettered $R/.+ \(id [0-9a-f]{32}, exists\): a different file exists at the destination$" "$WORK/err")" \
+expect_eq "$(grep -Ec "^move: error: dead-lettered $R/.+ \(id [0-9a-f]{32}, exists\): a different file exists at the destination$" "$WORK/err")" \
     "${#names[@]}" "odd: each line has the id, the reason and why"
 checks=$((checks + 1))
 ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$WORK/err" ||
@@ -80,10 +80,10 @@ expect_rc 1 "foreign: a mover of A with messages of B and C exits 1"
 pycheck "foreign: A's moved, B's and C's dead-lettered" jcheck "$WORK/out" moved=3 \
     dead_lettered=6 'dead_by_reason={"root-not-allowed":6}'
 for r in "$B" "$C"; do
-    sentence="move: queue '$q' holds files of '$r', which is not a --from root of this mover; they are dead-lettered as root-not-allowed: give each pipeline its own --queue, or add --from $r"
+    sentence="move: error: queue '$q' holds files of '$r', which is not a --from root of this mover; they are dead-lettered as root-not-allowed: give each pipeline its own --queue, or add --from $r"
     expect_eq "$(grep -cxF -- "$sentence" "$WORK/err")" 1 "foreign: $r said once, even with -q"
     for f in 1 2 3; do
-        expect_re err "^move: dead-lettered $r/$f.txt \(id [0-9a-f]{32}, root-not-allowed\): " \
+        expect_re err "^move: error: dead-lettered $r/$f.txt \(id [0-9a-f]{32}, root-not-allowed\): " \
             "foreign: $r/$f.txt dead-lettered, named"
     done
 done

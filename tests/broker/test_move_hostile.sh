@@ -74,23 +74,23 @@ pycheck "hostile: --json summary" jcheck "$WORK/out" moved=2 dead_lettered="$nho
     "dead_by_reason=$(cut -f1 "$WORK/expect" | sort | uniq -c |
         awk 'BEGIN{printf "{"} {printf "%s\"%s\":%d", (NR>1?",":""), $2, $1} END{printf "}"}')"
 expect_summary 2 0 0 "$nhostile" 0 "hostile"
-expect_eq "$(grep -Ec '^move: dead-lettered .+ \(id [^ ]+, [a-z-]+\): .+$' "$WORK/err")" \
+expect_eq "$(grep -Ec '^move: error: dead-lettered .+ \(id [^ ]+, [a-z-]+\): .+$' "$WORK/err")" \
     "$nhostile" "hostile: one stderr line per dead-lettered message"
-expect_re err '^move: dead-lettered a message \(id -, malformed-json\): .+$' \
+expect_re err '^move: error: dead-lettered a message \(id -, malformed-json\): .+$' \
     "hostile: a body that cannot be read is logged as 'a message', without an id as '-'"
 for n in otherroot:$C/other/file.txt symlinkdir:$R/link/passwd fifo:$R/fifo; do
     file=${n#*:}
     n=${n%%:*}
     id=$("$PY3" -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$B/$n")
     r=$(awk -F '\t' -v w="@$B/$n" '$2 == w { print $1 }' "$WORK/expect")
-    expect_in err "move: dead-lettered $file (id $id, $r): " "hostile: $n logged with its file and id"
+    expect_in err "move: error: dead-lettered $file (id $id, $r): " "hostile: $n logged with its file and id"
 done
 # The roots this mover does not serve: each said once, with the way out.
 for root in "$C/other" "$H/rootx" "$R/sub"; do
-    expect_in err "move: queue '$q' holds files of '$root', which is not a --from root of this mover" \
+    expect_in err "move: error: queue '$q' holds files of '$root', which is not a --from root of this mover" \
         "hostile: the foreign root $root said"
 done
-expect_eq "$(grep -c "^move: queue '$q' holds files of " "$WORK/err")" 3 \
+expect_eq "$(grep -c "^move: error: queue '$q' holds files of " "$WORK/err")" 3 \
     "hostile: each foreign root said once"
 expect_eq "$(dead "$WORK/dead")" "$nhostile" "hostile: every crafted message in $q.dead"
 pycheck "hostile: dead letters with their reasons" checkdead "$WORK/dead" "$WORK/expect" "$ex.dlx" "$q"

@@ -97,7 +97,7 @@ lost_midrun() {
         use "$name$i"
         expect_rc 0 "$name: mover $i"
         expect_re err 'reconnecting in [0-9]+ s$' "$name: mover $i logs the lost broker"
-        expect_re err '^move: reconnected to ' "$name: mover $i logs its reconnection"
+        expect_re err '^move: warning: reconnected to ' "$name: mover $i logs its reconnection"
         pycheck "$name: mover $i --json summary" jcheck "$WORK/out" skipped=0 dead_lettered=0 \
             requeued=0
         moved=$((moved + $("$PY3" "$PY" jnum "$WORK/out" moved)))
@@ -160,7 +160,7 @@ checks=$((checks + 1))
 # Besides the reconnection warnings and the summary: one plain sentence.
 checks=$((checks + 1))
 grep -Ev '; reconnecting in [0-9]+ s$' "$WORK/err" |
-    grep -Ev '^move: [0-9]+ moved, [0-9]+ skipped, [0-9]+ duplicates, [0-9]+ dead-lettered, [0-9]+ requeued in ' \
+    grep -Ev '^move: notice: [0-9]+ moved, [0-9]+ skipped, [0-9]+ duplicates, [0-9]+ dead-lettered, [0-9]+ requeued in ' \
         >"$WORK/sentence" || true
 [ "$(wc -l <"$WORK/sentence")" -eq 1 ] && grep -Eq '^move: [^ ].*[^ ]$' "$WORK/sentence" ||
     fail "timeout: not one plain sentence on stderr: $(head -c 600 "$WORK/err")"

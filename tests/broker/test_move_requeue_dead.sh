@@ -26,7 +26,7 @@ expect_rc 0 "requeue: --requeue-dead --count 2"
 expect_eq "$(cat "$WORK/out")" \
     '{"requeued_dead":2,"dropped_dead":0,"dropped_by_reason":{"gone":0,"changed":0,"at-dest":0},"left_dead":1,"dry_run":false}' \
     "requeue: --json counts two"
-expect_re err "^move: requeued 2 dead letters from '$q.dead' to exchange '$ex'; dropped 0 \(0 gone, 0 changed, 0 already at DEST\); left 1 in place\$" \
+expect_re err "^move: notice: requeued 2 dead letters from '$q.dead' to exchange '$ex'; dropped 0 \(0 gone, 0 changed, 0 already at DEST\); left 1 in place\$" \
     "requeue: the summary line"
 expect_eq "$(count) $(count "$q.dead")" "2 1" "requeue: two back on the queue, one left"
 moveq --requeue-dead -q

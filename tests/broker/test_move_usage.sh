@@ -14,7 +14,7 @@ echo x >"$U/file"
 m() { run env AMQP_URL="$url" timeout 30 "$MOVE" --queue "$q" --exchange "$ex" "$@"; }
 m --from "$U/root" --to "$U/root" --idle-exit 1s
 expect_rc 64 "--to equal to --from"
-expect_in err "move: --to is the same directory as --from " "--to equal to --from: sentence"
+expect_in err "move: error: --to is the same directory as --from " "--to equal to --from: sentence"
 m --from "$U/root" --to "$U/root/." --idle-exit 1s
 expect_rc 64 "--to ROOT/. is --from ROOT"
 m --from "$U/root" --to "$U/rootlink" --idle-exit 1s
@@ -23,11 +23,11 @@ m --from "$U/root2" --from "$U/rootlink" --to "$U/root" --idle-exit 1s
 expect_rc 64 "--to equal to the second --from"
 m --from "$U/nope" --to "$U/dest" --idle-exit 1s
 expect_rc 66 "missing --from directory"
-expect_eq "$(cat "$WORK/err")" "move: --from $U/nope: No such file or directory" \
+expect_eq "$(cat "$WORK/err")" "move: error: --from $U/nope: No such file or directory" \
     "missing --from: sentence"
 m --from "$U/file" --to "$U/dest" --idle-exit 1s
 expect_rc 66 "--from a file"
-expect_eq "$(cat "$WORK/err")" "move: --from $U/file: not a directory" "--from a file: sentence"
+expect_eq "$(cat "$WORK/err")" "move: error: --from $U/file: not a directory" "--from a file: sentence"
 m --from "$U/root" --to "$U/nope" --idle-exit 1s
 expect_rc 73 "missing --to directory" # 66 before issue 11: DEST is where files are created
 m --from "$U/root" --idle-exit 1s

@@ -31,7 +31,7 @@ else
     expect_rc 69 "a lost broker that does not come back"
     expect_re err 'scan: .*: [0-9]+ messages? (was|were) not confirmed$' \
         "a sentence says how many messages were not confirmed"
-    expect_in err "scan: lost the broker" "the sentence of the spec"
+    expect_in err "scan: error: lost the broker" "the sentence of the spec"
     n=$(sed -En 's/.*: ([0-9]+) messages? (was|were) not confirmed$/\1/p' "$WORK/err" | tail -1)
     expect_eq "$(grep -c '"reason":"unconfirmed"' "$WORK/rej" || true)" "${n:-none}" \
         "--rejects has one unconfirmed line per message not confirmed"

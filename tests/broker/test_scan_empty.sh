@@ -9,7 +9,7 @@ mkdir "$WORK/empty"
 scanq --json "$WORK/empty"
 expect_rc 0 "empty directory"
 expect_eq "$(summary files)" 0 "empty directory: no files"
-expect_re err '^scan: 0 files: 0 published, 0 rejected, 0 failed in ' "empty directory summary line"
+expect_re err '^scan: notice: 0 files: 0 published, 0 rejected, 0 failed in ' "empty directory summary line"
 expect_eq "$(scan_count)" 0 "empty directory: empty queue"
 
 finish

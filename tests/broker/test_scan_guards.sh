@@ -20,7 +20,7 @@ bg_pids+=("$holder")
 for _ in $(seq 50); do grep -q "FLOCK.* $holder " /proc/locks 2>/dev/null && break; sleep 0.1; done
 scanq --no-mime "$R"
 expect_rc 75 "a root held by another scan"
-expect_re err "^scan: another scan \(pid $holder\) is scanning $(realpath "$R"); try again later, or use --wait$" \
+expect_re err "^scan: error: another scan \(pid $holder\) is scanning $(realpath "$R"); try again later, or use --wait$" \
     "one sentence naming the holder"
 expect_lines err 1 "and nothing else"
 
@@ -30,7 +30,7 @@ t0=$(now_ms)
 scanq --no-mime --wait --json "$R"
 t1=$(now_ms)
 expect_rc 0 "--wait runs once the lock is free"
-expect_re err "^scan: waiting for the scan \(pid $holder\) that holds " "--wait says once what it waits for"
+expect_re err "^scan: notice: waiting for the scan \(pid $holder\) that holds " "--wait says once what it waits for"
 expect_eq "$(summary published)" 3 "--wait: then publishes"
 checks=$((checks + 1))
 [ $((t1 - t0)) -ge 1500 ] || fail "--wait returned after $((t1 - t0)) ms, before the lock was free"
@@ -59,7 +59,7 @@ esac
 before=$(count)
 scanq --no-mime --max-queued "$before" --requeue-after 0 "$R"
 expect_rc 75 "--max-queued reached"
-expect_re err "^scan: queue '$q' already holds $before messages \(--max-queued $before\): published nothing; try again once the movers have caught up$" \
+expect_re err "^scan: error: queue '$q' already holds $before messages \(--max-queued $before\): published nothing; try again once the movers have caught up$" \
     "--max-queued: one sentence"
 expect_lines err 1 "--max-queued: nothing else"
 expect_eq "$(count)" "$before" "--max-queued: nothing published"

@@ -72,7 +72,7 @@ done
 expect_eq "$(summary published)" 0 "a rescan publishes nothing"
 expect_eq "$(summary already_queued)" 6 "a rescan reports every file already queued"
 expect_eq "$(count)" 6 "still one message per file after 3 rescans"
-expect_re err "^scan: 6 files: 0 published, 6 already queued, 0 rejected, 0 failed in " \
+expect_re err "^scan: notice: 6 files: 0 published, 6 already queued, 0 rejected, 0 failed in " \
     "the summary line counts them"
 expect_in err "queue '$q' holds 6 messages and has no consumers" "the summary says no one consumes"
 scanq --no-mime -v --rejects "$WORK/rj" "$R"
@@ -139,7 +139,7 @@ if can_be_nobody; then
     expect_rc 0 "a scan that cannot mark still exits 0"
     expect_eq "$(summary published)" 2 "and publishes"
     expect_eq "$(summary marks_failed)" 2 "the marks it could not write are counted"
-    expect_re err "^scan: could not mark 2 published files as queued \(.*\): the next scan publishes them again" \
+    expect_re err "^scan: warning: could not mark 2 published files as queued \(.*\): the next scan publishes them again" \
         "and said once"
 else
     echo "setpriv cannot drop to nobody here: unwritable marks not tested" >&2

@@ -44,12 +44,12 @@ rc=$?
 set -e
 bg_pids=()
 expect_rc 0 "nacks that pass on retry do not fail the run"
-expect_re err '^scan: the broker refused message [0-9a-f]{32} \(nack\); publishing it again in [0-9.]+ s \(attempt 2 of 5\)$' \
+expect_re err '^scan: info: the broker refused message [0-9a-f]{32} \(nack\); publishing it again in [0-9.]+ s \(attempt 2 of 5\)$' \
     "retry: scan said it would publish again"
 expect_eq "$(summary published)" 5 "retry: published"
 expect_eq "$(summary failed)" 0 "retry: failed"
 expect_eq "$(wc -l <"$WORK/rej")" 0 "retry: no --rejects line"
-expect_re err '^scan: 5 files: 5 published, 0 rejected, 0 failed in ' "retry: summary line"
+expect_re err '^scan: notice: 5 files: 5 published, 0 rejected, 0 failed in ' "retry: summary line"
 expect_eq "$(grep -c '"filler"' "$WORK/fillers")" 5 "retry: the fillers were what was taken off"
 expect_eq "$(count)" 5 "retry: the queue holds each file once"
 expect_eq "$(drain 100)" 5 "retry: messages taken off the queue"

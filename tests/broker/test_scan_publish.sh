@@ -26,7 +26,7 @@ expect_lines out 1 "only the --json summary on stdout"
 expect_eq "$(summary published)" 2700 "published"
 expect_eq "$(summary rejected_by_reason)" '{"excluded": 300, "hidden": 5}' "rejected by reason"
 expect_eq "$(summary dry_run)" false "summary dry_run"
-expect_re err '^scan: 3005 files: 2700 published, 305 rejected, 0 failed in [0-9]+\.[0-9]{2} s \([0-9]+ files/s\)$' \
+expect_re err '^scan: notice: 3005 files: 2700 published, 305 rejected, 0 failed in [0-9]+\.[0-9]{2} s \([0-9]+ files/s\)$' \
     "summary line"
 expect_eq "$(scan_count)" 2700 "the queue holds one message per accepted file"
 expect_eq "$(drain 5000)" 2700 "messages taken off the queue"

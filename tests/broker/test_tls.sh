@@ -60,7 +60,7 @@ start_relay() {
 run env AMQP_URL="amqps://guest:guest@127.0.0.1:$broker_port/%2F" "$SCAN" --check \
     --cacert "$WORK/ca.pem"
 expect_rc 69 "amqps:// to the plain port"
-expect_in err "scan: cannot connect to amqps://guest@127.0.0.1:$broker_port/: the port speaks plain AMQP, not TLS (use amqp://, or the broker's TLS port)" \
+expect_in err "scan: error: cannot connect to amqps://guest@127.0.0.1:$broker_port/: the port speaks plain AMQP, not TLS (use amqp://, or the broker's TLS port)" \
     "amqps:// to the plain port: says so"
 expect_lines err 1 "amqps:// to the plain port: one sentence"
 
@@ -97,7 +97,7 @@ cp "$WORK/move.err" "$WORK/err"
 expect_rc 69 "mover, certificate for another host name after a reconnection ($el ms)"
 checks=$((checks + 1))
 [ "$el" -le 20000 ] || fail "mover: still running $el ms after the certificate changed"
-expect_re err "^move: cannot connect to amqps://guest@localhost:$tport/: the TLS certificate does not match the host name$" \
+expect_re err "^move: error: cannot connect to amqps://guest@localhost:$tport/: the TLS certificate does not match the host name$" \
     "mover: the last line says why"
 echo "3. mover exit $rc $el ms after the certificate changed"
 
@@ -150,7 +150,7 @@ cp "$WORK/scan.err" "$WORK/err"
 expect_rc 69 "scan, certificate for another host name after a reconnection ($el ms)"
 checks=$((checks + 1))
 [ "$el" -le 20000 ] || fail "scan: exited $el ms after the certificate changed, not at once"
-expect_re err "^scan: stopped publishing: cannot connect to amqps://guest@localhost:$tport/: the TLS certificate does not match the host name: [0-9]+ messages? (was|were) not confirmed$" \
+expect_re err "^scan: error: stopped publishing: cannot connect to amqps://guest@localhost:$tport/: the TLS certificate does not match the host name: [0-9]+ messages? (was|were) not confirmed$" \
     "scan: the last line says why, and what was not confirmed"
 echo "4. scan exit $rc $el ms after the certificate changed"
 

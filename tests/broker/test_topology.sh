@@ -54,7 +54,7 @@ expect_in out "has 0 messages" "message consumed"
 # Mismatch: the queue exists as quorum, asked as classic -> 78 and the reason.
 run env AMQP_URL="$url" "$MOVE" --check --queue "$q" --exchange "$ex" --queue-type classic
 expect_rc 78 "queue type mismatch"
-expect_in err "move: queue '$q' exists with other settings" "queue type mismatch sentence"
+expect_in err "move: error: queue '$q' exists with other settings" "queue type mismatch sentence"
 expect_in err "inequivalent arg" "queue type mismatch gives the broker's reason"
 expect_in err "declare it as it was made (--queue-type, --delivery-limit) or delete it" \
     "queue type mismatch says what to do"
@@ -74,7 +74,7 @@ expect_in out "queue '$q-c' (classic)" "classic queue reported"
 # Wrong password -> 77, the password never shown.
 run "$SCAN" --check --url-file <(printf 'amqp://guest:wrong-hunter2@127.0.0.1:%s/\n' "$port")
 expect_rc 77 "wrong password"
-expect_in err "scan: authentication failed for user 'guest' at amqp://guest@127.0.0.1:$port/" \
+expect_in err "scan: error: authentication failed for user 'guest' at amqp://guest@127.0.0.1:$port/" \
     "wrong password sentence"
 expect_not_in err "hunter2" "wrong password not shown"
 expect_lines err 1 "wrong password is one line"

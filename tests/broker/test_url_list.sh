@@ -54,7 +54,7 @@ expect_re out "^$shown: reachable \\(127.0.0.1:$broker_port, RabbitMQ [0-9.]+, c
 expect_re out "^queue '$q' \\(quorum\\) has 0 messages and 0 consumers; '$q.dead' has 0 messages$" \
     "check: the queue, through the live node"
 expect_lines err 1 "check: one sentence on stderr"
-expect_in err "move: 1 of 2 brokers failed the check; amqp://guest@127.0.0.1:$closed/: connection refused" \
+expect_in err "move: error: 1 of 2 brokers failed the check; amqp://guest@127.0.0.1:$closed/: connection refused" \
     "check: says which failed"
 run "$SCAN" --check --json --queue "$q" --exchange "$ex" --url-order ordered --url "$dead" --url "$good"
 expect_rc 69 "check --json: one node of two down"
@@ -79,7 +79,7 @@ moveq --url-order ordered --connect-timeout 20s --from "$WORK/from" --to "$WORK/
 el=$(($(now_ms) - t0))
 expect_rc 0 "silent first: move through the next node"
 expect_eq "$(nfiles "$WORK/to")" 3 "silent first: the files moved"
-expect_re err "^move: connected to $shown \\(127.0.0.1:$broker_port, RabbitMQ " \
+expect_re err "^move: notice: connected to $shown \\(127.0.0.1:$broker_port, RabbitMQ " \
     "silent first: the node used is named"
 expect_eq "$(grep -c 'connected to' "$WORK/err")" 1 "silent first: named once"
 checks=$((checks + 1))
@@ -97,7 +97,7 @@ run env AMQP_URL="amqp://nobody:pw@127.0.0.1:$broker_port/ amqp://guest:wrong@12
     --idle-exit 1s
 expect_rc 77 "refused by all: exit 77"
 expect_eq "$(grep -c 'no broker' "$WORK/err")" 1 "refused by all: said once"
-expect_re err "^move: no broker of 2 accepted the connection: .*authentication failed for user 'nobody'.*; .*authentication failed for user 'guest'" \
+expect_re err "^move: error: no broker of 2 accepted the connection: .*authentication failed for user 'nobody'.*; .*authentication failed for user 'guest'" \
     "refused by all: says each"
 expect_not_in err "wrong" "refused by all: no password"
 
@@ -117,7 +117,7 @@ for i in $(seq 200); do
     grep -q "connected to amqp://guest@127.0.0.1:$(port a)/" "$WORK/mv.err" && break
     sleep 0.05
 done
-expect_re mv.err "^move: connected to amqp://guest@127.0.0.1:$(port a)/ " "loss: on the first node"
+expect_re mv.err "^move: notice: connected to amqp://guest@127.0.0.1:$(port a)/ " "loss: on the first node"
 host=$(hostname)
 checks=$((checks + 1))
 ctl list_connections client_properties 2>/dev/null | grep -qF "move@$host:$mover" ||
@@ -129,7 +129,7 @@ for i in $(seq 100); do
     sleep 0.05
 done
 el=$(($(now_ms) - t0))
-expect_re mv.err "^move: reconnected to amqp://guest@127.0.0.1:$(port b)/ \\(127.0.0.1:$(port b), " \
+expect_re mv.err "^move: warning: reconnected to amqp://guest@127.0.0.1:$(port b)/ \\(127.0.0.1:$(port b), " \
     "loss: on through the next node"
 checks=$((checks + 1))
 [ "$el" -lt 3000 ] || fail "loss: reconnected after $el ms; the next node should be tried at once"

@@ -59,7 +59,7 @@ denied() {
     tool=$(basename "$1")
     run "${AS[@]}" timeout 30 "$@"
     expect_rc 77 "$what"
-    expect_eq "$(cat "$WORK/err")" "$tool: $dir: Permission denied" "$what: the sentence"
+    expect_eq "$(cat "$WORK/err")" "$tool: error: $dir: Permission denied" "$what: the sentence"
     expect_lines out 0 "$what: nothing on stdout"
 }
 
@@ -78,7 +78,7 @@ done
 # What does not exist is still 66, for the same user.
 run "${AS[@]}" "$SCAN" --dry-run "$WORK/missing"
 expect_rc 66 "scan: a missing DIR is still 66"
-expect_eq "$(cat "$WORK/err")" "scan: $WORK/missing: No such file or directory" \
+expect_eq "$(cat "$WORK/err")" "scan: error: $WORK/missing: No such file or directory" \
     "scan: a missing DIR: the sentence"
 run "${AS[@]}" timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$WORK/missing" --to "$WORK/dest"
 expect_rc 66 "move: a missing --from is still 66"

@@ -26,7 +26,7 @@ refused() {
     shift 3
     run timeout 30 "${AS[@]}" "$MOVE" "${NOBROKER[@]}" "$@"
     expect_rc "$status" "$what"
-    expect_eq "$(head -n 1 "$WORK/err")" "move: $sentence" "$what: the sentence"
+    expect_eq "$(head -n 1 "$WORK/err")" "move: error: $sentence" "$what: the sentence"
     if [ "$status" -eq 64 ]; then
         expect_in err "Try 'move --help'." "$what: the hint"
         lines=2
@@ -86,12 +86,12 @@ if unshare -m sh -c 'mount -t tmpfs -o ro tmpfs "$1"' sh "$WORK/ro" 2>/dev/null;
     inns "$MOVE" "${NOBROKER[@]}" --from "$R" --to "$WORK/ro"
     expect_rc 73 "--to on a read-only file system"
     expect_eq "$(cat "$WORK/err")" \
-        "move: --to $WORK/ro is on a read-only file system: no file can be moved into it" \
+        "move: error: --to $WORK/ro is on a read-only file system: no file can be moved into it" \
         "--to on a read-only file system: the sentence"
     inns "$MOVE" "${NOBROKER[@]}" --from "$WORK/ro" --to "$WORK/dest"
     expect_rc 77 "--from on a read-only file system"
     expect_eq "$(cat "$WORK/err")" \
-        "move: --from $WORK/ro is on a read-only file system: no file can be moved out of it" \
+        "move: error: --from $WORK/ro is on a read-only file system: no file can be moved out of it" \
         "--from on a read-only file system: the sentence"
     # A bind mount of the root: --to inside it, under another name.
     mkdir "$WORK/bind"
@@ -99,7 +99,7 @@ if unshare -m sh -c 'mount -t tmpfs -o ro tmpfs "$1"' sh "$WORK/ro" 2>/dev/null;
     run unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$R" "$WORK/bind" \
         timeout 30 "$MOVE" "${NOBROKER[@]}" --from "$R" --to "$WORK/bind/done"
     expect_rc 64 "--to inside a bind mount of --from"
-    expect_in err "move: --to $WORK/bind/done is inside --from $R, $inside" \
+    expect_in err "move: error: --to $WORK/bind/done is inside --from $R, $inside" \
         "--to inside a bind mount of --from: the sentence"
 else
     echo "SKIP: no private mount namespace here: read-only and bind-mount checks not run" >&2

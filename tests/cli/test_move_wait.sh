@@ -22,11 +22,11 @@ timed() {
     [ "$el" -le "$limit" ] || fail "$what: exited after $el ms, expected at most $limit ms"
 }
 
-waiting="move: cannot connect to amqp://guest@127.0.0.1:$port/: connection refused; trying again in 1 s"
+waiting="move: error: cannot connect to amqp://guest@127.0.0.1:$port/: connection refused; trying again in 1 s"
 timed "-q --idle-exit 2s" 4500 -q --idle-exit 2s
 expect_rc 69 "-q --idle-exit 2s: gives up on the broker"
 expect_eq "$(head -n 1 "$WORK/err")" "$waiting" "-q --idle-exit 2s: says it waits, once"
-expect_eq "$(sed -n 2p "$WORK/err")" "move: cannot connect to amqp://guest@127.0.0.1:$port/: connection refused" \
+expect_eq "$(sed -n 2p "$WORK/err")" "move: error: cannot connect to amqp://guest@127.0.0.1:$port/: connection refused" \
     "-q --idle-exit 2s: then why it gave up"
 expect_lines err 2 "-q --idle-exit 2s: two lines"
 expect_lines out 0 "-q --idle-exit 2s: nothing on stdout"
@@ -37,7 +37,7 @@ checks=$((checks + 1))
 timed "--idle-exit 3s" 5500 --idle-exit 3s --json
 expect_rc 69 "--idle-exit 3s: gives up on the broker"
 expect_eq "$(head -n 1 "$WORK/err")" "$waiting" "--idle-exit 3s: the first wait"
-expect_re err "^move: cannot connect to .*; trying again in [0-9]+ s$" "--idle-exit 3s: waits said"
+expect_re err "^move: error: cannot connect to .*; trying again in [0-9]+ s$" "--idle-exit 3s: waits said"
 checks=$((checks + 1))
 n=$(grep -c "trying again in" "$WORK/err")
 [ "$n" -ge 2 ] || fail "--idle-exit 3s: $n waits said, expected each of them (2 or more)"

@@ -23,7 +23,7 @@ for tool in scan move; do
     # Usage errors: one line naming the problem, a hint, status 64.
     run "$bin" --no-such-flag
     expect_rc 64 "$tool unknown long option"
-    expect_in err "$tool: unknown option '--no-such-flag'" "$tool unknown long option"
+    expect_in err "$tool: error: unknown option '--no-such-flag'" "$tool unknown long option"
     expect_in err "Try '$tool --help'." "$tool unknown long option"
     expect_lines err 2 "$tool unknown long option"
     run "$bin" -Z
@@ -57,7 +57,7 @@ for tool in scan move; do
     expect_not_in err "SCANMOVE_QUEUE_TYPE" "$tool a flag overrides a bad variable"
     run "$bin" --check --url http://h/
     expect_rc 78 "$tool bad URL scheme"
-    expect_in err "$tool: the broker URL must start with amqp:// or amqps://" "$tool bad URL scheme"
+    expect_in err "$tool: error: the broker URL must start with amqp:// or amqps://" "$tool bad URL scheme"
     expect_lines err 1 "$tool bad URL scheme"
     run "$bin" --check --url-file "$WORK/missing-url-file"
     expect_rc 78 "$tool missing URL file"
@@ -71,7 +71,7 @@ for tool in scan move; do
     # AMQP_URL; a comma list says how to give several.
     run "$bin" --check --url amqp://127.0.0.1:1/,amqp://127.0.0.1:2/
     expect_rc 64 "$tool comma list in --url"
-    expect_in err "$tool: --url takes one broker URL: give --url once per broker" \
+    expect_in err "$tool: error: --url takes one broker URL: give --url once per broker" \
         "$tool comma list in --url"
     run env AMQP_URL="amqp://u:hunter2@127.0.0.1:1/,amqp://127.0.0.1:2/" "$bin" --check
     expect_rc 78 "$tool comma list in AMQP_URL"
@@ -109,7 +109,7 @@ for tool in scan move; do
     # RabbitMQ's URI query parameters; an unknown one is named.
     run "$bin" --check --url "amqp://u:hunter2@127.0.0.1:1/?hearbeat=10"
     expect_rc 78 "$tool unknown URL parameter"
-    expect_in err "$tool: unknown parameter 'hearbeat' in the broker URL" "$tool unknown URL parameter"
+    expect_in err "$tool: error: unknown parameter 'hearbeat' in the broker URL" "$tool unknown URL parameter"
     expect_not_in err "hunter2" "$tool unknown URL parameter"
     run "$bin" --check --url "amqp://127.0.0.1:1/?heartbeat=10&heartbeat=20"
     expect_rc 78 "$tool repeated URL parameter"
@@ -127,7 +127,7 @@ for tool in scan move; do
     # Unreachable broker: status 69, one sentence, password masked.
     run "$bin" --check --url amqp://u:hunter2@127.0.0.1:1/
     expect_rc 69 "$tool connection refused"
-    expect_in err "$tool: cannot connect to amqp://u@127.0.0.1:1/: connection refused" \
+    expect_in err "$tool: error: cannot connect to amqp://u@127.0.0.1:1/: connection refused" \
         "$tool connection refused"
     expect_not_in err "hunter2" "$tool password masked"
     expect_lines err 2 "$tool connection refused (the argv warning and the error)"

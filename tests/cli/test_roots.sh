@@ -25,7 +25,7 @@ refused() {
     [ "$tool" = move ] && bin=$MOVE
     run timeout 30 "$bin" "$@"
     expect_rc 64 "$what"
-    expect_eq "$(head -n 1 "$WORK/err")" "$tool: $sentence" "$what: the sentence"
+    expect_eq "$(head -n 1 "$WORK/err")" "$tool: error: $sentence" "$what: the sentence"
     expect_in err "Try '$tool --help'." "$what: the hint"
     expect_lines err 2 "$what: one sentence and the hint"
     expect_lines out 0 "$what: nothing on stdout"
@@ -59,7 +59,7 @@ refused scan "a DIR inside another through a symlink" \
     "$WORK/rlink/in is inside $R: give each directory once" --dry-run "$R" "$WORK/rlink/in"
 run env -C "$R" "$SCAN" --dry-run . in
 expect_rc 64 "relative DIRs"
-expect_in err "scan: in is inside .: give each directory once" "relative DIRs: the sentence"
+expect_in err "scan: error: in is inside .: give each directory once" "relative DIRs: the sentence"
 
 # Directories that only share a prefix of their names do not overlap.
 rm -f "$WORK/rej"

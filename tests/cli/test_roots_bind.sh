@@ -28,19 +28,19 @@ inbind() {
 }
 inbind "$SCAN" --dry-run "$R" "$WORK/bind"
 expect_rc 64 "scan: a bind mount of a DIR"
-expect_in err "scan: $R and $WORK/bind are the same directory: give each directory once" \
+expect_in err "scan: error: $R and $WORK/bind are the same directory: give each directory once" \
     "scan: a bind mount of a DIR: the sentence"
 inbind "$SCAN" --dry-run "$WORK/bind/in" "$R"
 expect_rc 64 "scan: inside a bind mount of a DIR"
-expect_in err "scan: $WORK/bind/in is inside $R: give each directory once" \
+expect_in err "scan: error: $WORK/bind/in is inside $R: give each directory once" \
     "scan: inside a bind mount of a DIR: the sentence"
 inbind "$SCAN" "${NOBROKER[@]}" "$WORK/bind" "$R/in"
 expect_rc 64 "scan: a DIR inside, the other through a bind mount"
-expect_in err "scan: $R/in is inside $WORK/bind: give each directory once" \
+expect_in err "scan: error: $R/in is inside $WORK/bind: give each directory once" \
     "scan: a DIR inside, the other through a bind mount: the sentence"
 inbind "$MOVE" "${MOVE_NOBROKER[@]}" --from "$WORK/bind/in" --from "$R" --to "$WORK/dest"
 expect_rc 64 "move: a root inside a bind mount of another"
-expect_in err "move: --from $WORK/bind/in is inside --from $R: give each root once" \
+expect_in err "move: error: --from $WORK/bind/in is inside --from $R: give each root once" \
     "move: a root inside a bind mount of another: the sentence"
 
 finish

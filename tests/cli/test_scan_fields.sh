@@ -43,7 +43,7 @@ expect_eq "$("$PY3" "$PY" get "$WORK/out" files)" 2 "summary files"
 expect_eq "$("$PY3" "$PY" get "$WORK/out" dry_run)" true "summary dry_run"
 # The summary line, on stderr; no progress line when stderr is not a tty.
 expect_lines err 1 "one summary line on stderr"
-expect_re err '^scan: 2 files: 2 would be published, 0 rejected, 0 failed in [0-9]+\.[0-9]{2} s \([0-9]+ files/s\)$' \
+expect_re err '^scan: notice: 2 files: 2 would be published, 0 rejected, 0 failed in [0-9]+\.[0-9]{2} s \([0-9]+ files/s\)$' \
     "summary line format"
 checks=$((checks + 1))
 grep -q $'\r' "$WORK/err" && fail "progress line (\\r) written although stderr is not a terminal"

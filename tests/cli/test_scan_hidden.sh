@@ -12,7 +12,7 @@ expect_rc 0 "hidden entries"
 outcomes "hidden file and directory rejected, the directory once" "$(realpath "$t")" \
     vis published sub/ok published .hid rejected:hidden .hdir rejected:hidden \
     sub/.deep rejected:hidden
-expect_re err '^scan: 5 files: 2 would be published, 3 rejected, 0 failed in ' \
+expect_re err '^scan: notice: 5 files: 2 would be published, 3 rejected, 0 failed in ' \
     "summary line counts rejected entries"
 dry --hidden "$t"
 expect_rc 0 "--hidden"

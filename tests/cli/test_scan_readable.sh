@@ -36,7 +36,7 @@ dry "$t"
 expect_rc 1 "an unreadable directory fails the run"
 outcomes "unreadable-dir reported once, the walk goes on" "$r" ok published \
     closed failed:unreadable-dir zz/after published
-expect_re err '^scan: 3 files: 2 would be published, 0 rejected, 1 failed in ' \
+expect_re err '^scan: notice: 3 files: 2 would be published, 0 rejected, 1 failed in ' \
     "summary line counts the failed directory"
 chmod 755 "$t/closed"
 PFX=()

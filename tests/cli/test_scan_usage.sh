@@ -29,7 +29,7 @@ usage "bad --blocked-timeout" --dry-run --blocked-timeout later "$WORK/t1"
 usage "--mime without a pattern" --dry-run --mime
 expect_in err "needs an argument" "--mime without a pattern"
 usage "unknown option" --dry-run --no-such-option "$WORK/t1"
-expect_in err "scan: unknown option '--no-such-option'" "unknown option sentence"
+expect_in err "scan: error: unknown option '--no-such-option'" "unknown option sentence"
 usage "no DIR" --dry-run
 usage "nothing at all"
 run env SCANMOVE_JOBS=0 "$SCAN" --dry-run "$WORK/t1"

@@ -73,7 +73,7 @@ for tool in scan move; do
         want=${case#*|}
         run env AMQP_URL="$(plain "$name")" timeout 30 "$bin" --check --connect-timeout 2s
         expect_rc 69 "$tool --check, $name"
-        expect_in err "$tool: cannot connect to amqp://guest@127.0.0.1:$(port "$name")/: $want" \
+        expect_in err "$tool: error: cannot connect to amqp://guest@127.0.0.1:$(port "$name")/: $want" \
             "$tool --check, $name: says what answered"
         one_sentence "$tool --check, $name"
     done

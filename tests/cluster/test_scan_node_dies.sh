@@ -42,7 +42,7 @@ cp "$WORK/scan.out" "$WORK/out"
 cp "$WORK/scan.err" "$WORK/err"
 expect_rc 0 "$name: scan through the loss of its node"
 checks=$((checks + 1))
-connected_to "$WORK/err" 2 && grep -Eq "^scan: reconnected to [^ ]*:$(port 3)/" "$WORK/err" ||
+connected_to "$WORK/err" 2 && grep -Eq "^scan: warning: reconnected to [^ ]*:$(port 3)/" "$WORK/err" ||
     fail "$name: scan did not connect to c2, then go on through c3: $(head -c 1000 "$WORK/err")"
 checks=$((checks + 1))
 "$PY3" -c '

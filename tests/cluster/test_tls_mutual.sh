@@ -175,14 +175,14 @@ expect_eq "$cnt" 0 "the dead-letter queue is empty"
 # expect_refusal TOOL STATUSES WHAT : the last run exited with one of
 # STATUSES ("69 77"), with one line on stderr, TOOL's, and no TLS library
 # dump (OpenSSL's "error:0A000418:SSL routines:..." lines). move's summary
-# line ("move: 0 moved, ...", which it prints at every exit) aside.
+# line ("move: notice: 0 moved, ...", which it prints at every exit) aside.
 expect_refusal() {
     checks=$((checks + 1))
     case " $2 " in *" $rc "*) ;; *) fail "$3: exit status $rc, expected one of $2; stderr: $(head -c 600 "$WORK/err")" ;; esac
     if [ "$1" = move ]; then
-        expect_re err "^move: 0 moved, 0 skipped, 0 duplicates, 0 dead-lettered, 0 requeued in " \
+        expect_re err "^move: notice: 0 moved, 0 skipped, 0 duplicates, 0 dead-lettered, 0 requeued in " \
             "$3: move's summary"
-        grep -Ev '^move: 0 moved, 0 skipped, ' "$WORK/err" >"$WORK/err.1" || true
+        grep -Ev '^move: notice: 0 moved, 0 skipped, ' "$WORK/err" >"$WORK/err.1" || true
         mv "$WORK/err.1" "$WORK/err"
     fi
     expect_lines err 1 "$3: one line"

@@ -65,9 +65,9 @@ blocked_gives_up() {
     # 5 s of --blocked-timeout, plus ample time to connect and publish.
     bg_wait 45
     expect_rc 75 "$what: scan with the alarm left on and --blocked-timeout 5s, $bg_how after $((SECONDS - t0)) s"
-    expect_re err '^scan: broker blocked publishing: low on disk' \
+    expect_re err '^scan: warning: broker blocked publishing: low on disk' \
         "$what: scan says it is blocked, and why"
-    expect_re err "^scan: gave up publishing: .*low on disk.*: [0-9]+ messages? (was|were) not confirmed\$" \
+    expect_re err "^scan: error: gave up publishing: .*low on disk.*: [0-9]+ messages? (was|were) not confirmed\$" \
         "$what: the last line says why scan gave up, and how many messages were not confirmed"
     published=$(summary published)
     unconfirmed=$(sed -En 's/.*: ([0-9]+) messages? (was|were) not confirmed$/\1/p' "$WORK/err" | tail -1)

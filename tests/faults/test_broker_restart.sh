@@ -101,7 +101,7 @@ finish_movers() {
         pycheck "$name: mover $i --json summary" jcheck "$f.out" skipped=0 dead_lettered=0 requeued=0
         if [ -n "${2:-}" ]; then
             expect_re err 'reconnecting in [0-9]+ s$' "$name: mover $i logs the lost broker"
-            expect_re err '^move: reconnected to ' "$name: mover $i logs its reconnection"
+            expect_re err '^move: warning: reconnected to ' "$name: mover $i logs its reconnection"
         fi
         moved=$((moved + $(jnum "$f.out" moved)))
         dups=$((dups + $(jnum "$f.out" duplicates)))
@@ -171,7 +171,7 @@ checks=$((checks + 1))
 [ "$down_ms" -lt 120000 ] || fail "a1: the restart took $down_ms ms, longer than --reconnect-timeout"
 expect_rc 0 "a1: scan through a broker restart (documented: reconnect and publish again)"
 expect_re err '; reconnecting$' "a1: scan logs the lost broker"
-expect_re err '^scan: reconnected to .*; published [0-9]+ unconfirmed messages again$' \
+expect_re err '^scan: warning: reconnected to .*; published [0-9]+ unconfirmed messages again$' \
     "a1: scan logs its reconnection"
 checks=$((checks + 1))
 "$PY3" -c '
@@ -210,7 +210,7 @@ bg_pids=()
 cp "$WORK/a2.scan.out" "$WORK/out"
 cp "$WORK/a2.scan.err" "$WORK/err"
 expect_rc 69 "a2: scan whose broker is gone longer than --reconnect-timeout"
-expect_re err '^scan: lost the broker: .*: [0-9]+ messages? (was|were) not confirmed$' \
+expect_re err '^scan: error: lost the broker: .*: [0-9]+ messages? (was|were) not confirmed$' \
     "a2: the last line says how many messages were not confirmed"
 checks=$((checks + 1))
 tail -n 1 "$WORK/err" | grep -Eq 'not confirmed$' ||

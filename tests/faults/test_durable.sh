@@ -99,7 +99,7 @@ check_unroutable() {
     expect_eq "$(grep -c '"reason":"unroutable"' "$WORK/rej" || true)" "$unroutable" \
         "$what: one --rejects line per unroutable file"
     expect_in err '"reason":"unroutable"' "$what: scan says why on stderr"
-    expect_re err "^scan: 300 files: $published published, 0 rejected, $unroutable failed in " \
+    expect_re err "^scan: notice: 300 files: $published published, 0 rejected, $unroutable failed in " \
         "$what: summary line"
 }
 
@@ -129,7 +129,7 @@ run env AMQP_URL="$url" "$SCAN" --queue "$q" --exchange "$ex" --routing-key "oth
     "$WORK/small"
 expect_rc 78 "wrong key: scan with another key than the existing queue's"
 expect_lines err 1 "wrong key: one sentence on stderr"
-expect_re err "^scan: queue '$q' exists with other settings .*'other-$tag'.*'files-$tag'" \
+expect_re err "^scan: error: queue '$q' exists with other settings .*'other-$tag'.*'files-$tag'" \
     "wrong key: the sentence names the queue and both keys"
 expect_eq "$(qcount "$q")" 0 "wrong key: nothing published"
 

@@ -75,7 +75,7 @@ reasons=$(cut -f1 "$WORK/expect" | sort | uniq -c |
     awk 'BEGIN{printf "{"} {printf "%s\"%s\":%d", (NR>1?",":""), $2, $1} END{printf "}"}')
 pycheck "--json summary" jcheck "$WORK/out" moved="$ngood" dead_lettered="$nhostile" \
     duplicates=0 skipped=0 requeued=0 "dead_by_reason=$reasons"
-expect_re err "^move: $ngood moved, 0 skipped, 0 duplicates, $nhostile dead-lettered, 0 requeued in " \
+expect_re err "^move: notice: $ngood moved, 0 skipped, 0 duplicates, $nhostile dead-lettered, 0 requeued in " \
     "summary line"
 gencheck "one log line per dead letter, with the message id" logcheck "$WORK/err" "$WORK/expect"
 

@@ -245,8 +245,8 @@ for f in "${survivors[@]}"; do
 done
 nmovers=$((gen[0] + gen[1] + gen[2]))
 cat "$WORK"/m*.err >"$WORK/all.err"
-vmoved=$(grep -ac '^move: moved ' "$WORK/all.err" || true)
-vdups=$(grep -ac '^move: already moved ' "$WORK/all.err" || true)
+vmoved=$(grep -ac '^move: info: moved ' "$WORK/all.err" || true)
+vdups=$(grep -ac '^move: info: already moved ' "$WORK/all.err" || true)
 # A rename is logged right after it is done: a kill in between loses the
 # line, so N * rounds - kills <= lines <= N * rounds; no file is logged
 # moved more often than once a round.
@@ -254,11 +254,11 @@ checks=$((checks + 1))
 [ "$vmoved" -le $((N * round)) ] && [ "$vmoved" -ge $((N * round - kills)) ] ||
     fail "the movers' logs have $vmoved 'moved' lines for $round rounds of $N files and $kills kills"
 checks=$((checks + 1))
-twice=$(grep -a "^move: moved " "$WORK/all.err" | sort | uniq -c | awk -v r="$round" '$1 > r' | head -5)
+twice=$(grep -a "^move: info: moved " "$WORK/all.err" | sort | uniq -c | awk -v r="$round" '$1 > r' | head -5)
 [ -z "$twice" ] || fail "files logged as moved more often than $round times: $twice"
 # Lines that are not a file handled, the broker reached (-v) or the summary: errors.
 checks=$((checks + 1))
-grep -aEv '^move: (moved|already moved|connected to) |^move: [0-9]+ moved, [0-9]+ skipped, ' "$WORK/all.err" \
+grep -aEv '^move: (info: (moved|already moved)|(info|notice): connected to) |^move: notice: [0-9]+ moved, [0-9]+ skipped, ' "$WORK/all.err" \
     >"$WORK/other.err" || true
 [ ! -s "$WORK/other.err" ] || fail "the movers logged: $(sort "$WORK/other.err" | uniq -c | sort -rn | head -5)"
 expect_eq "$(settled "$q" 0)" 0 "the queue is empty"

@@ -28,7 +28,7 @@ paths, a 1 MiB body) are made here, as are ~14 good messages for real files.
       the relative path (base64) of everything below DIR but directories,
       sorted; walks with directory fds, so deeper than PATH_MAX is fine
   gen.py logcheck ERR EXPECT
-      the mover's stderr ERR has exactly one "move: dead-lettered ID
+      the mover's stderr ERR has exactly one "move: error: dead-lettered ID
       (REASON): ..." line per line of EXPECT, with the message's id (its
       message_id, "-" when it has none), and nothing else but the summary
 """
@@ -342,10 +342,10 @@ def logcheck(err, expect):
                 want.append((reason, body_id(b.read()), os.path.basename(what)))
     # "dead-lettered ROOT/PATH (id ID, REASON): WHY", or "a message" for a
     # body that could not be decoded; a root not served is also said once.
-    pat = re.compile(rb"^move: dead-lettered (.+) \(id (\S+), ([a-z-]+)\): \S.*$")
+    pat = re.compile(rb"^move: error: dead-lettered (.+) \(id (\S+), ([a-z-]+)\): \S.*$")
     got, problems = [], []
     for ln in lines:
-        if re.match(rb"^move: (\d+ moved, |queue '.*' holds files of )", ln):
+        if re.match(rb"^move: (notice: \d+ moved, |error: queue '.*' holds files of )", ln):
             continue
         m = pat.match(ln)
         if not m:
@@ -367,7 +367,7 @@ def logcheck(err, expect):
         for g in hits:
             got.remove(g)
         if len(hits) < len(names):
-            problems.append("%d of %d lines 'move: dead-lettered %s (%s): ...' (%s)"
+            problems.append("%d of %d lines 'move: error: dead-lettered %s (%s): ...' (%s)"
                             % (len(hits), len(names), w.decode(errors="replace")[:140], reason,
                                names[0] if len(names) == 1 else "%d messages" % len(names)))
     for reason, name in loose:
