@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct consumer {
     int connected;                 /* connected once: the first connection was said */
     double dead_serviced;          /* when keep_dead_alive last read c->dead */
     char *buf;                     /* fileop's scratch buffer, allocated by the first move */
+    pthread_t main_thread;         /* the one running consume_run */
     /* the roots of messages this mover does not serve, each said once */
     char *foreign[CONSUME_FOREIGN_MAX];
     unsigned n_foreign;
@@ -214,7 +216,10 @@ static void keepalive(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
-    if (c->o->progress != NULL) /* a long copy is progress, for the watchdog too */
+    /* A long copy is progress, for the watchdog too; but durable.c's thread
+     * also calls this while the main thread is in a long fsync, and a
+     * stuck loop must not look alive: only the main thread reports. */
+    if (c->o->progress != NULL && pthread_equal(pthread_self(), c->main_thread))
         c->o->progress(c->st, 0);
     if (c->mq == NULL)
         return;
@@ -454,6 +459,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.connect = connect_once;
     c.reconnect.waiting = say_reconnecting;
     c.reconnect.tick = reconnect_tick;
+    c.main_thread = pthread_self();
     c.reconnect.arg = &c;
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
