@@ -73,6 +73,7 @@ enum key {
     K_MIME,
     K_SCANNED_AT,
     K_HOST,
+    K_PUBLISHED_AT,
     K__COUNT
 };
 
@@ -93,6 +94,7 @@ static const char *const key_names[K__COUNT] = {
     [K_MIME] = "mime",
     [K_SCANNED_AT] = "scanned_at",
     [K_HOST] = "host",
+    [K_PUBLISHED_AT] = "published_at",
 };
 
 /* Write a sentence into err, if there is room for one, and return e. */
@@ -416,6 +418,9 @@ static enum msg_err decode_object(const cJSON *obj, struct msg *m, char *err, si
         return e;
     if ((e = get_text(f[K_HOST], K_HOST, m->host, MSG_HOST_MAX, err, errlen)) != MSG_OK)
         return e;
+    if (f[K_PUBLISHED_AT] != NULL && (e = get_text(f[K_PUBLISHED_AT], K_PUBLISHED_AT,
+                                                   m->published_at, MSG_TIME_MAX, err, errlen)))
+        return e;
     return MSG_OK;
 }
 
@@ -509,7 +514,8 @@ static enum msg_err check_msg(const struct msg *m, char *err, size_t errlen)
     if ((e = check_text(m->mime, sizeof m->mime, "mime", err, errlen)) != MSG_OK ||
         (e = check_text(m->scanned_at, sizeof m->scanned_at, "scanned_at", err, errlen)) !=
             MSG_OK ||
-        (e = check_text(m->host, sizeof m->host, "host", err, errlen)) != MSG_OK)
+        (e = check_text(m->host, sizeof m->host, "host", err, errlen)) != MSG_OK ||
+        (e = check_text(m->published_at, sizeof m->published_at, "published_at", err, errlen)))
         return e;
     return MSG_OK;
 }
@@ -553,7 +559,9 @@ static int add_fields(cJSON *obj, const struct msg *m)
            cJSON_AddNumberToObject(obj, "gid", m->gid) != NULL &&
            (m->mime[0] == '\0' || cJSON_AddStringToObject(obj, "mime", m->mime) != NULL) &&
            cJSON_AddStringToObject(obj, "scanned_at", m->scanned_at) != NULL &&
-           cJSON_AddStringToObject(obj, "host", m->host) != NULL;
+           cJSON_AddStringToObject(obj, "host", m->host) != NULL &&
+           (m->published_at[0] == '\0' ||
+            cJSON_AddStringToObject(obj, "published_at", m->published_at) != NULL);
 }
 
 int msg_encode(const struct msg *m, char *buf, size_t cap, size_t *len, char *err, size_t errlen)

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define MSG_VERSION 1
 /* The AMQP "type" property of a message; it changes with MSG_VERSION. */
@@ -72,6 +73,9 @@ struct msg {
     char mime[MSG_MIME_MAX + 1];       /* "" when not inspected */
     char scanned_at[MSG_TIME_MAX + 1]; /* RFC 3339 UTC, e.g. 2026-11-25T12:00:00.123Z */
     char host[MSG_HOST_MAX + 1];       /* scanning host's name */
+    /* when scan published it, as scanned_at; "" in older messages, and
+     * then omitted */
+    char published_at[MSG_TIME_MAX + 1];
 };
 
 /* What a message id is made of: the file's identity where the scan found it. */
@@ -128,6 +132,23 @@ enum msg_err msg_decode(const void *body, size_t len, struct msg *m, char *err, 
  * for a value out of range. The string is static.
  */
 const char *msg_err_name(enum msg_err e);
+
+/*
+ * msg_time_format - t as RFC 3339 UTC with milliseconds
+ * ("2026-11-25T12:00:00.123Z", 24 bytes and a NUL) into out (cap bytes),
+ * as scanned_at and published_at carry it. The seconds are formatted once
+ * per second and thread (cached), so that a scan can stamp every message.
+ */
+void msg_time_format(const struct timespec *t, char *out, size_t cap);
+
+/*
+ * msg_time_parse - the seconds since the epoch of s, a time as
+ * msg_time_format writes it ("YYYY-MM-DDTHH:MM:SS", then optionally '.'
+ * and 1 to 9 fraction digits, then 'Z'), into *secs. Returns 0, or -1 when
+ * s is not such a time (the format leaves it to the reader: a bad time is
+ * no reason to refuse a message). No allocation, no locale, no time zone.
+ */
+int msg_time_parse(const char *s, double *secs);
 
 /*
  * msg_check_path - validate a relative path of len bytes as decode does:

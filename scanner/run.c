@@ -152,6 +152,9 @@ static int build(struct scan *s, const struct item *it, struct msg *m, size_t *l
     size_t n = strftime(m->scanned_at, sizeof m->scanned_at, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(m->scanned_at + n, sizeof m->scanned_at - n, ".%03ldZ", it->seen.tv_nsec / 1000000);
     memcpy(m->host, s->host, sizeof m->host);
+    struct timespec now; /* published_at: move's queue latency starts here */
+    if (!s->o->dry_run && clock_gettime(CLOCK_REALTIME, &now) == 0)
+        msg_time_format(&now, m->published_at, sizeof m->published_at);
     msg_make_id(m);
     if (msg_encode(m, s->body, sizeof s->body, len, err, sizeof err) < 0) {
         log_error("internal error encoding %s: %s", it->path, err);

@@ -145,6 +145,10 @@ def check_msg(m, mime_mode):
         tzinfo=datetime.timezone.utc)
     if abs(t.timestamp() - datetime.datetime.now(datetime.timezone.utc).timestamp()) > 3600:
         bad("scanned_at is not now")
+    pa = m.get("published_at", sa)
+    if not isinstance(pa, str) or not re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", pa) or pa < sa:
+        bad("published_at is not RFC 3339 UTC with milliseconds, at or after scanned_at")
     if m["host"] != socket.gethostname():
         bad("host is not %s" % socket.gethostname())
     if mime_mode == "present" and not (isinstance(m.get("mime"), str) and m["mime"]):
@@ -224,10 +228,12 @@ def main():
         for p in sorted(check_names(m)[1] for m in msgs):
             print(os.fsdecode(p))
     elif cmd == "times":
-        # times N FILE1 FILE2 : each message of FILE1 (scanned_at aside) is in
-        # FILE2 exactly N times, and FILE2 has nothing else
+        # times N FILE1 FILE2 : each message of FILE1 (scanned_at and
+        # published_at aside: a dry run publishes nothing) is in FILE2
+        # exactly N times, and FILE2 has nothing else
         def key(m):
-            return json.dumps({k: v for k, v in m.items() if k != "scanned_at"}, sort_keys=True)
+            return json.dumps({k: v for k, v in m.items()
+                               if k not in ("scanned_at", "published_at")}, sort_keys=True)
         a = Counter(key(m) for m in load(args[1:2])[0])
         b = Counter(key(m) for m in load(args[2:3])[0])
         want = Counter({k: v * int(args[0]) for k, v in a.items()})

@@ -203,6 +203,7 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
     assert_string_equal(a->mime, b->mime);
     assert_string_equal(a->scanned_at, b->scanned_at);
     assert_string_equal(a->host, b->host);
+    assert_string_equal(a->published_at, b->published_at);
 }
 
 /* Encode m, decode the result, compare; the text is left in buf. */
@@ -223,6 +224,74 @@ static void roundtrip(const struct msg *m, char *buf)
 static char buf[MSG_MAX_BYTES];
 
 /* ---- round trips ---- */
+
+/* published_at: optional, after host; absent in older messages. */
+static void test_published_at(void **state)
+{
+    struct msg m;
+    char err[128];
+    size_t len;
+
+    (void)state;
+    sample(&m);
+    memcpy(m.id, "0123456789abcdef0123456789abcdef", 33);
+    memcpy(m.published_at, "2026-11-25T12:00:01.500Z", 25);
+    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
+    assert_non_null(strstr(buf, "\"host\":\"scanhost\",\"published_at\":\"2026-11-25T12:00:01.500Z\"}"));
+    roundtrip(&m, buf);
+    m.published_at[0] = '\0'; /* an older scan's message: no field at all */
+    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
+    assert_null(strstr(buf, "published_at"));
+    roundtrip(&m, buf);
+    /* Validated like scanned_at: a string of valid UTF-8, at most 63 bytes. */
+    expect_field("published_at", "\"2026-11-25T12:00:01.500Z\"", MSG_OK);
+    expect_field("published_at", "\"\"", MSG_OK);
+    expect_field("published_at", "1764072001", MSG_ERR_TYPE);
+    expect_field("published_at", "\"\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+                                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+                                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+                                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\"",
+                 MSG_ERR_VALUE); /* 64 bytes */
+    char *b = body_with("published_at", "\"x\"", NULL);
+    size_t n = strlen(b);
+    char *twice = malloc(n + 40);
+    assert_non_null(twice);
+    snprintf(twice, n + 40, "%.*s,\"published_at\":\"y\"}", (int)(n - 1), b);
+    expect(twice, MSG_ERR_DUPLICATE);
+    free(twice);
+    free(b);
+}
+
+static void test_time_format_parse(void **state)
+{
+    char s[MSG_TIME_MAX + 1];
+    double t;
+
+    (void)state;
+    struct timespec ts = {1764072000, 123999999};
+    msg_time_format(&ts, s, sizeof s);
+    assert_string_equal(s, "2025-11-25T12:00:00.123Z");
+    ts.tv_sec += 86400 * 366 + 1;
+    ts.tv_nsec = 5000000;
+    msg_time_format(&ts, s, sizeof s);
+    assert_string_equal(s, "2026-11-26T12:00:01.005Z");
+    assert_int_equal(msg_time_parse(s, &t), 0);
+    assert_true(t > 1764072000.0 + 86400 * 366 + 1.004 && t < 1764072000.0 + 86400 * 366 + 1.006);
+    assert_int_equal(msg_time_parse("1970-01-01T00:00:00Z", &t), 0);
+    assert_true(t == 0);
+    assert_int_equal(msg_time_parse("2000-02-29T23:59:59.5Z", &t), 0);
+    assert_true(t == 951868799.5);
+    assert_int_equal(msg_time_parse("1969-12-31T23:59:59.000000001Z", &t), 0);
+    assert_true(t < 0 && t > -1);
+    static const char *const bad[] = {"", "2026-11-25", "2026-11-25T12:00:00", "2026-11-25 12:00:00Z",
+                                      "2026-13-25T12:00:00Z", "2026-11-25T24:00:00Z",
+                                      "2026-11-25T12:00:00.Z", "2026-11-25T12:00:00.123+01:00",
+                                      "2026-11-25T12:00:00.1234567891Z", "2026-11-25T12:00:00Zx",
+                                      "+026-11-25T12:00:00Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(msg_time_parse(bad[i], &t), -1);
+}
+
 
 static void test_encode_golden(void **state)
 {
@@ -1139,6 +1208,8 @@ int main(void)
         cmocka_unit_test(test_decode_path_too_long),
         cmocka_unit_test(test_decode_relative_root),
         cmocka_unit_test(test_every_code_provoked),
+        cmocka_unit_test(test_published_at),
+        cmocka_unit_test(test_time_format_parse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
