@@ -120,6 +120,21 @@ void metrics_histogram(struct metrics_writer *w, const char *name, const char *c
     check(w, fprintf(w->f, " %llu\n", (unsigned long long)h->count));
 }
 
+void metrics_queue(struct metrics_writer *w, const char *const *labels, uint32_t messages,
+                   uint32_t consumers, uint32_t dead)
+{
+    metrics_family(w, "scanmove_queue_messages", "gauge",
+                   "Messages ready in the queue, as the broker last told this process.");
+    metrics_u64(w, "scanmove_queue_messages", labels, messages);
+    metrics_family(w, "scanmove_queue_consumers", "gauge",
+                   "Consumers of the queue, as the broker last told this process.");
+    metrics_u64(w, "scanmove_queue_consumers", labels, consumers);
+    metrics_family(w, "scanmove_queue_dead_letter_messages", "gauge",
+                   "Messages in the queue's dead-letter queue, as the broker last told this "
+                   "process.");
+    metrics_u64(w, "scanmove_queue_dead_letter_messages", labels, dead);
+}
+
 int metrics_commit(struct metrics_writer *w, char *err, size_t errlen)
 {
     if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)

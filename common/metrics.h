@@ -86,6 +86,14 @@ void metrics_histogram(struct metrics_writer *w, const char *name, const char *c
                        const struct metrics_hist *h);
 
 /*
+ * metrics_queue - the broker's counts of a queue as the three gauges both
+ * tools write, scanmove_queue_messages (ready), scanmove_queue_consumers
+ * and scanmove_queue_dead_letter_messages (in <queue>.dead), with labels.
+ */
+void metrics_queue(struct metrics_writer *w, const char *const *labels, uint32_t messages,
+                   uint32_t consumers, uint32_t dead);
+
+/*
  * metrics_commit - finish: flush, fsync, close and rename the temporary
  * over the target. Returns 0, or -1 with a sentence in err (the temporary
  * is removed, the target left as it was).

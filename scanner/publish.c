@@ -293,6 +293,8 @@ static enum mq_status recover(struct publisher *p, char *err, size_t errlen)
     if (p->o.reconnect_timeout_ms > 0)
         s = mq_reconnect(&p->reconnect, err, errlen);
     if (s == MQ_OK) {
+        if (p->o.reconnects != NULL)
+            (*p->o.reconnects)++;
         log_event(LOG_SEV_WARNING, &(struct log_fields){.event = "reconnected"},
                   "reconnected to %s; published %zu unconfirmed messages again",
                   mq_display_url(p->mq), p->count);

@@ -6,6 +6,7 @@
 #include "lock.h"
 #include "log.h"
 #include "mark.h"
+#include "metrics.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "publish.h"
@@ -297,6 +298,7 @@ static int check_backlog(struct scan *s, const struct run_opts *o)
     s->report.queue = o->cfg.queue;
     s->report.queue_messages = info.messages;
     s->report.queue_consumers = info.consumers;
+    s->report.queue_dead = info.dead_messages;
     if (o->max_queued == 0 || info.messages < o->max_queued)
         return 0;
     log_error("queue '%s' already holds %lu messages (--max-queued %llu): published nothing; "
@@ -349,7 +351,8 @@ static int scan_open(struct scan *s, struct run_opts *o)
                               .done = on_done,
                               .arg = s,
                               .tick = on_tick,
-                              .stop = o->stop_signal};
+                              .stop = o->stop_signal,
+                              .reconnects = &s->report.reconnects};
     enum mq_status st = publish_open(&po, &s->pub, err, sizeof err);
     if (st != MQ_OK) {
         log_error("%s", err);
@@ -464,7 +467,7 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
     s.mark_dir.fd = -1;
     int code = scan_open(&s, o);
     if (code != 0)
-        return code;
+        return scan_metrics_end(o, &s.report, code);
     struct pipeline p;
     memset(&p, 0, sizeof p);
     p.roots = s.roots;
@@ -490,9 +493,10 @@ int run_scan(struct run_opts *o, struct scan_root *roots, unsigned n_roots)
         publish_queue_info(s.pub, 1, &info, why, sizeof why) == MQ_OK) {
         s.report.queue_messages = info.messages;
         s.report.queue_consumers = info.consumers;
+        s.report.queue_dead = info.dead_messages;
     }
     publish_close(s.pub);
     if (s.mark_dir.fd >= 0)
         close(s.mark_dir.fd);
-    return scan_close(&s, st, err);
+    return scan_metrics_end(o, &s.report, scan_close(&s, st, err));
 }
