@@ -135,6 +135,15 @@ void metrics_queue(struct metrics_writer *w, const char *const *labels, uint32_t
     metrics_u64(w, "scanmove_queue_dead_letter_messages", labels, dead);
 }
 
+void metrics_reconnects(struct metrics_writer *w, const char *tool, const char *queue,
+                        const char *worker, uint64_t n)
+{
+    const char *const l[] = {"tool", tool, "queue", queue, "worker", worker, NULL};
+    metrics_family(w, "scanmove_broker_reconnects_total", "counter",
+                   "Connections to the broker made again after one was lost.");
+    metrics_u64(w, "scanmove_broker_reconnects_total", l, n);
+}
+
 int metrics_commit(struct metrics_writer *w, char *err, size_t errlen)
 {
     if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)

@@ -94,6 +94,13 @@ void metrics_queue(struct metrics_writer *w, const char *const *labels, uint32_t
                    uint32_t consumers, uint32_t dead);
 
 /*
+ * metrics_reconnects - the family scanmove_broker_reconnects_total and its
+ * one sample n, labelled tool ("scan" or "move"), queue and worker.
+ */
+void metrics_reconnects(struct metrics_writer *w, const char *tool, const char *queue,
+                        const char *worker, uint64_t n);
+
+/*
  * metrics_commit - finish: flush, fsync, close and rename the temporary
  * over the target. Returns 0, or -1 with a sentence in err (the temporary
  * is removed, the target left as it was).

@@ -16,7 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* The queue latency histogram's upper bounds, seconds: from a mover
+ * keeping up (a fraction of a second) to a backlog of a day. */
+static const double consume_latency_bounds[] = {0.1, 0.25, 0.5, 1,    2.5,   5,     10,
+                                                30,  60,   120, 300,  600,   1800,  3600,
+                                                7200, 14400, 28800, 43200, 86400};
 
 struct consumer {
     const struct consume_opts *o;
@@ -39,6 +46,7 @@ struct consumer {
     int told_waiting;              /* the first wait of this outage was said, even under -q */
     int connected;                 /* connected once: the first connection was said */
     double dead_serviced;          /* when keep_dead_alive last read c->dead */
+    double queue_asked;            /* when st->queue was last asked for */
     char *buf;                     /* fileop's scratch buffer, allocated by the first move */
     pthread_t main_thread;         /* the one running consume_run */
     /* the roots of messages this mover does not serve, each said once */
@@ -81,8 +89,10 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
     enum mq_status s = mq_connect(c->o->cfg, c->o->conn_name, &c->mq, err, errlen);
     if (s != MQ_OK)
         return s;
-    if ((s = mq_declare_topology(c->mq, c->o->cfg, NULL, err, errlen)) != MQ_OK)
+    if ((s = mq_declare_topology(c->mq, c->o->cfg, &c->st->queue, err, errlen)) != MQ_OK)
         goto fail;
+    c->st->have_queue = 1;
+    c->queue_asked = mono_now();
     if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
         goto fail;
     if ((s = mq_check_publish(c->dead, c->dlx, err, errlen)) != MQ_OK) {
@@ -120,7 +130,7 @@ static void say_reconnecting(void *arg, const char *why, double wait_s)
 {
     struct consumer *c = arg;
     void (*say)(const char *, ...) = c->told_waiting ? log_warn : log_error;
-    if (c->o->progress != NULL) /* still alive, for the watchdog; the status says why */
+    if (c->o->progress != NULL) /* still alive, for the watchdog and the metrics */
         c->o->progress(c->st, 0);
     c->told_waiting = 1;
     say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
@@ -149,6 +159,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     c->connected = 1; /* said below */
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
     if (s == MQ_OK && c->mq != NULL) {
+        c->st->reconnects += !first;
         char node[1024];
         tool_describe_connection(c->mq, node, sizeof node);
         log_event(LOG_SEV_WARNING, &(struct log_fields){.event = "reconnected"},
@@ -207,6 +218,43 @@ static void keep_dead_alive(struct consumer *c)
         mq_close(c->dead);
         c->dead = NULL;
     }
+}
+
+/* Ask for the queue's counts every o->queue_info_ms, on the dead-letter
+ * connection: between dead letters it waits for no confirm, and the
+ * consuming one may hold deliveries that a reply must not be mixed with.
+ * A failure is the dead-letter connection's (dropped, opened again when
+ * needed); the counts stay as they were. */
+static void ask_queue(struct consumer *c)
+{
+    char err[256];
+    double now = mono_now();
+    if (c->o->queue_info_ms == 0 || c->dead == NULL ||
+        (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
+        return;
+    c->queue_asked = now;
+    struct mq_queue_info q;
+    if (mq_declare_topology(c->dead, c->o->cfg, &q, err, sizeof err) == MQ_OK) {
+        c->st->queue = q;
+        return;
+    }
+    log_debug("cannot ask for the queue's counts (%s); opening another connection when needed",
+              err);
+    mq_close(c->dead);
+    c->dead = NULL;
+}
+
+/* A file handled without a dead letter: note when, and for one moved (now
+ * or before: observe) its queue latency, from the published_at of scans
+ * that write it. */
+static void succeeded(struct consumer *c, const struct msg *m, int observe)
+{
+    struct timespec t;
+    double published;
+    clock_gettime(CLOCK_REALTIME, &t);
+    c->st->last_success = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    if (observe && m->published_at[0] != '\0' && msg_time_parse(m->published_at, &published) == 0)
+        metrics_hist_observe(&c->st->latency, c->st->last_success - published);
 }
 
 /* Called during long copies and waits: keep the connections alive and do
@@ -405,20 +453,25 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     if (c->buf == NULL) /* NULL again: fileop_move then allocates its own */
         c->buf = malloc(FILEOP_BUF_SIZE);
     fo.buf = c->buf;
+    fo.copied = &c->st->copy_bytes;
     enum fileop_result r =
         fileop_move(root->fd, c->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
     case FILEOP_MOVED:
         c->st->moved++;
+        c->st->bytes += m.size;
+        succeeded(c, &m, 1);
         log_event(LOG_SEV_INFO, file_fields("moved", &m, NULL), "moved %s", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_DUPLICATE:
         c->st->duplicates++;
+        succeeded(c, &m, 1);
         log_event(LOG_SEV_INFO, file_fields("already-moved", &m, NULL), "already moved %s",
                   final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_SKIPPED:
         c->st->skipped++;
+        succeeded(c, &m, 0);
         log_event(LOG_SEV_INFO, file_fields("skipped", &m, NULL),
                   "skipped %s: the destination has another file of that name", final_path);
         return done(c, d->tag, err, errlen);
@@ -442,6 +495,24 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
+/* The counts for --metrics at the start of a run. */
+static void stats_start(struct consume_stats *st)
+{
+    st->start = mono_now();
+    metrics_hist_init(&st->latency, consume_latency_bounds,
+                      sizeof consume_latency_bounds / sizeof consume_latency_bounds[0]);
+}
+
+/* A run that never got to consume ends with s: the progress hook hears
+ * of the end all the same (the final metrics). */
+static enum mq_status ended(const struct consume_opts *o, struct consume_stats *st,
+                            enum mq_status s)
+{
+    if (o->progress != NULL)
+        o->progress(st, 1);
+    return s;
+}
+
 enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *st, char *err,
                            size_t errlen)
 {
@@ -463,6 +534,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.arg = &c;
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
+    stats_start(st);
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';
@@ -472,7 +544,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     if (mq_transient(s))
         s = reconnect(&c, 1, err, errlen);
     if (s != MQ_OK)
-        return s;
+        return ended(o, st, s);
     double last = mono_now();
     uint64_t handled = 0;
     while (!*o->stop && !c.local_stop && (o->count == 0 || handled < o->count)) {
@@ -499,6 +571,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (o->progress != NULL)
             o->progress(st, 0);
         keep_dead_alive(&c);
+        ask_queue(&c);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. When only the

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "../common/metrics.h" /* not mover/metrics.h */
 #include "cfg.h"
 #include "fileop.h"
 #include "mq.h"
@@ -32,6 +33,15 @@ struct consume_stats {
     /* a local failure that ended the run (its sentence in consume_run's
      * err): the exit status to use, 0 when none */
     int local_exit;
+    /* For --metrics; counting them costs no allocation and no formatting. */
+    double start;         /* mono_now() when consume_run began */
+    uint64_t bytes;       /* the sizes of the files moved */
+    uint64_t copy_bytes;  /* bytes copied across file systems, as they go */
+    uint64_t reconnects;  /* connections made again after one was lost */
+    double last_success;  /* Unix time of the last file moved, duplicate or skipped; 0 none */
+    struct metrics_hist latency; /* published_at to the end of the move (moved, duplicates) */
+    int have_queue;              /* queue below is known */
+    struct mq_queue_info queue;  /* at the last (re)connection or refresh */
 };
 
 struct consume_opts {
@@ -50,6 +60,9 @@ struct consume_opts {
     uint64_t idle_exit_ms;         /* stop when idle this long; 0: never */
     uint64_t reconnect_timeout_ms; /* 0: reconnect forever */
     volatile sig_atomic_t *stop;
+    /* ask the broker for st->queue this often (on the dead-letter
+     * connection, idle between dead letters); 0: at connections only */
+    uint64_t queue_info_ms;
     /* called after every delivery and wait (last = 0), and once at the end
      * (last = 1); NULL: none */
     void (*progress)(const struct consume_stats *st, int last);

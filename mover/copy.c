@@ -34,6 +34,8 @@ static int copy_bytes(struct move *mv, int src, int tmp, off_t size)
         if (n == 0)
             break;
         done += n;
+        if (mv->o->copied != NULL)
+            *mv->o->copied += (uint64_t)n;
         if (mv->o->tick != NULL)
             mv->o->tick(mv->o->tick_arg);
     }

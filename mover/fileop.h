@@ -51,6 +51,8 @@ struct fileop_opts {
      * by the caller, who allocates it once for many moves; NULL: a move
      * that needs one allocates its own, freed before it returns. */
     char *buf;
+    /* bytes copied across file systems are added here as they go; may be NULL */
+    uint64_t *copied;
 };
 
 /*

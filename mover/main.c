@@ -354,6 +354,7 @@ static int run(struct options *o, const char *name)
     o->co.conn_name = name;
     o->co.stop = &stop_signal;
     o->co.progress = status_tick;
+    o->co.queue_info_ms = o->svc.metrics[0] != '\0' ? o->svc.metrics_interval_ms : 0;
     status_start(&o->svc, &o->cfg, &stop_signal);
     /* Testing aid: copy as on filesystems without O_TMPFILE (NFS, CIFS). */
     const char *nt = getenv("SCANMOVE_TEST_NAMED_TEMP");

@@ -48,14 +48,11 @@ static void write_all(struct metrics_writer *w, const struct run_opts *o, const 
     metrics_family(w, "scanmove_scan_duration_seconds", "gauge",
                    "How long this run of scan has taken (so far, while it runs).");
     metrics_gauge(w, "scanmove_scan_duration_seconds", l, mono_now() - r->start);
+    metrics_reconnects(w, "scan", q, worker, r->reconnects);
     metrics_family(w, LAST_SUCCESS, "gauge",
                    "When a run of scan last ended with the broker reached (exit 0 or 1), "
                    "Unix time; 0 never.");
     metrics_gauge(w, LAST_SUCCESS, l, last_success);
-    const char *const rl[] = {"tool", "scan", "queue", q, "worker", worker, NULL};
-    metrics_family(w, "scanmove_broker_reconnects_total", "counter",
-                   "Connections to the broker made again after one was lost.");
-    metrics_u64(w, "scanmove_broker_reconnects_total", rl, r->reconnects);
     if (r->have_queue)
         metrics_queue(w, l, r->queue_messages, r->queue_consumers, r->queue_dead);
 }
