@@ -5,9 +5,9 @@
 # the run's --json summary; no label carries a path or an id; scan's last
 # success survives a failed run (and is 0, not missing, before the first);
 # move rewrites the file every --metrics-interval while it runs, on SIGHUP
-# and at exit, and its queue latency histogram counts every file moved or
-# found moved whose message has a published_at. Needs promtool (Debian
-# package prometheus); skipped (77) without it.
+# and at exit, counts a reconnect, and its queue latency histogram counts
+# every file moved or found moved whose message has a published_at. Needs
+# promtool (Debian package prometheus); skipped (77) without it.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/move_lib.sh"
 prefix=metrics
@@ -145,7 +145,7 @@ mlast=$(mval "$M/move-w1.prom" scanmove_move_last_success_timestamp_seconds)
 checks=$((checks + 1))
 between "$t0" "$mlast" "$(($(date +%s) + 1))" || fail "move: last success $mlast is not now"
 
-# --- SIGHUP: the file now, whatever the interval; the last success kept -----------------
+# --- SIGHUP: the file now, whatever the interval; a reconnect; the last success kept ----
 env AMQP_URL="$url" timeout 90 "$MOVE" --queue "$q" --exchange "$ex" --from "$R" --to "$D" \
     --idle-exit 20s --metrics "$M/move-w1.prom" --metrics-interval 1h \
     >"$WORK/hup.out" 2>"$WORK/hup.err" &
@@ -156,8 +156,15 @@ has_consumer() { [ "$(consumers)" = 1 ]; }
 wait_until 10 "move consumes" has_consumer || true
 sleep 1
 expect_eq "$(stamp "$M/move-w1.prom")" "$i1" "move: nothing written before the interval is over"
+# The broker drops the mover's connections; it connects again.
+ctl close_all_connections "test_metrics" >/dev/null 2>&1 || fail "rabbitmqctl close_all_connections"
+no_consumer() { [ "$(consumers)" = 0 ]; }
+wait_until 10 "the broker closes the mover's connection" no_consumer || true
+wait_until 30 "move reconnects" has_consumer || true
 kill -HUP "$pid"
 wait_until 5 "move rewrites its metrics file on SIGHUP" changed "$M/move-w1.prom" "$i1" || true
+expect_eq "$(mval "$M/move-w1.prom" scanmove_broker_reconnects_total tool=move)" 1 \
+    "move: one reconnect counted"
 checks=$((checks + 1))
 kill -0 "$pid" 2>/dev/null || fail "move: SIGHUP ended it"
 i1=$(stamp "$M/move-w1.prom")

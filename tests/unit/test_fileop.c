@@ -242,7 +242,7 @@ static void test_move(void **state)
 }
 
 /* Through a named temporary (no O_TMPFILE), under --fsync's group commit,
- * with heartbeats. */
+ * with heartbeats; the bytes copied counted (in exdev mode). */
 static int ticks;
 static void tick(void *arg)
 {
@@ -263,8 +263,11 @@ static void test_move_named_temp_fsync(void **state)
     o.named_temp = 1;
     o.sync = &g;
     o.tick = tick;
+    uint64_t copied = 0; /* move's scanmove_move_copy_bytes_total */
+    o.copied = &copied;
     struct result res = move_with(t, &m, &o);
     assert_int_equal(res.r, FILEOP_MOVED);
+    assert_int_equal(copied, exdev_mode ? 5 : 0);
     assert_string_equal(get(t->dst, "f"), "named");
     assert_false(there(t->src, "f"));
     assert_true(g.n >= 1);
