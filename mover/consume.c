@@ -228,9 +228,10 @@ static void keep_dead_alive(struct consumer *c)
 static void ask_queue(struct consumer *c)
 {
     char err[256];
+    if (c->o->queue_info_ms == 0 || c->dead == NULL)
+        return;
     double now = mono_now();
-    if (c->o->queue_info_ms == 0 || c->dead == NULL ||
-        (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
+    if ((now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
         return;
     c->queue_asked = now;
     struct mq_queue_info q;
@@ -244,9 +245,9 @@ static void ask_queue(struct consumer *c)
     c->dead = NULL;
 }
 
-/* A file handled without a dead letter: note when, and for one moved (now
- * or before: observe) its queue latency, from the published_at of scans
- * that write it. */
+/* A file handled without a dead letter (moved, duplicate, skipped): note
+ * when; with observe (moved, now or before), its queue latency too, from
+ * the message's published_at, which older scans do not write. */
 static void succeeded(struct consumer *c, const struct msg *m, int observe)
 {
     struct timespec t;

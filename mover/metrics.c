@@ -22,19 +22,12 @@ static struct labels with(const char *queue, const char *worker, const char *nam
 static void write_files(struct metrics_writer *w, const char *q, const char *worker,
                         const struct consume_stats *st)
 {
-    const struct {
-        const char *result;
-        uint64_t n;
-    } results[] = {{"moved", st->moved},
-                   {"duplicate", st->duplicates},
-                   {"skipped", st->skipped},
-                   {"dead", st->dead},
-                   {"requeued", st->requeued}};
+    static const char *const results[] = {"moved", "duplicate", "skipped", "dead", "requeued"};
+    const uint64_t n[] = {st->moved, st->duplicates, st->skipped, st->dead, st->requeued};
     metrics_family(w, "scanmove_move_files_total", "counter",
                    "Messages this mover handled, by result.");
-    for (size_t i = 0; i < sizeof results / sizeof results[0]; i++)
-        metrics_u64(w, "scanmove_move_files_total", with(q, worker, "result", results[i].result).l,
-                    results[i].n);
+    for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+        metrics_u64(w, "scanmove_move_files_total", with(q, worker, "result", results[i]).l, n[i]);
     metrics_family(w, "scanmove_move_dead_letters_total", "counter",
                    "Messages this mover dead-lettered, by reason.");
     for (enum move_reason r = 0; r < MOVE_REASON__COUNT; r++)
