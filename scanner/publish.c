@@ -97,8 +97,10 @@ static enum mq_status reconnect_once(void *arg, char *err, size_t errlen)
 
 static void say_reconnecting(void *arg, const char *why, double wait_s)
 {
-    (void)arg;
+    const struct publisher *p = arg;
     (void)wait_s;
+    if (p->o.tick != NULL) /* the metrics go on while the broker is away */
+        p->o.tick(p->o.arg);
     log_warn("%s; reconnecting", why);
 }
 

@@ -441,13 +441,15 @@ static void do_poll(void *arg)
 /* Lost and regained within the timeout: the unconfirmed messages are
  * published again, in order, on the new connection, with new tags (a
  * return on the old connection forgotten), and
- * the user is told as before (the same two sentences). The publisher
+ * the user is told as before (the same two sentences), and the
+ * reconnection is counted. The publisher
  * reconnects with its own copies of the settings and the name, whatever
  * became of the caller's. */
 static void test_reconnect_republish(void **state)
 {
     (void)state;
     struct publisher *p;
+    uint64_t reconnects = 0; /* scan's scanmove_broker_reconnects_total */
     {
         char name[32];
         struct cfg mine = cfg;
@@ -458,7 +460,8 @@ static void test_reconnect_republish(void **state)
                                  .window = 8,
                                  .reconnect_timeout_ms = 1500, /* two attempts */
                                  .blocked_timeout_ms = 1000,
-                                 .done = on_done};
+                                 .done = on_done,
+                                 .reconnects = &reconnects};
         assert_int_equal(publish_open(&o, &p, err, sizeof err), MQ_OK);
         memset(name, 'x', sizeof name - 1);
         memset(&mine, 'y', sizeof mine);
@@ -474,6 +477,7 @@ static void test_reconnect_republish(void **state)
     capture_stderr(do_poll, &c, text, sizeof text);
     assert_int_equal(c.s, MQ_OK);
     assert_int_equal(fake.connects, 3);
+    assert_int_equal(reconnects, 1); /* one connection made again, in two attempts */
     assert_string_equal(fake.conn_name, "scan@copy[7]");
     assert_string_equal(fake.exchange, "ex1");
     assert_non_null(strstr(text, ": fake connection lost; reconnecting\n"));
