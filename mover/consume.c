@@ -21,8 +21,8 @@
 
 /* The queue latency histogram's upper bounds, seconds: from a mover
  * keeping up (a fraction of a second) to a backlog of a day. */
-static const double consume_latency_bounds[] = {0.1, 0.25, 0.5, 1,    2.5,   5,     10,
-                                                30,  60,   120, 300,  600,   1800,  3600,
+static const double consume_latency_bounds[] = {0.1,  0.25,  0.5,   1,     2.5,  5,    10,
+                                                30,   60,    120,   300,   600,  1800, 3600,
                                                 7200, 14400, 28800, 43200, 86400};
 
 struct consumer {
@@ -220,18 +220,18 @@ static void keep_dead_alive(struct consumer *c)
     }
 }
 
-/* Ask for the queue's counts every o->queue_info_ms, on the dead-letter
- * connection: between dead letters it waits for no confirm, and the
- * consuming one may hold deliveries that a reply must not be mixed with.
- * A failure is the dead-letter connection's (dropped, opened again when
- * needed); the counts stay as they were. */
-static void ask_queue(struct consumer *c)
+/* Ask for the queue's counts every o->queue_info_ms (now when now_due),
+ * on the dead-letter connection: between dead letters it waits for no
+ * confirm, and the consuming one may hold deliveries that a reply must not
+ * be mixed with. A failure is the dead-letter connection's (dropped,
+ * opened again when needed); the counts stay as they were. */
+static void ask_queue(struct consumer *c, int now_due)
 {
     char err[256];
     if (c->o->queue_info_ms == 0 || c->dead == NULL)
         return;
     double now = mono_now();
-    if ((now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
+    if (!now_due && (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
         return;
     c->queue_asked = now;
     struct mq_queue_info q;
@@ -496,6 +496,33 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
+/* Close the connections at the end of the run, and with --metrics ask
+ * for the queue's counts a last time, for the file that outlives this
+ * mover: without it as a consumer. The broker forgets a consumer shortly
+ * after its connection has closed, not before the close returns: ask
+ * again for a while, until it has (another consumer arriving just then
+ * would go unseen until its own file says so). */
+static void close_both(struct consumer *c)
+{
+    if (c->o->queue_info_ms > 0 && c->mq != NULL && c->dead != NULL) {
+        ask_queue(c, 1);
+        uint32_t with_me = c->st->queue.consumers;
+        mq_close(c->mq);
+        c->mq = NULL;
+        for (int i = 0; i < 40 && c->dead != NULL && c->st->queue.consumers >= with_me; i++) {
+            if (i > 0)
+                mono_nap(0.025);
+            ask_queue(c, 1);
+        }
+        if (c->st->queue.consumers >= with_me)
+            c->st->queue.consumers = with_me > 0 ? with_me - 1 : 0;
+    }
+    mq_close(c->mq);
+    c->mq = NULL;
+    mq_close(c->dead);
+    c->dead = NULL;
+}
+
 /* The counts for --metrics at the start of a run. */
 static void stats_start(struct consume_stats *st)
 {
@@ -572,7 +599,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (o->progress != NULL)
             o->progress(st, 0);
         keep_dead_alive(&c);
-        ask_queue(&c);
+        ask_queue(&c, 0);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. When only the
@@ -604,8 +631,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     }
     if (c.sync.n > 0) /* acknowledgements lost with the connection */
         durable_group_flush(&c.sync);
-    mq_close(c.dead);
-    mq_close(c.mq);
+    close_both(&c);
     free(c.buf);
     for (unsigned i = 0; i < c.n_foreign; i++)
         free(c.foreign[i]);

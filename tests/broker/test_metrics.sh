@@ -120,6 +120,9 @@ wait_until 4 "move rewrites its metrics file every --metrics-interval" \
     changed "$M/move-w1.prom" "$i1" || true
 checks=$((checks + 1))
 kill -0 "$pid" 2>/dev/null || fail "move: the file was rewritten only at exit"
+# The queue's counts, asked for every interval, count the mover itself.
+counts_itself() { [ "$(mval "$M/move-w1.prom" scanmove_queue_consumers)" = 1 ]; }
+wait_until 4 "move: the queue's consumers in the file while it runs: itself" counts_itself || true
 wait_pid "$pid" 60 "move --idle-exit 5s"
 expect_eq "$rc" 1 "move: exit 1 (a dead letter)"
 promcheck "$M/move-w1.prom" "move"
@@ -137,8 +140,9 @@ expect_eq "$(mval "$M/move-w1.prom" scanmove_move_copy_bytes_total)" 0 \
     "move: no copy on one file system"
 expect_eq "$(mval "$M/move-w1.prom" scanmove_broker_reconnects_total tool=move)" 0 \
     "move: no reconnects"
-expect_eq "$(mval "$M/move-w1.prom" scanmove_queue_consumers)" 1 \
-    "move: the queue's consumers, asked for while it ran (itself)"
+expect_eq "$(mval "$M/move-w1.prom" scanmove_queue_consumers)" 0 \
+    "move: the queue's consumers at exit, without itself"
+expect_eq "$(mval "$M/move-w1.prom" scanmove_queue_messages)" 0 "move: the queue's depth at exit"
 expect_eq "$(mval "$M/move-w1.prom" scanmove_queue_dead_letter_messages)" 1 \
     "move: the dead-letter queue's depth"
 mlast=$(mval "$M/move-w1.prom" scanmove_move_last_success_timestamp_seconds)
