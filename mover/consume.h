@@ -34,11 +34,11 @@ struct consume_stats {
      * err): the exit status to use, 0 when none */
     int local_exit;
     /* For --metrics; counting them costs no allocation and no formatting. */
-    double start;         /* mono_now() when consume_run began */
-    uint64_t bytes;       /* the sizes of the files moved */
-    uint64_t copy_bytes;  /* bytes copied across file systems, as they go */
-    uint64_t reconnects;  /* connections made again after one was lost */
-    double last_success;  /* Unix time of the last file moved, duplicate or skipped; 0 none */
+    double start;        /* mono_now() when consume_run began */
+    uint64_t bytes;      /* the sizes of the files moved */
+    uint64_t copy_bytes; /* bytes copied across file systems, as they go */
+    uint64_t reconnects; /* connections made again after one was lost */
+    double last_success; /* Unix time of the last file moved, duplicate or skipped; 0 none */
     struct metrics_hist latency; /* published_at to the end of the move (moved, duplicates) */
     int have_queue;              /* queue below is known */
     struct mq_queue_info queue;  /* at the last (re)connection or refresh */
