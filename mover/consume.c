@@ -224,25 +224,27 @@ static void keep_dead_alive(struct consumer *c)
  * on the dead-letter connection: between dead letters it waits for no
  * confirm, and the consuming one may hold deliveries that a reply must not
  * be mixed with. A failure is the dead-letter connection's (dropped,
- * opened again when needed); the counts stay as they were. */
-static void ask_queue(struct consumer *c, int now_due)
+ * opened again when needed); the counts stay as they were. 0 when they
+ * were asked for now, else -1. */
+static int ask_queue(struct consumer *c, int now_due)
 {
     char err[256];
     if (c->o->queue_info_ms == 0 || c->dead == NULL)
-        return;
+        return -1;
     double now = mono_now();
     if (!now_due && (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
-        return;
+        return -1;
     c->queue_asked = now;
     struct mq_queue_info q;
     if (mq_declare_topology(c->dead, c->o->cfg, &q, err, sizeof err) == MQ_OK) {
         c->st->queue = q;
-        return;
+        return 0;
     }
     log_debug("cannot ask for the queue's counts (%s); opening another connection when needed",
               err);
     mq_close(c->dead);
     c->dead = NULL;
+    return -1;
 }
 
 /* A file handled without a dead letter (moved, duplicate, skipped): note
@@ -496,27 +498,16 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     return mq_requeue(c->mq, d->tag, 0, err, errlen);
 }
 
-/* Close the connections at the end of the run, and with --metrics ask
- * for the queue's counts a last time, for the file that outlives this
- * mover: without it as a consumer. The broker forgets a consumer shortly
- * after its connection has closed, not before the close returns: ask
- * again for a while, until it has (another consumer arriving just then
- * would go unseen until its own file says so). */
+/* Close the connections at the end of the run; with --metrics, ask for
+ * the queue's counts a last time first, for the file that outlives this
+ * mover, and count it out of the consumers: it is one of them until its
+ * connection closes (the broker forgets a consumer only some time after
+ * the close, so asking after it would find it still there). */
 static void close_both(struct consumer *c)
 {
-    if (c->o->queue_info_ms > 0 && c->mq != NULL && c->dead != NULL) {
-        ask_queue(c, 1);
-        uint32_t with_me = c->st->queue.consumers;
-        mq_close(c->mq);
-        c->mq = NULL;
-        for (int i = 0; i < 40 && c->dead != NULL && c->st->queue.consumers >= with_me; i++) {
-            if (i > 0)
-                mono_nap(0.025);
-            ask_queue(c, 1);
-        }
-        if (c->st->queue.consumers >= with_me)
-            c->st->queue.consumers = with_me > 0 ? with_me - 1 : 0;
-    }
+    if (c->o->queue_info_ms > 0 && c->mq != NULL && ask_queue(c, 1) == 0 &&
+        c->st->queue.consumers > 0)
+        c->st->queue.consumers--;
     mq_close(c->mq);
     c->mq = NULL;
     mq_close(c->dead);
