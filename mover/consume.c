@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "log.h"
+#include "metrics.h"
 #include "mq_reconnect.h"
 #include "msg.h"
 #include "report.h"
@@ -16,14 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-/* The queue latency histogram's upper bounds, seconds: from a mover
- * keeping up (a fraction of a second) to a backlog of a day. */
-static const double consume_latency_bounds[] = {0.1,  0.25,  0.5,   1,     2.5,  5,    10,
-                                                30,   60,    120,   300,   600,  1800, 3600,
-                                                7200, 14400, 28800, 43200, 86400};
 
 struct consumer {
     const struct consume_opts *o;
@@ -220,44 +214,17 @@ static void keep_dead_alive(struct consumer *c)
     }
 }
 
-/* Ask for the queue's counts every o->queue_info_ms (now when now_due),
- * on the dead-letter connection: between dead letters it waits for no
- * confirm, and the consuming one may hold deliveries that a reply must not
- * be mixed with. A failure is the dead-letter connection's (dropped,
- * opened again when needed); the counts stay as they were. 0 when they
- * were asked for now, else -1. */
+/* Ask for the queue's counts (move_metrics_ask_queue) every
+ * o->queue_info_ms, or now when now_due; 0 when they were asked for now. */
 static int ask_queue(struct consumer *c, int now_due)
 {
-    char err[256];
-    if (c->o->queue_info_ms == 0 || c->dead == NULL)
+    if (c->o->queue_info_ms == 0)
         return -1;
     double now = mono_now();
     if (!now_due && (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
         return -1;
     c->queue_asked = now;
-    struct mq_queue_info q;
-    if (mq_declare_topology(c->dead, c->o->cfg, &q, err, sizeof err) == MQ_OK) {
-        c->st->queue = q;
-        return 0;
-    }
-    log_debug("cannot ask for the queue's counts (%s); opening another connection when needed",
-              err);
-    mq_close(c->dead);
-    c->dead = NULL;
-    return -1;
-}
-
-/* A file handled without a dead letter (moved, duplicate, skipped): note
- * when; with observe (moved, now or before), its queue latency too, from
- * the message's published_at, which older scans do not write. */
-static void succeeded(struct consumer *c, const struct msg *m, int observe)
-{
-    struct timespec t;
-    double published;
-    clock_gettime(CLOCK_REALTIME, &t);
-    c->st->last_success = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-    if (observe && m->published_at[0] != '\0' && msg_time_parse(m->published_at, &published) == 0)
-        metrics_hist_observe(&c->st->latency, c->st->last_success - published);
+    return move_metrics_ask_queue(&c->dead, c->o->cfg, c->st);
 }
 
 /* Called during long copies and waits: keep the connections alive and do
@@ -463,18 +430,18 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
     case FILEOP_MOVED:
         c->st->moved++;
         c->st->bytes += m.size;
-        succeeded(c, &m, 1);
+        move_metrics_handled(c->st, &m, 1);
         log_event(LOG_SEV_INFO, file_fields("moved", &m, NULL), "moved %s", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_DUPLICATE:
         c->st->duplicates++;
-        succeeded(c, &m, 1);
+        move_metrics_handled(c->st, &m, 1);
         log_event(LOG_SEV_INFO, file_fields("already-moved", &m, NULL), "already moved %s",
                   final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_SKIPPED:
         c->st->skipped++;
-        succeeded(c, &m, 0);
+        move_metrics_handled(c->st, &m, 0);
         log_event(LOG_SEV_INFO, file_fields("skipped", &m, NULL),
                   "skipped %s: the destination has another file of that name", final_path);
         return done(c, d->tag, err, errlen);
@@ -514,14 +481,6 @@ static void close_both(struct consumer *c)
     c->dead = NULL;
 }
 
-/* The counts for --metrics at the start of a run. */
-static void stats_start(struct consume_stats *st)
-{
-    st->start = mono_now();
-    metrics_hist_init(&st->latency, consume_latency_bounds,
-                      sizeof consume_latency_bounds / sizeof consume_latency_bounds[0]);
-}
-
 /* A run that never got to consume ends with s: the progress hook hears
  * of the end all the same (the final metrics). */
 static enum mq_status ended(const struct consume_opts *o, struct consume_stats *st,
@@ -553,7 +512,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.arg = &c;
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
-    stats_start(st);
+    move_metrics_start(st);
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';

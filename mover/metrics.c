@@ -4,7 +4,48 @@
 #include "clock.h"
 #include "log.h"
 
+#include <time.h>
+
 #define LAST_SUCCESS "scanmove_move_last_success_timestamp_seconds"
+
+/* The queue latency histogram's upper bounds, seconds: from a mover
+ * keeping up (a fraction of a second) to a backlog of a day. */
+static const double latency_bounds[] = {0.1, 0.25, 0.5,  1,    2.5,  5,     10,    30,    60,   120,
+                                        300, 600,  1800, 3600, 7200, 14400, 28800, 43200, 86400};
+
+void move_metrics_start(struct consume_stats *st)
+{
+    st->start = mono_now();
+    metrics_hist_init(&st->latency, latency_bounds,
+                      sizeof latency_bounds / sizeof latency_bounds[0]);
+}
+
+void move_metrics_handled(struct consume_stats *st, const struct msg *m, int observe)
+{
+    struct timespec t;
+    double published;
+    clock_gettime(CLOCK_REALTIME, &t);
+    st->last_success = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    if (observe && m->published_at[0] != '\0' && msg_time_parse(m->published_at, &published) == 0)
+        metrics_hist_observe(&st->latency, st->last_success - published);
+}
+
+int move_metrics_ask_queue(struct mq **dead, const struct cfg *cfg, struct consume_stats *st)
+{
+    char err[256];
+    struct mq_queue_info q;
+    if (*dead == NULL)
+        return -1;
+    if (mq_declare_topology(*dead, cfg, &q, err, sizeof err) == MQ_OK) {
+        st->queue = q;
+        return 0;
+    }
+    log_debug("cannot ask for the queue's counts (%s); opening another connection when needed",
+              err);
+    mq_close(*dead);
+    *dead = NULL;
+    return -1;
+}
 
 /* Labels: queue and worker, and one more pair (NULL: none). */
 struct labels {
