@@ -189,12 +189,25 @@ static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t e
     return MQ_OK;
 }
 
+/* Ask for the queue's counts (move_metrics_ask_queue) every
+ * o->queue_info_ms, or now when now_due; 0 when they were asked for now. */
+static int ask_queue(struct consumer *c, int now_due)
+{
+    if (c->o->queue_info_ms == 0)
+        return -1;
+    double now = mono_now();
+    if (!now_due && (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
+        return -1;
+    c->queue_asked = now;
+    return move_metrics_ask_queue(&c->dead, c->o->cfg, c->st);
+}
+
 /*
  * The dead-letter connection sits idle between dead letters, and the
  * broker closes a connection that sends nothing for two heartbeats: read
  * what it sent (its heartbeats) and send ours when due, at most once a
  * second. A connection found lost is dropped; the next dead letter opens
- * another.
+ * another. It is also where the queue's counts are asked for (ask_queue).
  */
 static void keep_dead_alive(struct consumer *c)
 {
@@ -211,20 +224,9 @@ static void keep_dead_alive(struct consumer *c)
         log_debug("the dead-letter connection was lost (%s); opening another when needed", err);
         mq_close(c->dead);
         c->dead = NULL;
+        return;
     }
-}
-
-/* Ask for the queue's counts (move_metrics_ask_queue) every
- * o->queue_info_ms, or now when now_due; 0 when they were asked for now. */
-static int ask_queue(struct consumer *c, int now_due)
-{
-    if (c->o->queue_info_ms == 0)
-        return -1;
-    double now = mono_now();
-    if (!now_due && (now - c->queue_asked) * 1000.0 < (double)c->o->queue_info_ms)
-        return -1;
-    c->queue_asked = now;
-    return move_metrics_ask_queue(&c->dead, c->o->cfg, c->st);
+    ask_queue(c, 0);
 }
 
 /* Called during long copies and waits: keep the connections alive and do
@@ -549,7 +551,6 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (o->progress != NULL)
             o->progress(st, 0);
         keep_dead_alive(&c);
-        ask_queue(&c, 0);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. When only the
