@@ -46,7 +46,7 @@ struct publish_opts {
     void *arg;
     void (*tick)(void *arg); /* called while waiting, e.g. to redraw progress; may be NULL */
     volatile sig_atomic_t
-        *stop; /* set by a signal: stop waiting for a blocked broker; may be NULL */
+        *stop;            /* set by a signal: stop waiting for a blocked broker; may be NULL */
     uint64_t *reconnects; /* counts each connection made again after a loss; may be NULL */
 };
 

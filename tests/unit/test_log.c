@@ -70,7 +70,8 @@ static void test_levels(void **state)
     log_info("info");
     log_set_level(LOG_LEVEL_DEBUG);
     log_debug("debug");
-    assert_string_equal(written(), "scan: error: error\nscan: notice: summary\nscan: debug: debug\n");
+    assert_string_equal(written(),
+                        "scan: error: error\nscan: notice: summary\nscan: debug: debug\n");
 }
 
 /* scan's reconnect and "broker blocked" warnings came on top of its
@@ -86,8 +87,8 @@ static void test_warning_erases_progress(void **state)
     log_error("failed: x");
     assert_string_equal(written(),
                         ERASE "scan: 3 files, 2 published" ERASE "scan: 4 files, 3 published" ERASE
-                              "scan: warning: connection lost; reconnecting\n" ERASE "scan: 5 files" ERASE
-                              "scan: error: failed: x\n");
+                              "scan: warning: connection lost; reconnecting\n" ERASE
+                              "scan: 5 files" ERASE "scan: error: failed: x\n");
 }
 
 /* Nothing to erase: a log line with no progress line drawn is plain. */
@@ -126,8 +127,13 @@ static void test_json(void **state)
     (void)state;
     log_set_format(LOG_FORMAT_JSON);
     log_set_level(LOG_LEVEL_INFO);
-    struct log_fields f = {.event = "moved", .id = "ab", .root = "/r", .root_len = 2,
-                           .path = "x\xffy", .path_len = 3, .reason = "exists"};
+    struct log_fields f = {.event = "moved",
+                           .id = "ab",
+                           .root = "/r",
+                           .root_len = 2,
+                           .path = "x\xffy",
+                           .path_len = 3,
+                           .reason = "exists"};
     log_event(LOG_SEV_INFO, &f, "moved %s", "x\xffy");
     log_set_level(LOG_LEVEL_QUIET);
     struct log_fields st = {.event = "status", .always = 1};

@@ -237,7 +237,8 @@ static void test_published_at(void **state)
     memcpy(m.id, "0123456789abcdef0123456789abcdef", 33);
     memcpy(m.published_at, "2026-11-25T12:00:01.500Z", 25);
     assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
-    assert_non_null(strstr(buf, "\"host\":\"scanhost\",\"published_at\":\"2026-11-25T12:00:01.500Z\"}"));
+    assert_non_null(
+        strstr(buf, "\"host\":\"scanhost\",\"published_at\":\"2026-11-25T12:00:01.500Z\"}"));
     roundtrip(&m, buf);
     m.published_at[0] = '\0'; /* an older scan's message: no field at all */
     assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
@@ -247,10 +248,11 @@ static void test_published_at(void **state)
     expect_field("published_at", "\"2026-11-25T12:00:01.500Z\"", MSG_OK);
     expect_field("published_at", "\"\"", MSG_OK);
     expect_field("published_at", "1764072001", MSG_ERR_TYPE);
-    expect_field("published_at", "\"\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
-                                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
-                                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
-                                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\"",
+    expect_field("published_at",
+                 "\"\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff"
+                 "\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\\u00ff\"",
                  MSG_ERR_VALUE); /* 64 bytes */
     char *b = body_with("published_at", "\"x\"", NULL);
     size_t n = strlen(b);
@@ -283,15 +285,20 @@ static void test_time_format_parse(void **state)
     assert_true(t == 951868799.5);
     assert_int_equal(msg_time_parse("1969-12-31T23:59:59.000000001Z", &t), 0);
     assert_true(t < 0 && t > -1);
-    static const char *const bad[] = {"", "2026-11-25", "2026-11-25T12:00:00", "2026-11-25 12:00:00Z",
-                                      "2026-13-25T12:00:00Z", "2026-11-25T24:00:00Z",
-                                      "2026-11-25T12:00:00.Z", "2026-11-25T12:00:00.123+01:00",
-                                      "2026-11-25T12:00:00.1234567891Z", "2026-11-25T12:00:00Zx",
+    static const char *const bad[] = {"",
+                                      "2026-11-25",
+                                      "2026-11-25T12:00:00",
+                                      "2026-11-25 12:00:00Z",
+                                      "2026-13-25T12:00:00Z",
+                                      "2026-11-25T24:00:00Z",
+                                      "2026-11-25T12:00:00.Z",
+                                      "2026-11-25T12:00:00.123+01:00",
+                                      "2026-11-25T12:00:00.1234567891Z",
+                                      "2026-11-25T12:00:00Zx",
                                       "+026-11-25T12:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(msg_time_parse(bad[i], &t), -1);
 }
-
 
 static void test_encode_golden(void **state)
 {
