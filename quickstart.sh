@@ -82,6 +82,8 @@ run_tests() {
 
 case "${1:-}" in
 demo) install_deps; build; demo ;;
-test) install_deps; build; run_tests ;;
+# The tests also check the metrics (promtool, in Debian's prometheus) and the
+# systemd units (systemd-analyze).
+test) packages+=(prometheus systemd man-db); install_deps; build; run_tests ;;
 *) echo "usage: $0 demo|test" >&2; exit 64 ;;
 esac

@@ -111,6 +111,12 @@ const char *log_prog(void)
     return log_name;
 }
 
+const char *log_tool(void)
+{
+    const char *space = strrchr(log_name, ' ');
+    return space != NULL ? space + 1 : log_name;
+}
+
 static FILE *stream(void)
 {
     return log_out != NULL ? log_out : stderr;
@@ -221,7 +227,7 @@ static void json_line(struct json_write *w, enum log_sev sev, const struct log_f
     json_write_key(w, "level");
     json_write_string(w, sev_name(sev), strlen(sev_name(sev)));
     json_write_key(w, "tool");
-    json_write_string(w, log_name, strlen(log_name));
+    json_write_string(w, log_tool(), strlen(log_tool()));
     json_write_key(w, "pid");
     snprintf(num, sizeof num, "%ld", (long)getpid());
     json_write_raw(w, num);

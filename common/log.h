@@ -90,6 +90,13 @@ void log_reopen(void);
 const char *log_prog(void);
 
 /*
+ * log_tool - the tool's own name, "scan" or "move": the last word of the
+ * program name ("scanmove move" when run through the scanmove command),
+ * for the JSON lines' "tool" and the broker's connection names.
+ */
+const char *log_tool(void);
+
+/*
  * log_error, log_notice, log_warn, log_info, log_debug - print one line
  * (see the formats above) when the level allows: errors always, notices
  * (summaries, dead letters) and warnings unless -q. A trailing newline is

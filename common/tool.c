@@ -232,7 +232,7 @@ static void end_with_output(struct tool_usage *u, int help)
 {
     if (u->end)
         return;
-    snprintf(u->buf, sizeof u->buf, "%s (scanmove) %s\n", log_prog(), SCANMOVE_VERSION);
+    snprintf(u->buf, sizeof u->buf, "%s (scanmove) %s\n", log_tool(), SCANMOVE_VERSION);
     u->out = help ? u->help : u->buf;
     u->code = EXITCODE_OK;
     u->end = 1;

@@ -290,7 +290,7 @@ int tool_check(const struct cfg *c, enum tool_check_mode mode, char *out, size_t
     struct head_age h = {0, 0, NULL};
     char name[300];
     size_t n = c->n_urls;
-    tool_conn_name(log_prog(), name, sizeof name);
+    tool_conn_name(log_tool(), name, sizeof name);
     for (size_t i = 0; i < n; i++) {
         struct mq *before = m;
         look_at_node(c, i, name, &nodes[i], &m);

@@ -152,11 +152,11 @@ sed "s|^tooldir=.*|tooldir=$stage$tooldir|" "$stage$prefix/bin/scanmove" >"$WORK
 for tool in scan move; do
     run sh "$WORK/scanmove" "$tool" --version
     expect_rc 0 "scanmove $tool --version"
-    expect_in out "$SCANMOVE_VERSION" "scanmove $tool --version runs $tool"
+    expect_in out "$tool (scanmove) $SCANMOVE_VERSION" "scanmove $tool --version runs $tool and names it so"
     # The tool names itself as it was called (SCANMOVE_PROG).
     run sh "$WORK/scanmove" "$tool" --no-such-option
     expect_rc 64 "scanmove $tool --no-such-option"
-    expect_in err "scanmove $tool: unknown option '--no-such-option'" "$tool's usage error names scanmove $tool"
+    expect_in err "scanmove $tool: error: unknown option '--no-such-option'" "$tool's usage error names scanmove $tool"
     expect_in err "Try 'scanmove $tool --help'." "$tool's usage error names a command that works"
 done
 run sh "$WORK/scanmove" move --on-conflict=sideways --from "$WORK" --to "$WORK"
