@@ -225,6 +225,19 @@ static char buf[MSG_MAX_BYTES];
 
 /* ---- round trips ---- */
 
+/* The sample message with a fixed id (and published_at, unless NULL),
+ * encoded into buf. */
+static void encode_golden(struct msg *m, const char *published_at)
+{
+    char err[128];
+    size_t len;
+    sample(m);
+    memcpy(m->id, "0123456789abcdef0123456789abcdef", 33);
+    if (published_at != NULL)
+        snprintf(m->published_at, sizeof m->published_at, "%s", published_at);
+    assert_int_equal(msg_encode(m, buf, sizeof buf, &len, err, sizeof err), 0);
+}
+
 /* published_at: optional, after host; absent in older messages. */
 static void test_published_at(void **state)
 {
@@ -233,10 +246,7 @@ static void test_published_at(void **state)
     size_t len;
 
     (void)state;
-    sample(&m);
-    memcpy(m.id, "0123456789abcdef0123456789abcdef", 33);
-    memcpy(m.published_at, "2026-11-25T12:00:01.500Z", 25);
-    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
+    encode_golden(&m, "2026-11-25T12:00:01.500Z");
     assert_non_null(
         strstr(buf, "\"host\":\"scanhost\",\"published_at\":\"2026-11-25T12:00:01.500Z\"}"));
     roundtrip(&m, buf);
@@ -303,13 +313,9 @@ static void test_time_format_parse(void **state)
 static void test_encode_golden(void **state)
 {
     struct msg m;
-    char err[128];
-    size_t len;
 
     (void)state;
-    sample(&m);
-    memcpy(m.id, "0123456789abcdef0123456789abcdef", 33);
-    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
+    encode_golden(&m, NULL);
     assert_string_equal(
         buf, "{\"v\":1,\"id\":\"0123456789abcdef0123456789abcdef\",\"root\":\"/srv/in\","
              "\"path\":\"a/b.txt\",\"size\":\"42\",\"mtime\":\"1700000000.123456789\","
