@@ -118,18 +118,6 @@ static enum mq_status connect_once(void *arg, char *err, size_t errlen)
     return connect_consumer(arg, err, errlen);
 }
 
-/* Before each wait for the broker. The first of an outage is said even
- * under -q: a mover run from cron that waits in silence looks hung. */
-static void say_reconnecting(void *arg, const char *why, double wait_s)
-{
-    struct consumer *c = arg;
-    void (*say)(const char *, ...) = c->told_waiting ? log_warn : log_error;
-    if (c->o->progress != NULL) /* still alive, for the watchdog and the metrics */
-        c->o->progress(c->st, 0);
-    c->told_waiting = 1;
-    say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
-}
-
 /* During the waits for the broker: the progress hook (status_tick), which
  * serves SIGHUP and SIGUSR1. */
 static void reconnect_tick(void *arg)
@@ -137,6 +125,17 @@ static void reconnect_tick(void *arg)
     struct consumer *c = arg;
     if (c->o->progress != NULL)
         c->o->progress(c->st, 0);
+}
+
+/* Before each wait for the broker. The first of an outage is said even
+ * under -q: a mover run from cron that waits in silence looks hung. */
+static void say_reconnecting(void *arg, const char *why, double wait_s)
+{
+    struct consumer *c = arg;
+    void (*say)(const char *, ...) = c->told_waiting ? log_warn : log_error;
+    reconnect_tick(c); /* still alive, for the watchdog and the metrics */
+    c->told_waiting = 1;
+    say("%s; %s in %.0f s", why, c->first ? "trying again" : "reconnecting", wait_s);
 }
 
 /* (Re)connect within --reconnect-timeout (mq_reconnect); MQ_OK with c->mq

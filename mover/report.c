@@ -9,7 +9,6 @@
 
 static double progress_last;
 static uint64_t progress_done_last;
-static double run_start;       /* the first report_progress call */
 static char broker_node[1024]; /* report_node's */
 
 static uint64_t handled(const struct consume_stats *st)
@@ -22,16 +21,29 @@ void report_node(const char *node)
     snprintf(broker_node, sizeof broker_node, "%s", node);
 }
 
+void report_counts(char *out, size_t outlen, const struct consume_stats *st)
+{
+    snprintf(out, outlen,
+             "%llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu requeued",
+             (unsigned long long)st->moved, (unsigned long long)st->duplicates,
+             (unsigned long long)st->skipped, (unsigned long long)st->dead,
+             (unsigned long long)st->requeued);
+}
+
+double report_rate(const struct consume_stats *st, double now)
+{
+    double secs = now - st->start;
+    return st->start > 0 && secs > 0 ? (double)handled(st) / secs : 0.0;
+}
+
 void report_status_line(const struct consume_stats *st)
 {
-    double secs = run_start > 0 ? mono_now() - run_start : 0;
+    char counts[160];
+    double now = mono_now();
+    report_counts(counts, sizeof counts, st);
     log_event(LOG_SEV_NOTICE, &(struct log_fields){.event = "status", .always = 1},
-              "%llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu requeued in "
-              "%.0f s (%.0f files/s); %s%s",
-              (unsigned long long)st->moved, (unsigned long long)st->duplicates,
-              (unsigned long long)st->skipped, (unsigned long long)st->dead,
-              (unsigned long long)st->requeued, secs, secs > 0 ? (double)handled(st) / secs : 0.0,
-              broker_node[0] ? "broker " : "not connected", broker_node);
+              "%s in %.0f s (%.0f files/s); %s%s", counts, st->start > 0 ? now - st->start : 0,
+              report_rate(st, now), broker_node[0] ? "broker " : "not connected", broker_node);
 }
 
 /* Redraw at most once a second: the counts so far and the rate of the last
@@ -42,8 +54,6 @@ void report_progress(const struct consume_stats *st, int last)
         log_progress_clear();
         return;
     }
-    if (run_start == 0)
-        run_start = mono_now();
     if (!log_progress_enabled())
         return;
     double now = mono_now();
@@ -57,11 +67,9 @@ void report_progress(const struct consume_stats *st, int last)
     double rate = (double)(done - progress_done_last) / (now - progress_last);
     progress_last = now;
     progress_done_last = done;
-    log_progress("%llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu requeued, "
-                 "%.0f files/s",
-                 (unsigned long long)st->moved, (unsigned long long)st->duplicates,
-                 (unsigned long long)st->skipped, (unsigned long long)st->dead,
-                 (unsigned long long)st->requeued, rate);
+    char counts[160];
+    report_counts(counts, sizeof counts, st);
+    log_progress("%s, %.0f files/s", counts, rate);
 }
 
 void report_summary(const struct consume_stats *st, double secs, FILE *out)

@@ -25,6 +25,16 @@ void report_progress(const struct consume_stats *st, int last);
 void report_node(const char *node);
 
 /*
+ * report_counts - "N moved, N duplicates, N skipped, N dead-lettered, N
+ * requeued" from st into out (outlen bytes), as the progress line, the
+ * status line and the service manager's STATUS= show them.
+ */
+void report_counts(char *out, size_t outlen, const struct consume_stats *st);
+
+/* report_rate - files handled per second since st->start, at now (mono_now()). */
+double report_rate(const struct consume_stats *st, double now);
+
+/*
  * report_status_line - one line of the counts so far, the average rate and
  * the time running (since the first report_progress call), and the broker
  * node (report_node), on stderr (level notice, event "status", shown even

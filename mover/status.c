@@ -15,7 +15,7 @@ static const struct service_opts *status_svc;
 static const struct cfg *status_cfg;
 static volatile sig_atomic_t *status_stop;
 static int ready_sent, stopping_sent, consuming_said = -1;
-static double status_sent, status_t0;
+static double status_sent;
 
 void status_start(const struct service_opts *svc, const struct cfg *cfg,
                   volatile sig_atomic_t *stop)
@@ -24,7 +24,6 @@ void status_start(const struct service_opts *svc, const struct cfg *cfg,
     status_svc = svc;
     status_cfg = cfg;
     status_stop = stop;
-    status_t0 = mono_now();
     if (notify_init(err, sizeof err) < 0)
         log_warn("%s; not notifying the service manager", err);
 }
@@ -33,20 +32,14 @@ void status_start(const struct service_opts *svc, const struct cfg *cfg,
  * connection's state changed. */
 static void send_status(const struct consume_stats *st, double now)
 {
-    char line[256];
+    char counts[160], line[256];
     if (now - status_sent < STATUS_EVERY && st->consuming == consuming_said)
         return;
     status_sent = now;
     consuming_said = st->consuming;
-    double secs = now - status_t0;
-    uint64_t done = st->moved + st->duplicates + st->skipped + st->dead;
-    snprintf(line, sizeof line,
-             "STATUS=%s: %llu moved, %llu duplicates, %llu skipped, %llu dead-lettered, %llu "
-             "requeued, %.0f files/s",
-             st->consuming ? "consuming" : "waiting for the broker", (unsigned long long)st->moved,
-             (unsigned long long)st->duplicates, (unsigned long long)st->skipped,
-             (unsigned long long)st->dead, (unsigned long long)st->requeued,
-             secs > 0 ? (double)done / secs : 0.0);
+    report_counts(counts, sizeof counts, st);
+    snprintf(line, sizeof line, "STATUS=%s: %s, %.0f files/s",
+             st->consuming ? "consuming" : "waiting for the broker", counts, report_rate(st, now));
     notify_send(line);
 }
 
