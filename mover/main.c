@@ -79,7 +79,8 @@ static const char usage_text[] =
     "beneath a hidden directory), 66 no such root (also DEST deleted while\n"
     "running), 69 broker unreachable or lost for longer than\n"
     "--reconnect-timeout, 70 internal error, 73 --to missing, not a directory\n"
-    "or on a read-only file system, 74 standard output not writable, 77\n"
+    "or on a read-only file system, or --log-file cannot be opened, 74 standard\n"
+    "output not writable, 77\n"
     "authentication or access refused (broker), or a root or --to this user\n"
     "may not read, search or write, 78 configuration or topology mismatch.\n"
     "See move(1).\n";

@@ -75,7 +75,8 @@ static const char usage_text[] =
     "\n" SERVICE_HELP_SCAN "\n" CFG_HELP "\n"
     "Exit status: 0 every accepted file confirmed, 1 some files failed, 64 usage\n"
     "(also a DIR given twice or inside another), 66 no such directory, 69 broker\n"
-    "unreachable or lost, 70 internal error, 75 try later (broker blocked publishing,\n"
+    "unreachable or lost, 70 internal error, 73 --log-file cannot be opened, 74\n"
+    "standard output not writable, 75 try later (broker blocked publishing,\n"
     "--max-queued reached, or another scan holds a DIR),\n"
     "77 authentication or access refused (broker, or a DIR), 78 configuration or\n"
     "topology mismatch, 130/143 interrupted. See scan(1).\n";
