@@ -29,6 +29,7 @@
 #define MSG_MIME_MAX 255
 #define MSG_HOST_MAX 255
 #define MSG_TIME_MAX 63
+#define MSG_HASH_MAX 80 /* bytes of "ALG:HEX" (hash.h's HASH_STR_MAX) */
 
 /* Why a body was refused. Every value has a stable name (msg_err_name). */
 enum msg_err {
@@ -76,6 +77,9 @@ struct msg {
     /* when scan published it, as scanned_at; "" in older messages, and
      * then omitted */
     char published_at[MSG_TIME_MAX + 1];
+    /* the content's hash, "ALG:HEX" (hash.h), with scan --checksum; ""
+     * when none, and then omitted */
+    char hash[MSG_HASH_MAX + 1];
 };
 
 /* What a message id is made of: the file's identity where the scan found it. */

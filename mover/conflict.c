@@ -129,13 +129,13 @@ static int find_copy(struct move *mv)
     size_t outlen = sizeof mv->name;
     int conflict_names = mv->o->conflict == FILEOP_RENAME;
     for (unsigned n = 0; n <= (conflict_names ? 1000u : 0u); n++) {
-        size_t len = strlen(mv->base);
+        size_t len = strlen(mv->dbase);
         if (len >= outlen)
             return 0;
         if (n == 0)
-            memcpy(out, mv->base, len + 1);
+            memcpy(out, mv->dbase, len + 1);
         else
-            conflict_name(mv->base, n, out, outlen);
+            conflict_name(mv->dbase, n, out, outlen);
         int d = openat(mv->ddir, out, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (d < 0) {
             if (errno == ENOENT && n > 0)
@@ -155,8 +155,8 @@ static int find_copy(struct move *mv)
  * systems, the copy step does). */
 static enum step overwrite(struct move *mv)
 {
-    if (renameat(mv->sdir, mv->base, mv->ddir, mv->base) == 0) {
-        mv->placed = mv->base;
+    if (renameat(mv->sdir, mv->base, mv->ddir, mv->dbase) == 0) {
+        mv->placed = mv->dbase;
         return STEP_PLACED;
     }
     int e = errno;
@@ -172,9 +172,9 @@ static enum step overwrite(struct move *mv)
 static enum step rename_aside(struct move *mv)
 {
     for (unsigned n = 1;; n++) {
-        conflict_name(mv->base, n, mv->name, sizeof mv->name);
+        conflict_name(mv->dbase, n, mv->name, sizeof mv->name);
         if (fileop_rename_noreplace(mv->sdir, mv->base, mv->ddir, mv->name) == 0) {
-            fileop_join(mv->final_path, mv->dir, mv->name);
+            fileop_join(mv->final_path, mv->ddirp, mv->name);
             mv->placed = mv->name;
             return STEP_PLACED;
         }
@@ -195,7 +195,7 @@ enum step conflict_resolve(struct move *mv)
      * copy whose source a crash kept. Make it durable, then finish that
      * move. */
     if (find_copy(mv)) {
-        fileop_join(mv->final_path, mv->dir, mv->name);
+        fileop_join(mv->final_path, mv->ddirp, mv->name);
         if (fileop_fsync(mv->o, mv->ddir) < 0 ||
             (unlinkat(mv->sdir, mv->base, 0) < 0 && errno != ENOENT) ||
             fileop_dir_durable(mv, mv->sdir, FILEOP_ALWAYS) < 0)
@@ -235,9 +235,9 @@ int conflict_already_done(struct move *mv)
         how = SAME_INODE;
     struct stat st;
     for (unsigned n = 0; n <= 1000; n++) {
-        const char *nm = mv->base;
+        const char *nm = mv->dbase;
         if (n > 0) {
-            conflict_name(mv->base, n, mv->name, sizeof mv->name);
+            conflict_name(mv->dbase, n, mv->name, sizeof mv->name);
             nm = mv->name;
         }
         if (fstatat(mv->ddir, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {

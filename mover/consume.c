@@ -1,10 +1,11 @@
 /* consume.c - the mover's delivery loop; see consume.h. */
-#include "consume.h"
+#include "consume_priv.h"
 
 #include "clock.h"
 #include "exitcode.h"
 #include "log.h"
 #include "metrics.h"
+#include "prune.h"
 #include "mq_reconnect.h"
 #include "msg.h"
 #include "report.h"
@@ -18,58 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-struct consumer {
-    const struct consume_opts *o;
-    struct consume_stats *st;
-    struct mq *mq;   /* consuming connection */
-    struct mq *dead; /* dead-letter publishing connection, in confirm mode */
-    char dlx[CFG_NAME_MAX + 1];
-    /* Finished deliveries not yet acknowledged: up to ack_tag, ack_pending
-     * of them, acknowledged together (with "multiple") once ack_batch are
-     * done or no delivery is waiting; under --fsync their directories are
-     * flushed first (group commit). */
-    uint64_t ack_tag;
-    unsigned ack_pending, ack_batch;
-    struct durable_group sync;
-    char host[256];                /* this host's name, as scan writes it into messages */
-    int dest_fd;                   /* DEST: o->dest_fd, or DEST opened again after it was deleted */
-    int local_stop;                /* a local failure ends the run (st->local_exit) */
-    struct mq_reconnect reconnect; /* after a lost connection */
-    int first;                     /* reconnecting at start: "trying again" */
-    int told_waiting;              /* the first wait of this outage was said, even under -q */
-    int connected;                 /* connected once: the first connection was said */
-    double dead_serviced;          /* when keep_dead_alive last read c->dead */
-    double queue_asked;            /* when st->queue was last asked for */
-    char *buf;                     /* fileop's scratch buffer, allocated by the first move */
-    pthread_t main_thread;         /* the one running consume_run */
-    /* the roots of messages this mover does not serve, each said once */
-    char *foreign[CONSUME_FOREIGN_MAX];
-    unsigned n_foreign;
-};
-
-/* Say in err, which holds the broker's sentence, that publishing to the
- * dead-letter exchange failed (was refused, for MQ_ERR_ACCESS). */
-static void dlx_failed(const struct consumer *c, enum mq_status s, char *err, size_t errlen)
-{
-    char broker[768];
-    snprintf(broker, sizeof broker, "%s", err);
-    snprintf(err, errlen, "%s publish to the dead-letter exchange '%s': %s",
-             s == MQ_ERR_ACCESS ? "may not" : "cannot", c->dlx, broker);
-}
-
-/* Open the dead-letter publishing connection, in confirm mode. */
-static enum mq_status connect_dead(struct consumer *c, char *err, size_t errlen)
-{
-    enum mq_status s = mq_connect(c->o->cfg, c->o->conn_name, &c->dead, err, errlen);
-    if (s != MQ_OK)
-        return s;
-    if ((s = mq_confirm_select(c->dead, err, errlen)) != MQ_OK) {
-        mq_close(c->dead);
-        c->dead = NULL;
-    }
-    return s;
-}
 
 /*
  * Connect both connections and start consuming. Whether this user may
@@ -87,12 +36,15 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
         goto fail;
     c->st->have_queue = 1;
     c->queue_asked = mono_now();
-    if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
+    if (c->dead == NULL && (s = deadletter_connect(c, err, errlen)) != MQ_OK)
         goto fail;
     if ((s = mq_check_publish(c->dead, c->dlx, err, errlen)) != MQ_OK) {
-        dlx_failed(c, s, err, errlen);
+        deadletter_failed(c, s, err, errlen);
         goto fail;
     }
+    if (c->o->events != NULL &&
+        (s = events_connect(c->o->events, c->o->conn_name, err, errlen)) != MQ_OK)
+        goto fail;
     if ((s = mq_consume(c->mq, c->o->cfg->queue, (uint16_t)c->o->prefetch, err, errlen)) != MQ_OK)
         goto fail;
     c->st->consuming = 1;
@@ -162,6 +114,33 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     return s;
 }
 
+/*
+ * Every moved event published so far must be confirmed before the files'
+ * messages are acknowledged. When one is not (nacked, returned, the
+ * connection lost), the n deliveries go back to the queue instead: their
+ * redeliveries find the files moved, and publish the events again. An
+ * unroutable event is a setup to fix: the run stops (exit 78).
+ */
+static enum mq_status settle_events(struct consumer *c, unsigned n, char *err, size_t errlen)
+{
+    char why[512];
+    enum mq_status s =
+        c->events_failed ? MQ_ERR_CLOSED : events_settle(c->o->events, why, sizeof why);
+    if (!c->events_failed && s == MQ_OK)
+        return MQ_OK;
+    if (c->events_failed)
+        snprintf(why, sizeof why, "%s", "the events connection was lost");
+    c->events_failed = 0;
+    log_error("the moved events of the last %u files were not confirmed: %s; requeueing them", n,
+              why);
+    if (s == MQ_ERR_CONFIG && !c->local_stop) {
+        snprintf(err, errlen, "%s", why);
+        c->st->local_exit = EXITCODE_CONFIG;
+        c->local_stop = 1;
+    }
+    return s == MQ_OK ? MQ_ERR_CLOSED : s;
+}
+
 /* Acknowledge the finished deliveries, after making their moves durable
  * under --fsync. If that fails, give them back to the queue instead: their
  * redeliveries find the files moved and try the fsync again. */
@@ -171,6 +150,13 @@ static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
         return MQ_OK;
     unsigned n = c->ack_pending;
     c->ack_pending = 0;
+    if (c->o->events != NULL && settle_events(c, n, err, errlen) != MQ_OK) {
+        char why[256];
+        enum mq_status s = mq_requeue(c->mq, c->ack_tag, 1, why, sizeof why);
+        if (s != MQ_OK)
+            snprintf(err, errlen, "%s", why);
+        return s;
+    }
     if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
         log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
                   strerror(errno));
@@ -246,104 +232,8 @@ static void keepalive(void *arg)
         flush_acks(c, err, sizeof err);
     mq_keepalive(c->mq, err, sizeof err);
     keep_dead_alive(c);
-}
-
-/* Can a sender's message id go into a log line as it is? Only when it is
- * printable ASCII without spaces: no forged lines, no terminal escapes. */
-static int printable(const char *id)
-{
-    if (id[0] == '\0')
-        return 0;
-    for (const char *c = id; *c != '\0'; c++)
-        if (*c < '!' || *c > '~')
-            return 0;
-    return 1;
-}
-
-/* The JSON fields of a log line about the file m names (NULL: none);
- * reason NULL when none. Main thread only: the fields are static. */
-static const struct log_fields *file_fields(const char *event, const struct msg *m,
-                                            const char *reason)
-{
-    static struct log_fields f;
-    f = (struct log_fields){.event = event, .reason = reason};
-    if (m != NULL) {
-        f.id = m->id;
-        f.root = m->root;
-        f.root_len = m->root_len;
-        f.path = m->path;
-        f.path_len = m->path_len;
-    }
-    return &f;
-}
-
-/* Say that the delivery was dead-lettered: the file it names (m, NULL
- * when it could not be read), with its id, the reason and why. */
-static void say_dead(const struct mq_delivery *d, const struct msg *m, enum move_reason reason,
-                     const char *why)
-{
-    char name[1200];
-    const char *id = m != NULL ? m->id : d->message_id;
-    if (m != NULL)
-        report_file(name, sizeof name, m);
-    else
-        snprintf(name, sizeof name, "a message");
-    struct log_fields f = *file_fields("dead-lettered", m, move_reason_name(reason));
-    f.id = printable(id) ? id : NULL;
-    log_event(LOG_SEV_ERROR, &f, "dead-lettered %s (id %s, %s): %s", name, f.id ? f.id : "-",
-              f.reason, why);
-}
-
-/* Publish the delivery to the dead-letter exchange with its reason, then
- * ack it. m is the decoded message, NULL when it could not be. */
-static enum mq_status dead_letter(struct consumer *c, const struct mq_delivery *d,
-                                  const struct msg *m, enum move_reason reason, const char *why,
-                                  char *err, size_t errlen)
-{
-    enum mq_status s;
-    if (c->dead == NULL && (s = connect_dead(c, err, errlen)) != MQ_OK)
-        return s;
-    s = mq_publish_dead(c->dead, c->dlx, c->o->cfg->routing_key, d->body, d->len, d->message_id,
-                        &d->dead, move_reason_name(reason), why, err, errlen);
-    if (s != MQ_OK) {
-        mq_close(c->dead);
-        c->dead = NULL;
-        if (s == MQ_ERR_ACCESS) /* a refusal stays: exit, do not reconnect */
-            dlx_failed(c, s, err, errlen);
-        /* Nacked or returned (<queue>.dead gone?): try again on a new connection. */
-        return s == MQ_ERR_PROTOCOL ? MQ_ERR_CLOSED : s;
-    }
-    say_dead(d, m, reason, why);
-    c->st->dead++;
-    if (c->st->by_reason[reason]++ == 0)
-        c->st->seen[c->st->n_seen++] = reason;
-    return mq_ack(c->mq, d->tag, 0, err, errlen);
-}
-
-/*
- * A message for a root this mover does not serve is dead-lettered, to be
- * requeued once the setup is fixed; but its cause is a setup (two
- * pipelines on one queue, or a --from that is not the scanned directory)
- * that would fail every such file, so the operator is told what to change,
- * once per root, even under -q. The first CONSUME_FOREIGN_MAX roots are
- * remembered; further ones are named by their dead-letter lines only.
- */
-static void say_foreign_root(struct consumer *c, const struct msg *m)
-{
-    static char root[4 * MSG_PATH_MAX + 1];
-    for (unsigned i = 0; i < c->n_foreign; i++)
-        if (strcmp(c->foreign[i], m->root) == 0)
-            return;
-    if (c->n_foreign == CONSUME_FOREIGN_MAX)
-        return;
-    if ((c->foreign[c->n_foreign] = strdup(m->root)) == NULL)
-        return; /* said again for the next file: better than never */
-    c->n_foreign++;
-    report_escape(root, sizeof root, m->root, m->root_len);
-    log_error("queue '%s' holds files of '%s', which is not a --from root of this mover; they are "
-              "dead-lettered as root-not-allowed: give each pipeline its own --queue, or add "
-              "--from %s",
-              c->o->cfg->queue, root, root);
+    if (c->o->events != NULL)
+        events_keepalive(c->o->events);
 }
 
 /*
@@ -384,38 +274,125 @@ static int check_dest(struct consumer *c, char *why, size_t whylen)
     return 0;
 }
 
+/* The file of m is at the destination, as final_path (relative to DEST):
+ * moved now, or found moved (duplicate). Count it, say it, publish its
+ * event (--publish-moved), prune its source directories
+ * (--prune-empty-dirs), and acknowledge it with its group. */
+static enum mq_status arrived(struct consumer *c, const struct mq_delivery *d, const struct msg *m,
+                              const struct consume_root *root, int duplicate,
+                              const char *final_path, const struct fileop_notes *notes, char *err,
+                              size_t errlen)
+{
+    struct consume_stats *st = c->st;
+    if (duplicate) {
+        st->duplicates++;
+    } else {
+        st->moved++;
+        st->bytes += m->size;
+    }
+    st->verified += notes->hash[0] != '\0' && m->hash[0] != '\0';
+    move_metrics_handled(st, m, 1);
+    if (notes->meta_lost > 0 && st->meta_lost++ == 0)
+        log_event(LOG_SEV_WARNING, consume_file_fields("metadata-not-preserved", m, NULL),
+                  "the destination did not keep %u extended attribute(s) or ACL(s) of %s: %s "
+                  "(further such files are counted in the summary, and named with -v)",
+                  notes->meta_lost, final_path, notes->meta_why);
+    else if (notes->meta_lost > 0)
+        log_event(LOG_SEV_INFO, consume_file_fields("metadata-not-preserved", m, NULL),
+                  "the destination did not keep %u attribute(s) of %s: %s", notes->meta_lost,
+                  final_path, notes->meta_why);
+    if (duplicate)
+        log_event(LOG_SEV_INFO, consume_file_fields("already-moved", m, NULL), "already moved %s",
+                  final_path);
+    else
+        log_event(LOG_SEV_INFO, consume_file_fields("moved", m, NULL), "moved %s", final_path);
+    if (c->o->events != NULL && !c->events_failed) {
+        char dest[2 * MSG_PATH_MAX + 64], why[512];
+        int n = snprintf(dest, sizeof dest, "%s/%s", c->o->dest_path, final_path);
+        if (events_publish(c->o->events, m, dest, (size_t)n, duplicate, notes->hash, why,
+                           sizeof why) != MQ_OK) {
+            log_warn("cannot publish the moved event of %s: %s", m->id, why);
+            c->events_failed = 1;
+        }
+    }
+    if (c->o->prune) {
+        char dir[MSG_PATH_MAX + 1];
+        const char *slash = strrchr(m->path, '/');
+        size_t len = slash != NULL ? (size_t)(slash - m->path) : 0;
+        memcpy(dir, m->path, len);
+        dir[len] = '\0';
+        st->pruned += (uint64_t)prune_empty_dirs(root->fd, dir);
+    }
+    enum mq_status s = done(c, d->tag, err, errlen);
+    if (s == MQ_OK && c->events_failed) /* requeue the group now, not after more work */
+        s = flush_acks(c, err, errlen);
+    return s;
+}
+
+/* Requeue a delivery whose move may work later, after a pause, so that a
+ * full disk is not hammered; the queue's delivery limit ends the retries. */
+static enum mq_status retry_later(struct consumer *c, const struct mq_delivery *d,
+                                  const struct msg *m, enum move_reason reason, const char *why,
+                                  char *err, size_t errlen)
+{
+    log_event(LOG_SEV_ERROR, consume_file_fields("requeued", m, move_reason_name(reason)),
+              "requeued %s (%s): %s", m->id, move_reason_name(reason), why);
+    c->st->requeued++;
+    enum mq_status s = flush_acks(c, err, errlen);
+    if (s != MQ_OK)
+        return s;
+    for (int i = 0; i < 2 && !*c->o->stop; i++) {
+        mono_nap(0.5);
+        reconnect_tick(c); /* a pause is progress too: signals are served */
+    }
+    return mq_requeue(c->mq, d->tag, 0, err, errlen);
+}
+
+/* DEST is gone for good: nothing can be moved any more. Keep this
+ * delivery for another mover, acknowledge the finished ones, and stop. */
+static enum mq_status dest_gone(struct consumer *c, const struct mq_delivery *d, const char *why,
+                                char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s", why);
+    c->st->local_exit = EXITCODE_NOINPUT;
+    c->local_stop = 1;
+    char ignored[256];
+    enum mq_status s = flush_acks(c, ignored, sizeof ignored);
+    if (s == MQ_OK)
+        s = mq_requeue(c->mq, d->tag, 0, ignored, sizeof ignored);
+    return s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE ? MQ_OK : s;
+}
+
 /* Handle one delivery to its end: ack, dead-letter or requeue. */
 static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, char *err,
                              size_t errlen)
 {
     static struct msg m;
+    static char dest_rel[MSG_PATH_MAX + 1];
     char why[512], final_path[MSG_PATH_MAX + 32];
     enum move_reason reason = MOVE_REASON_UNKNOWN;
-    if (check_dest(c, why, sizeof why) < 0) {
-        /* Nothing can be moved any more: keep this delivery for another
-         * mover, acknowledge the finished ones, and stop. */
-        snprintf(err, errlen, "%s", why);
-        c->st->local_exit = EXITCODE_NOINPUT;
-        c->local_stop = 1;
-        char ignored[256];
-        enum mq_status s = flush_acks(c, ignored, sizeof ignored);
-        if (s == MQ_OK)
-            s = mq_requeue(c->mq, d->tag, 0, ignored, sizeof ignored);
-        return s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE ? MQ_OK : s;
-    }
+    if (check_dest(c, why, sizeof why) < 0)
+        return dest_gone(c, d, why, err, errlen);
     enum msg_err me = msg_decode(d->body, d->len, &m, why, sizeof why);
     if (me != MSG_OK)
-        return dead_letter(c, d, NULL, move_reason_of_msg_err(me), why, err, errlen);
+        return deadletter_send(c, d, NULL, move_reason_of_msg_err(me), why, err, errlen);
     const struct consume_root *root = NULL;
     for (unsigned i = 0; i < c->o->n_roots; i++)
         if (strcmp(c->o->roots[i].real, m.root) == 0)
             root = &c->o->roots[i];
     if (root == NULL) {
-        say_foreign_root(c, &m);
+        deadletter_foreign_root(c, &m);
         snprintf(why, sizeof why, "the root is not one of this mover's --from directories");
-        return dead_letter(c, d, &m, MOVE_REASON_ROOT_NOT_ALLOWED, why, err, errlen);
+        return deadletter_send(c, d, &m, MOVE_REASON_ROOT_NOT_ALLOWED, why, err, errlen);
     }
     struct fileop_opts fo = c->o->fileop;
+    if (c->o->layout != NULL) {
+        if (layout_expand(c->o->layout, &m, dest_rel, sizeof dest_rel, why, sizeof why) < 0)
+            return deadletter_send(c, d, &m, MOVE_REASON_BAD_LAYOUT, why, err, errlen);
+        fo.dest_rel = dest_rel;
+    }
+    struct fileop_notes notes;
+    fo.notes = &notes;
     fo.tick = keepalive;
     fo.tick_arg = c;
     fo.stop = c->o->stop;
@@ -429,41 +406,20 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
         fileop_move(root->fd, c->dest_fd, &m, &fo, final_path, &reason, why, sizeof why);
     switch (r) {
     case FILEOP_MOVED:
-        c->st->moved++;
-        c->st->bytes += m.size;
-        move_metrics_handled(c->st, &m, 1);
-        log_event(LOG_SEV_INFO, file_fields("moved", &m, NULL), "moved %s", final_path);
-        return done(c, d->tag, err, errlen);
     case FILEOP_DUPLICATE:
-        c->st->duplicates++;
-        move_metrics_handled(c->st, &m, 1);
-        log_event(LOG_SEV_INFO, file_fields("already-moved", &m, NULL), "already moved %s",
-                  final_path);
-        return done(c, d->tag, err, errlen);
+        return arrived(c, d, &m, root, r == FILEOP_DUPLICATE, final_path, &notes, err, errlen);
     case FILEOP_SKIPPED:
         c->st->skipped++;
         move_metrics_handled(c->st, &m, 0);
-        log_event(LOG_SEV_INFO, file_fields("skipped", &m, NULL),
+        log_event(LOG_SEV_INFO, consume_file_fields("skipped", &m, NULL),
                   "skipped %s: the destination has another file of that name", final_path);
         return done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
-        return dead_letter(c, d, &m, reason, why, err, errlen);
+        return deadletter_send(c, d, &m, reason, why, err, errlen);
     case FILEOP_TRANSIENT:
         break;
     }
-    /* May work later: back to the queue after a pause, so that a full disk
-     * is not hammered; the queue's delivery limit ends the retries. */
-    log_event(LOG_SEV_ERROR, file_fields("requeued", &m, move_reason_name(reason)),
-              "requeued %s (%s): %s", m.id, move_reason_name(reason), why);
-    c->st->requeued++;
-    enum mq_status s = flush_acks(c, err, errlen);
-    if (s != MQ_OK)
-        return s;
-    for (int i = 0; i < 2 && !*c->o->stop; i++) {
-        mono_nap(0.5);
-        reconnect_tick(c); /* a pause is progress too: signals are served */
-    }
-    return mq_requeue(c->mq, d->tag, 0, err, errlen);
+    return retry_later(c, d, &m, reason, why, err, errlen);
 }
 
 /* Close the connections at the end of the run; with --metrics, ask for
@@ -579,6 +535,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         char ignored[256];
         flush_acks(&c, ignored, sizeof ignored);
     }
+    st->events = events_published(o->events);
     if (c.sync.n > 0) /* acknowledgements lost with the connection */
         durable_group_flush(&c.sync);
     close_both(&c);

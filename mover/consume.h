@@ -12,7 +12,9 @@
 
 #include "../common/metrics.h" /* not mover/metrics.h */
 #include "cfg.h"
+#include "events.h"
 #include "fileop.h"
+#include "layout.h"
 #include "mq.h"
 #include "reason.h"
 
@@ -26,6 +28,10 @@ struct consume_root {
 
 struct consume_stats {
     uint64_t moved, skipped, duplicates, dead, requeued;
+    uint64_t verified;  /* moves whose content was hashed and matched the message's hash */
+    uint64_t meta_lost; /* moves whose destination refused an xattr or ACL (fileop_notes) */
+    uint64_t pruned;    /* source directories --prune-empty-dirs removed */
+    uint64_t events;    /* moved events confirmed by the broker (--publish-moved) */
     uint64_t by_reason[MOVE_REASON__COUNT];    /* dead letters by reason */
     enum move_reason seen[MOVE_REASON__COUNT]; /* the reasons counted, in order of first use */
     unsigned n_seen;
@@ -53,8 +59,11 @@ struct consume_opts {
     /* realpath of --to: DEST deleted and made again under a running mover
      * is opened again by it */
     const char *dest_path;
-    struct fileop_opts fileop; /* conflict policy; consume sets the rest */
-    int fsync;                 /* --fsync: group commit before each ack */
+    struct fileop_opts fileop;   /* conflict policy, --verify ...; consume sets the rest */
+    const struct layout *layout; /* --layout; NULL: {path} */
+    struct events *events;       /* --publish-moved; NULL: none */
+    int prune;                   /* --prune-empty-dirs */
+    int fsync;                   /* --fsync: group commit before each ack */
     unsigned prefetch;
     uint64_t count;                /* stop after this many; 0: no limit */
     uint64_t idle_exit_ms;         /* stop when idle this long; 0: never */

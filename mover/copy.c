@@ -44,8 +44,8 @@ static int copy_bytes(struct move *mv, int src, int tmp, off_t size)
 
 /*
  * Copy the source into a new file in ddir with its owner, mode and times,
- * fsync'ed: an unnamed one (O_TMPFILE), or, where the filesystem has none
- * (NFS, CIFS, ...) or o->named_temp asks, one called tname (mv->named = 1),
+ * open for reading and writing, not flushed yet: an unnamed one (O_TMPFILE), or, where the
+ * filesystem has none (NFS, CIFS, ...) or o->named_temp asks, one called tname (mv->named = 1),
  * which the caller renames into place or removes. Returns the open
  * temporary, or -1 with errno (and no file left behind).
  */
@@ -55,10 +55,10 @@ static int copy_to_tmpfile(struct move *mv)
     int tmp = -1;
     mv->named = 0;
     if (!mv->o->named_temp)
-        tmp = openat(mv->ddir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, st->st_mode & 07777);
+        tmp = openat(mv->ddir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, st->st_mode & 07777);
     if (tmp < 0 &&
         (mv->o->named_temp || errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-        tmp = openat(mv->ddir, mv->tname, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+        tmp = openat(mv->ddir, mv->tname, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
                      st->st_mode & 0700);
         mv->named = tmp >= 0;
     }
@@ -67,8 +67,7 @@ static int copy_to_tmpfile(struct move *mv)
     struct timespec times[2] = {st->st_atim, st->st_mtim};
     if (copy_bytes(mv, mv->src, tmp, st->st_size) == 0 &&
         (geteuid() != 0 || fchown(tmp, st->st_uid, st->st_gid) == 0) &&
-        fchmod(tmp, st->st_mode & 07777) == 0 && futimens(tmp, times) == 0 &&
-        fileop_fsync(mv->o, tmp) == 0)
+        fchmod(tmp, st->st_mode & 07777) == 0 && futimens(tmp, times) == 0)
         return tmp;
     int e = errno;
     close(tmp);
@@ -123,15 +122,15 @@ static int place_copy(int tmp, int named, int dir, const char *tname, const char
  * first free conflict name (*target says which); overwrite replaces. */
 static enum step name_copy(struct move *mv, const char **target)
 {
-    *target = mv->base;
+    *target = mv->dbase;
     for (unsigned n = 0;; n++) {
         if (n > 0) {
-            conflict_name(mv->base, n, mv->name, sizeof mv->name);
+            conflict_name(mv->dbase, n, mv->name, sizeof mv->name);
             *target = mv->name;
         }
         struct stat dst;
         int replace = mv->o->conflict == FILEOP_OVERWRITE && n == 0 &&
-                      fstatat(mv->ddir, mv->base, &dst, AT_SYMLINK_NOFOLLOW) == 0;
+                      fstatat(mv->ddir, mv->dbase, &dst, AT_SYMLINK_NOFOLLOW) == 0;
         if (place_copy(mv->tmp, mv->named, mv->ddir, mv->tname, *target, replace) == 0) {
             mv->named = 0;
             return STEP_ON;
@@ -201,6 +200,15 @@ enum step copy_across(struct move *mv)
     mv->tmp = copy_to_tmpfile(mv);
     if (mv->tmp < 0)
         return fileop_fail_errno(mv, errno, 1, "cannot copy");
+    /* Attributes and the check of what was written come before the flush,
+     * so that the copy reaches the disk whole, with them. */
+    enum step s = meta_copy(mv);
+    if (s == STEP_ON)
+        s = verify_copy(mv);
+    if (s != STEP_ON)
+        return s;
+    if (fileop_fsync(mv->o, mv->tmp) < 0)
+        return fileop_fail_errno(mv, errno, 1, "cannot copy");
     struct stat now;
     if (fstat(mv->src, &now) < 0 || !fileop_same_as_msg(&now, mv->m, mv->ident))
         return fileop_fail(mv, FILEOP_PERMANENT, MOVE_REASON_CHANGED,
@@ -208,8 +216,8 @@ enum step copy_across(struct move *mv)
     const char *target;
     if (name_copy(mv, &target) == STEP_DONE)
         return STEP_DONE;
-    if (target != mv->base)
-        fileop_join(mv->final_path, mv->dir, target);
+    if (target != mv->dbase)
+        fileop_join(mv->final_path, mv->ddirp, target);
     /* The copy must be on disk under its name before the source goes; and
      * the name must still be the file copied (not one put in its place
      * meanwhile) when it is removed. */

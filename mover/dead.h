@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "consume.h"
+#include "layout.h"
 #include "mq.h"
 #include "requeue.h"
 
@@ -35,9 +36,10 @@ struct dead_opts {
      * decode) is not picked; n_roots 0: any root */
     const struct consume_root *roots;
     unsigned n_roots;
-    int dest_fd;    /* --to (requeue): DEST open, or -1 */
-    uint64_t limit; /* --count: pick at most this many; 0: no limit */
-    int dry_run;    /* change nothing; print each letter with its "action" */
+    int dest_fd;                 /* --to (requeue): DEST open, or -1 */
+    const struct layout *layout; /* --layout (requeue): where a file lands in --to; NULL {path} */
+    uint64_t limit;              /* --count: pick at most this many; 0: no limit */
+    int dry_run;                 /* change nothing; print each letter with its "action" */
     volatile sig_atomic_t *stop;
     FILE *lines; /* the JSON lines of --dead and --dry-run */
 };

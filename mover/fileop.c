@@ -227,7 +227,8 @@ static int lock_source(int src, const struct fileop_opts *o, const char *path)
  * directory is only looked into, for a finished move. */
 static enum step check_source(struct move *mv)
 {
-    if (mv->base[0] == '\0' || strcmp(mv->base, ".") == 0)
+    if (mv->base[0] == '\0' || strcmp(mv->base, ".") == 0 || mv->dbase[0] == '\0' ||
+        strcmp(mv->dbase, ".") == 0)
         return fileop_fail(mv, FILEOP_PERMANENT, MOVE_REASON_NOT_REGULAR,
                            "the path names a directory");
     mv->sdir = mv->dir[0]
@@ -243,8 +244,8 @@ static enum step check_source(struct move *mv)
     if (have_src && !fileop_same_as_msg(&mv->st, mv->m, mv->ident))
         return fileop_fail(mv, FILEOP_PERMANENT, MOVE_REASON_CHANGED,
                            "the source changed since it was scanned");
-    mv->ddir = have_src ? open_dest_dir_retry(mv->dstroot, mv->dir, mv->o)
-                        : open_dest_dir(mv->dstroot, mv->dir, 0, mv->o);
+    mv->ddir = have_src ? open_dest_dir_retry(mv->dstroot, mv->ddirp, mv->o)
+                        : open_dest_dir(mv->dstroot, mv->ddirp, 0, mv->o);
     if (mv->ddir < 0 && !have_src && errno == ENOENT)
         return vanished(mv);
     if (mv->ddir < 0)
@@ -290,8 +291,8 @@ static enum step try_rename(struct move *mv)
 {
     int src_there = 1, e;
     for (int tries = 0;; tries++) {
-        if (fileop_rename_noreplace(mv->sdir, mv->base, mv->ddir, mv->base) == 0) {
-            mv->placed = mv->base;
+        if (fileop_rename_noreplace(mv->sdir, mv->base, mv->ddir, mv->dbase) == 0) {
+            mv->placed = mv->dbase;
             return STEP_PLACED;
         }
         e = errno;
@@ -299,7 +300,7 @@ static enum step try_rename(struct move *mv)
             tries == 3)
             break;
         close(mv->ddir);
-        mv->ddir = open_dest_dir_retry(mv->dstroot, mv->dir, mv->o);
+        mv->ddir = open_dest_dir_retry(mv->dstroot, mv->ddirp, mv->o);
         if (mv->ddir < 0)
             return fileop_fail_errno(mv, errno, 1, "cannot create the destination directory");
     }
@@ -346,7 +347,7 @@ static enum step hold_source(struct move *mv)
                            "the source changed since it was scanned");
     /* Across filesystems rename says EXDEV before it looks at the target:
      * a name taken at DEST is a conflict (or a finished copy) all the same. */
-    if (mv->e == EXDEV && fstatat(mv->ddir, mv->base, &dst, AT_SYMLINK_NOFOLLOW) == 0)
+    if (mv->e == EXDEV && fstatat(mv->ddir, mv->dbase, &dst, AT_SYMLINK_NOFOLLOW) == 0)
         mv->e = EEXIST;
     return STEP_ON;
 }
@@ -402,7 +403,8 @@ static enum step verify_placement(struct move *mv)
      * keeps it, which is harmless: its id names the source root and path. */
     mark_remove_at(mv->ddir, mv->placed);
     mv->r = FILEOP_MOVED;
-    return sync_renames(mv);
+    enum step s = verify_placed(mv);
+    return s == STEP_ON ? sync_renames(mv) : s;
 }
 
 /* ---- the move ---- */
@@ -416,6 +418,8 @@ static void move_init(struct move *mv, int srcroot, int dstroot, const struct ms
     mv->srcroot = srcroot;
     mv->dstroot = dstroot;
     mv->base = split(m->path, mv->dir, sizeof mv->dir);
+    mv->dpath = o->dest_rel != NULL ? o->dest_rel : m->path;
+    mv->dbase = split(mv->dpath, mv->ddirp, sizeof mv->ddirp);
     snprintf(mv->tname, sizeof mv->tname, ".scanmove-%s.tmp", m->id);
     snprintf(mv->dname, sizeof mv->dname, ".scanmove-%s.del", m->id);
     snprintf(mv->pname, sizeof mv->pname, ".scanmove-%s.probe", m->id);
@@ -445,11 +449,13 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
 {
     struct move mv;
     move_init(&mv, srcroot, dstroot, m, o);
+    if (o->notes != NULL)
+        memset(o->notes, 0, sizeof *o->notes);
     mv.final_path = final_path;
     mv.reason = reason;
     mv.err = err;
     mv.errlen = errlen;
-    snprintf(final_path, MSG_PATH_MAX + 32, "%s", m->path);
+    snprintf(final_path, MSG_PATH_MAX + 32, "%s", mv.dpath);
 
     /* The scratch buffer before anything else: without it a finished copy
      * could not be told from another file (conflict.c), and a conflict
@@ -459,6 +465,8 @@ enum fileop_result fileop_move(int srcroot, int dstroot, const struct msg *m,
                                                         "cannot move: out of memory");
     if (s == STEP_ON)
         s = check_source(&mv);
+    if (s == STEP_ON)
+        s = verify_source(&mv);
     if (s == STEP_ON)
         s = try_rename(&mv);
     if (s == STEP_ON)

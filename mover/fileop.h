@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "durable.h"
+#include "hash.h"
 #include "msg.h"
 #include "reason.h"
 
@@ -29,6 +30,19 @@ enum fileop_result {
 /* The size of a move's scratch buffer (struct fileop_opts.buf): a block
  * of a copy through read and write, or two blocks compared. */
 #define FILEOP_BUF_SIZE (1 << 20)
+
+/* What a move did besides the move, for the caller's counts and the
+ * moved event. fileop_move clears it first. */
+struct fileop_notes {
+    /* the hash of the content as the mover read it, "ALG:HEX" (hash.h),
+     * compared with the message's: "" when nothing was hashed */
+    char hash[HASH_STR_MAX + 1];
+    /* extended attributes and ACLs of the source that the destination
+     * refused (copies across file systems only); the first one's name
+     * and why in meta_why */
+    unsigned meta_lost;
+    char meta_why[256];
+};
 
 struct fileop_opts {
     enum fileop_conflict conflict;
@@ -53,6 +67,19 @@ struct fileop_opts {
     char *buf;
     /* bytes copied across file systems are added here as they go; may be NULL */
     uint64_t *copied;
+    /* The destination path, relative to dstroot (the --layout expansion,
+     * already checked: no empty, "." or ".." component); NULL: m->path. */
+    const char *dest_rel;
+    /* --verify: on one file system, hash the source and compare it with
+     * the message's hash before the rename (a copy always compares). */
+    int verify;
+    /* --hash-xattr: store the hash the mover computed on the destination
+     * file as the xattr HASH_XATTR (implies verify) */
+    int hash_xattr;
+    /* --strict-metadata: an attribute the destination refuses fails the
+     * move (MOVE_REASON_METADATA), instead of a note in notes->meta_lost */
+    int strict_metadata;
+    struct fileop_notes *notes; /* may be NULL */
 };
 
 /*

@@ -29,7 +29,12 @@ struct move {
     int srcroot, dstroot;
     char dir[MSG_PATH_MAX + 1]; /* m->path's directory, "" for none */
     const char *base;           /* m->path's last component */
-    char name[NAME_MAX + 32];   /* a conflict name, or a finished copy's name */
+    /* Where it goes beneath dstroot: o->dest_rel (the --layout expansion),
+     * or m->path; its directory ("" for none) and last component. */
+    const char *dpath;
+    char ddirp[MSG_PATH_MAX + 1];
+    const char *dbase;
+    char name[NAME_MAX + 32]; /* a conflict name, or a finished copy's name */
     /* This message's private names in a directory: the named temporary
      * copy (where there is no O_TMPFILE), the source on its way out, the
      * time probe. Only a crash can leave one behind, and the redelivery
@@ -118,6 +123,29 @@ enum step conflict_resolve(struct move *mv);
  * gone, at the destination under its name or a conflict name? When it is,
  * mv->placed names it (mv->base, or mv->name). */
 int conflict_already_done(struct move *mv);
+
+/* verify_source - the step before a rename, under --verify (or
+ * --hash-xattr) with a hash in the message: hash the source and compare
+ * (a mismatch fails the move as MOVE_REASON_CHECKSUM_MISMATCH, nothing
+ * changed). STEP_ON otherwise (verify.c). */
+enum step verify_source(struct move *mv);
+
+/* verify_copy - after the copy into mv->tmp (open for reading and
+ * writing), before it is flushed: hash the copy as written and compare
+ * with the message's hash when it has one (a mismatch fails the move;
+ * the copy is dropped by the caller); with --hash-xattr set the hash on
+ * mv->tmp (verify.c). */
+enum step verify_copy(struct move *mv);
+
+/* verify_placed - after a rename put the file in place as mv->placed:
+ * with --hash-xattr, set the hash verify_source computed (verify.c). */
+enum step verify_placed(struct move *mv);
+
+/* meta_copy - after the copy into mv->tmp, before it is flushed: copy the
+ * extended attributes and POSIX ACLs of mv->src onto it, never scan's
+ * user.scanmove.* marks; what the destination refuses is counted in
+ * o->notes (or fails the move under --strict-metadata) (metadata.c). */
+enum step meta_copy(struct move *mv);
 
 /* copy_across - the step across file systems: copy, make durable, give the
  * copy its name, then remove the source. */

@@ -49,6 +49,21 @@ static const char usage_text[] =
     "                            name.1.ext), skip, fail (dead-letter), overwrite\n"
     "      --fsync               make renames durable before acknowledging (one\n"
     "                            directory flush per group of messages)\n"
+    "      --layout TEMPLATE     where each file lands beneath DEST (default\n"
+    "                            {path}), e.g. '{mime_type}/{mtime:%Y/%m}/{name}';\n"
+    "                            placeholders in move(1)\n"
+    "      --verify              also hash the source before a rename on one file\n"
+    "                            system (a copy is always checked) and compare it\n"
+    "                            with the hash of scan --checksum\n"
+    "      --hash-xattr          store the verified hash on the destination file as\n"
+    "                            the xattr " HASH_XATTR " (implies --verify)\n"
+    "      --strict-metadata     dead-letter a copy whose destination refuses an\n"
+    "                            extended attribute or ACL, instead of a warning\n"
+    "      --publish-moved EXCHANGE[/KEY]  publish a moved event per file to\n"
+    "                            EXCHANGE (key: the queue's name and .moved),\n"
+    "                            confirmed before the file's message is acknowledged\n"
+    "      --prune-empty-dirs    remove source directories a move left empty (never\n"
+    "                            a root)\n"
     "      --prefetch N          messages the broker sends ahead (default " PREFETCH_DEFAULT_S ")\n"
     "      --count N             exit after handling N messages\n"
     "      --idle-exit DURATION  exit once the queue has been idle this long\n"
@@ -100,7 +115,13 @@ enum {
     OPT_DEAD,
     OPT_PURGE_DEAD,
     OPT_REASON,
-    OPT_DRY_RUN
+    OPT_DRY_RUN,
+    OPT_LAYOUT,
+    OPT_VERIFY,
+    OPT_HASH_XATTR,
+    OPT_STRICT_METADATA,
+    OPT_PUBLISH_MOVED,
+    OPT_PRUNE_EMPTY_DIRS
 };
 
 #define MAX_ROOTS 64 /* --from given at most this often */
@@ -131,6 +152,9 @@ struct options {
     int check, json, requeue, list_dead, purge_dead, dry_run, verbosity;
     const char *reasons[DEAD_REASONS_MAX]; /* --reason */
     unsigned n_reasons;
+    const char *layout;        /* --layout, as given */
+    const char *publish_moved; /* --publish-moved, as given */
+    int moving_only;           /* an option of moving was given (not for --check, --dead ...) */
 };
 
 /* Handle one of move's own options; 0 when opt is not one. */
@@ -199,6 +223,25 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_DRY_RUN:
         o->dry_run = 1;
         break;
+    case OPT_LAYOUT:
+        o->layout = optarg;
+        break;
+    case OPT_VERIFY:
+        o->co.fileop.verify = o->moving_only = 1;
+        break;
+    case OPT_HASH_XATTR:
+        o->co.fileop.hash_xattr = o->co.fileop.verify = o->moving_only = 1;
+        break;
+    case OPT_STRICT_METADATA:
+        o->co.fileop.strict_metadata = o->moving_only = 1;
+        break;
+    case OPT_PUBLISH_MOVED:
+        o->publish_moved = optarg;
+        o->moving_only = 1;
+        break;
+    case OPT_PRUNE_EMPTY_DIRS:
+        o->co.prune = o->moving_only = 1;
+        break;
     default:
         return 0;
     }
@@ -225,6 +268,11 @@ static void check_options(struct options *o, int argc, char **argv, struct tool_
         tool_usage_error(u, "--reason goes with --dead, --purge-dead or --requeue-dead");
     else if (o->dry_run && !o->requeue && !o->purge_dead)
         tool_usage_error(u, "--dry-run goes with --purge-dead or --requeue-dead");
+    else if ((o->moving_only || (o->layout != NULL && !o->requeue)) &&
+             (o->check || o->requeue || o->list_dead || o->purge_dead))
+        tool_usage_error(u, "--layout, --verify, --hash-xattr, --strict-metadata, --publish-moved "
+                            "and --prune-empty-dirs go with moving (--layout also with "
+                            "--requeue-dead)");
     else if (o->json && o->list_dead)
         tool_usage_error(u, "--dead prints JSON lines; it takes no --json");
     else if (!o->check && !o->requeue && !o->list_dead && !o->purge_dead &&
@@ -243,6 +291,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"count", required_argument, NULL, OPT_COUNT},
         {"dead", no_argument, NULL, OPT_DEAD},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"hash-xattr", no_argument, NULL, OPT_HASH_XATTR},
+        {"layout", required_argument, NULL, OPT_LAYOUT},
+        {"prune-empty-dirs", no_argument, NULL, OPT_PRUNE_EMPTY_DIRS},
+        {"publish-moved", required_argument, NULL, OPT_PUBLISH_MOVED},
+        {"strict-metadata", no_argument, NULL, OPT_STRICT_METADATA},
+        {"verify", no_argument, NULL, OPT_VERIFY},
         {"from", required_argument, NULL, OPT_FROM},
         {"fsync", no_argument, NULL, OPT_FSYNC},
         {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
@@ -270,6 +324,16 @@ static int parse_options(int argc, char **argv, struct options *o)
             tool_common_option(&u, &o->cfg, &o->svc, &o->verbosity, opt, argv);
     if (!u.end)
         check_options(o, argc, argv, &u);
+    if (!u.end && o->layout != NULL) {
+        char err[512];
+        struct layout *l = layout_parse(o->layout, err, sizeof err);
+        if (l == NULL)
+            tool_usage_error(&u, "%s", err);
+        else if (layout_is_identity(l))
+            layout_free(l); /* {path}: nothing to expand */
+        else
+            o->co.layout = l;
+    }
     /* A mover run from cron with --idle-exit must end even when the broker
      * is down, or the next instances pile up behind it: unless told
      * otherwise, it waits for the broker no longer than for a message. */
@@ -312,6 +376,7 @@ static int run_dead(struct options *o, const char *name)
     memcpy(d.reasons, o->reasons, sizeof d.reasons);
     d.n_reasons = o->n_reasons;
     d.dest_fd = -1;
+    d.layout = o->co.layout;
     int code = 0;
     for (unsigned i = 0; i < o->n_from && code == 0; i++)
         code = setup_open_dir("--from", o->from[i], EXITCODE_NOINPUT, &roots[i].fd, &roots[i].real,
@@ -362,8 +427,16 @@ static int run(struct options *o, const char *name)
     o->co.fileop.named_temp = nt != NULL && strcmp(nt, "1") == 0;
 
     tool_catch_stop(on_signal);
+    if (o->publish_moved != NULL &&
+        (o->co.events = events_new(o->publish_moved, &o->cfg, err, sizeof err)) == NULL) {
+        struct tool_usage u = {.help = usage_text};
+        tool_usage_error(&u, "%s", err);
+        setup_close_dirs(o->co.dest_fd, o->dest_real, roots, o->n_from);
+        return end_early(&u);
+    }
     double t0 = mono_now();
     enum mq_status s = consume_run(&o->co, &st, err, sizeof err);
+    events_free(o->co.events);
     report_summary(&st, mono_now() - t0, o->json ? stdout : NULL);
     int code = EXITCODE_OK;
     if (s != MQ_OK) {

@@ -23,6 +23,9 @@ enum move_reason {
     MOVE_REASON_NO_SPACE,          /* "no-space" */
     MOVE_REASON_BUSY,              /* "busy" */
     MOVE_REASON_DEST_VANISHED,     /* "dest-vanished" */
+    MOVE_REASON_CHECKSUM_MISMATCH, /* "checksum-mismatch": content differs from the scan's hash */
+    MOVE_REASON_METADATA,          /* "metadata-not-preserved": under --strict-metadata */
+    MOVE_REASON_BAD_LAYOUT,        /* "bad-layout": --layout gives no usable path */
     /* what the consumer finds */
     MOVE_REASON_ROOT_NOT_ALLOWED, /* "root-not-allowed" */
     /* the message itself (msg_decode), named as msg_err_name names them */

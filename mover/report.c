@@ -81,6 +81,10 @@ void report_summary(const struct consume_stats *st, double secs, FILE *out)
               (unsigned long long)st->moved, (unsigned long long)st->skipped,
               (unsigned long long)st->duplicates, (unsigned long long)st->dead,
               (unsigned long long)st->requeued, secs, rate);
+    if (st->meta_lost > 0)
+        log_warn("%llu files moved without some of their extended attributes or ACLs, which the "
+                 "destination refused",
+                 (unsigned long long)st->meta_lost);
     if (out == NULL)
         return;
     const struct {
@@ -90,7 +94,11 @@ void report_summary(const struct consume_stats *st, double secs, FILE *out)
                   {"skipped", st->skipped},
                   {"duplicates", st->duplicates},
                   {"dead_lettered", st->dead},
-                  {"requeued", st->requeued}};
+                  {"requeued", st->requeued},
+                  {"verified", st->verified},
+                  {"metadata_not_preserved", st->meta_lost},
+                  {"pruned_dirs", st->pruned},
+                  {"events_published", st->events}};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         fprintf(out, "%c\"%s\":%llu", i ? ',' : '{', counts[i].name,
                 (unsigned long long)counts[i].n);
