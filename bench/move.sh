@@ -46,6 +46,13 @@
 #   BENCH_NOTIFY         1: run the movers as systemd's Type=notify would,
 #                        with NOTIFY_SOCKET (a datagram sink of this script's)
 #                        and WATCHDOG_USEC=30000000
+#   BENCH_LAYOUT         1: the movers place files with --layout
+#                        '{root_name}/{path}' (expanded for every message;
+#                        the files are taken back from DEST/<root name>)
+#   BENCH_EVENTS         1: the movers publish a moved event per file
+#                        (--publish-moved) to a topic exchange with one queue
+#                        bound, which must hold N events after each run
+#                        (emptied between runs)
 set -eu
 
 PROG=move.sh
@@ -124,6 +131,26 @@ while True:
 ' "$WORK/notify.sock" &
     SINK_PID=$!
     NOTIFY_ENV=(env NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=30000000)
+fi
+
+# --publish-moved's exchange and the queue its events go to, for
+# BENCH_EVENTS=1: declared once (pika, as the tests do), deleted at exit.
+EVENTS_X=scanmove-bench-events
+if [ "${BENCH_EVENTS:-0}" = 1 ]; then
+    python3 - "$URL" "$EVENTS_X" <<'PY' || die "cannot declare the events exchange (python3-pika?)"
+import sys, pika
+c = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
+ch = c.channel()
+ch.exchange_declare(sys.argv[2], "topic", durable=True)
+ch.queue_declare(sys.argv[2], durable=True, arguments={"x-queue-type": "quorum"})
+ch.queue_bind(sys.argv[2], sys.argv[2], routing_key="#")
+c.close()
+PY
+    EXTRA_ARGS+=(--publish-moved "$EVENTS_X")
+    trap 'stop_movers; [ -z "${SINK_PID:-}" ] || kill "$SINK_PID" 2>/dev/null; ctl delete_queue "$EVENTS_X" >/dev/null 2>&1; delete_exchange "$EVENTS_X"; cleanup; rm -rf "$WORK" "$TREE"' EXIT
+fi
+if [ "${BENCH_LAYOUT:-0}" = 1 ]; then
+    EXTRA_ARGS+=(--layout '{root_name}/{path}')
 fi
 
 # --------------------------------------------------------- the copy --
@@ -225,6 +252,13 @@ run_move() {
         # Each mover exits once it has seen no message for IDLE_MS; that
         # tail is not moving.
         secs=$(awk -v a="$t0" -v b="$t1" -v i="$IDLE_MS" 'BEGIN { printf "%.2f", b - a - i / 1000 }')
+        if [ "${BENCH_LAYOUT:-0}" = 1 ] && [ -d "$TO/${FROM##*/}" ]; then
+            mv "$TO" "$TO.layout" && mv "$TO.layout/${FROM##*/}" "$TO" && rmdir "$TO.layout"
+        fi
+        if [ "${BENCH_EVENTS:-0}" = 1 ]; then
+            wait_queue "$EVENTS_X" "$N" || fail "$r" "${INQ:-no} moved events for $N files"
+            ctl purge_queue "$EVENTS_X" >/dev/null 2>&1 || true
+        fi
         for i in $(seq 1 "$k"); do
             read -r _ m < <(tail -n 1 "$WORK/$r.$i.time")
             [ "${m:-0}" -le "$rss" ] || rss=$m
