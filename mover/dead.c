@@ -147,10 +147,17 @@ static enum mq_status put_back(struct reader *r, const struct mq_delivery *d, ch
 static enum mq_status requeue(struct reader *r, struct letter *l, int root_fd, char *err,
                               size_t errlen)
 {
-    char action[32];
+    char action[32], why[512];
+    static char dest_rel[MSG_PATH_MAX + 1];
     enum requeue_verdict v = REQUEUE_PUT_BACK;
+    /* Where the mover would put the file: a letter that --layout gives no
+     * usable path is judged by its source alone. */
+    int dest_fd = r->o->dest_fd;
+    if (l->m != NULL && r->o->layout != NULL &&
+        layout_expand(r->o->layout, l->m, dest_rel, sizeof dest_rel, why, sizeof why) < 0)
+        dest_fd = -1;
     if (l->m != NULL) /* else it cannot be checked: the mover decides */
-        v = requeue_judge(l->m, root_fd, r->o->dest_fd, r->host);
+        v = requeue_judge(l->m, root_fd, dest_fd, r->o->layout != NULL ? dest_rel : NULL, r->host);
     enum mq_status s = MQ_OK;
     if (r->o->dry_run) {
         snprintf(action, sizeof action, "%s%s", v == REQUEUE_PUT_BACK ? "" : "drop-",

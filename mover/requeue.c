@@ -65,7 +65,8 @@ static int same_size_time(const struct stat *st, const struct msg *m)
            st->st_mtim.tv_sec == m->mtime_sec && (uint64_t)st->st_mtim.tv_nsec == m->mtime_nsec;
 }
 
-enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd, const char *host)
+enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd,
+                                   const char *dest_rel, const char *host)
 {
     int here = strcmp(m->host, host) == 0;
     struct stat src, dst;
@@ -80,7 +81,8 @@ enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd
     src_errno = errno;
     if (own >= 0)
         close(own);
-    int dst_rc = dest_fd >= 0 ? stat_beneath(dest_fd, m->path, &dst) : -1;
+    int dst_rc = dest_fd >= 0 ? stat_beneath(dest_fd, dest_rel != NULL ? dest_rel : m->path, &dst)
+                              : -1;
     if (dst_rc == 0 && S_ISREG(dst.st_mode) && dst.st_ino == m->ino &&
         (!here || dst.st_dev == m->dev) && same_size_time(&dst, m))
         return REQUEUE_DROP_AT_DEST; /* renamed there, on one file system */

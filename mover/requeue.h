@@ -28,7 +28,8 @@ const char *requeue_verdict_name(enum requeue_verdict v);
  * here, as the mover does). root/path is looked at beneath the root
  * without following any symbolic link (lstat-like, nothing is read):
  * nothing there gives REQUEUE_DROP_GONE, anything but the regular file of
- * m's device, inode, size and mtime REQUEUE_DROP_CHANGED. DEST/path
+ * m's device, inode, size and mtime REQUEUE_DROP_CHANGED. DEST/dest_rel
+ * (where the mover puts the file: the --layout expansion; NULL: m's path)
  * holding m's inode, or, with the source gone, a regular file of its size
  * and mtime (a copy across file systems), gives REQUEUE_DROP_AT_DEST. Any
  * other failure to look (permission, I/O, a root or a directory on the way
@@ -36,6 +37,7 @@ const char *requeue_verdict_name(enum requeue_verdict v);
  * of another host with no --from root for it, no openat2(2)) gives
  * REQUEUE_PUT_BACK: the mover then decides, as it would have.
  */
-enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd, const char *host);
+enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd,
+                                   const char *dest_rel, const char *host);
 
 #endif
