@@ -375,6 +375,9 @@ static enum step finish_gone(struct move *mv)
     /* A mover killed between its rename and its removal of scan's mark
      * left the mark on the file at DEST: this redelivery removes it. */
     mark_remove_at(mv->ddir, mv->placed);
+    /* Found under a conflict name: that is where the file is (the log
+     * line, the moved event). */
+    fileop_join(mv->final_path, mv->ddirp, mv->placed);
     mv->r = FILEOP_DUPLICATE;
     return sync_renames(mv);
 }
