@@ -132,24 +132,28 @@ static void test_root_and_odd_paths(void **state)
     assert_true(exists("root"));
 }
 
+/* A symlink at link (below base) to the absolute path of target (below base). */
+static void make_link(const char *target, const char *link)
+{
+    char to[128], at[128];
+    snprintf(to, sizeof to, "%s/%s", t.base, target);
+    snprintf(at, sizeof at, "%s/%s", t.base, link);
+    assert_int_equal(symlink(to, at), 0);
+}
+
 /* A symlink on the way is never followed, nor removed. */
 static void test_symlinks(void **state)
 {
     (void)state;
-    char target[128], link[128];
     mkdirs("outside/x/y");
-    snprintf(target, sizeof target, "%s/outside/x", t.base);
-    snprintf(link, sizeof link, "%s/root/ln", t.base);
-    assert_int_equal(symlink(target, link), 0);
+    make_link("outside/x", "root/ln");
     assert_int_equal(prune_empty_dirs(t.rootfd, "ln/y"), 0);
     assert_true(exists("outside/x/y"));
     assert_int_equal(prune_empty_dirs(t.rootfd, "ln"), 0);
     assert_true(exists("root/ln"));
     /* A directory swapped for a symlink below a real one. */
     mkdirs("root/a");
-    snprintf(link, sizeof link, "%s/root/a/b", t.base);
-    snprintf(target, sizeof target, "%s/outside/x/y", t.base);
-    assert_int_equal(symlink(target, link), 0);
+    make_link("outside/x/y", "root/a/b");
     assert_int_equal(prune_empty_dirs(t.rootfd, "a/b"), 0);
     assert_true(exists("outside/x/y"));
     assert_true(exists("root/a/b"));
