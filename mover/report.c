@@ -82,9 +82,10 @@ void report_summary(const struct consume_stats *st, double secs, FILE *out)
               (unsigned long long)st->duplicates, (unsigned long long)st->dead,
               (unsigned long long)st->requeued, secs, rate);
     if (st->meta_lost > 0)
-        log_warn("%llu files moved without some of their extended attributes or ACLs, which the "
+        log_warn("%llu file%s moved without some of %s extended attributes or ACLs, which the "
                  "destination refused",
-                 (unsigned long long)st->meta_lost);
+                 (unsigned long long)st->meta_lost, st->meta_lost == 1 ? "" : "s",
+                 st->meta_lost == 1 ? "its" : "their");
     if (out == NULL)
         return;
     const struct {
