@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 build=${BUILD_DIR:-build}
 packages=(build-essential cmake pkg-config file librabbitmq-dev libcjson-dev libmagic-dev libxxhash-dev
-          libcmocka-dev rabbitmq-server python3 python3-pika openssl strace)
+          libcmocka-dev rabbitmq-server python3 python3-pika openssl strace attr xxhash)
 
 say() { printf 'quickstart: %s\n' "$*" >&2; }
 
