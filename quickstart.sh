@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 build=${BUILD_DIR:-build}
 packages=(build-essential cmake pkg-config file librabbitmq-dev libcjson-dev libmagic-dev libxxhash-dev
-          libcmocka-dev rabbitmq-server python3 python3-pika openssl strace attr xxhash)
+          libcmocka-dev rabbitmq-server python3 python3-pika openssl strace)
 
 say() { printf 'quickstart: %s\n' "$*" >&2; }
 
@@ -83,7 +83,8 @@ run_tests() {
 case "${1:-}" in
 demo) install_deps; build; demo ;;
 # The tests also check the metrics (promtool, in Debian's prometheus) and the
-# systemd units (systemd-analyze).
-test) packages+=(prometheus systemd man-db); install_deps; build; run_tests ;;
+# systemd units (systemd-analyze), read the hash attribute (getfattr, in attr)
+# and compare scan's xxh128 hashes with xxhsum -H2 (xxhash).
+test) packages+=(prometheus systemd man-db attr xxhash); install_deps; build; run_tests ;;
 *) echo "usage: $0 demo|test" >&2; exit 64 ;;
 esac
