@@ -160,7 +160,7 @@ enum step verify_copy(struct move *mv)
     int e = errno;
     snprintf(sentence, sizeof sentence, "the destination refused the attribute %s: %s", HASH_XATTR,
              strerror(e));
-    if (e == ENOSPC)
+    if (e == ENOSPC || e == EDQUOT) /* a full xattr block: try later */
         return fileop_fail(mv, FILEOP_TRANSIENT, MOVE_REASON_NO_SPACE, sentence);
     return fileop_fail(mv, FILEOP_PERMANENT, MOVE_REASON_METADATA, sentence);
 }
