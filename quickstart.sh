@@ -83,8 +83,9 @@ run_tests() {
 case "${1:-}" in
 demo) install_deps; build; demo ;;
 # The tests also check the metrics (promtool, in Debian's prometheus) and the
-# systemd units (systemd-analyze), and set and read attributes and ACLs
-# (setfattr and getfattr in attr, setfacl and getfacl in acl).
-test) packages+=(prometheus systemd man-db attr acl); install_deps; build; run_tests ;;
+# systemd units (systemd-analyze), set and read attributes and ACLs
+# (setfattr and getfattr in attr, setfacl and getfacl in acl), and compare
+# scan's xxh128 hashes with xxhsum -H2 (xxhash).
+test) packages+=(prometheus systemd man-db attr acl xxhash); install_deps; build; run_tests ;;
 *) echo "usage: $0 demo|test" >&2; exit 64 ;;
 esac

@@ -4,7 +4,8 @@
  * Rules that need only the lstat data (name patterns, size, age) run in
  * the walking thread (inspect_by_stat); rules that need the content
  * (--readable, --mime, and the type for the message) run in inspection
- * threads, each with its own libmagic handle (inspect_file).
+ * threads, each with its own libmagic handle (inspect_file), which also
+ * hash the whole content under scan --checksum.
  */
 #ifndef SCANMOVE_INSPECT_H
 #define SCANMOVE_INSPECT_H
@@ -14,9 +15,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "hash.h"
 #include "reason.h"
 
-#define INSPECT_PREFIX (64 * 1024) /* bytes libmagic looks at */
+#define INSPECT_PREFIX (64 * 1024)     /* bytes libmagic looks at */
+#define INSPECT_HASH_BLOCK (256 * 1024) /* bytes read at a time for --checksum */
 
 struct inspect_rules {
     const char **include; /* fnmatch patterns on the relative path; NULL-terminated or NULL */
@@ -28,6 +31,7 @@ struct inspect_rules {
     struct timespec old_before;  /* mtime before this: too old (start - max-age) */
     int readable;                /* --readable */
     int want_mime;               /* put the type in the message (not --no-mime) */
+    enum hash_alg checksum;      /* --checksum: hash the content; HASH_NONE: not */
 };
 
 /*
@@ -57,17 +61,27 @@ enum inspect_result {
     INSPECT_FAIL    /* the file is not what the walk saw: VANISHED, IO_ERROR */
 };
 
+/* What inspect_file found: the type and the hash for the message, or why
+ * the file is not accepted. */
+struct inspect_out {
+    char *mime; /* mimelen bytes: the type when the rules or the message need it, else "" */
+    size_t mimelen;
+    char *hash;              /* HASH_STR_MAX + 1 bytes: "ALG:HEX" under --checksum, else "" */
+    enum scan_reason reason; /* why not accepted */
+    char *detail;            /* dlen bytes: the detail of a non-accept */
+    size_t dlen;
+};
+
 /*
  * inspect_file - open the file path beneath rootfd without following
  * symlinks (a FIFO can never block: only regular files come here, opened
  * non-blocking), check it is still the file the walk saw (same device and
- * inode as st), and apply --readable and --mime; fill mime (mimelen bytes)
- * with its type when the rules or the message need it, else "". *reason
- * and detail (dlen bytes) explain a non-accept.
+ * inode as st), and apply --readable and --mime; under --checksum hash the
+ * whole content, and check the file still has st's size and mtime once
+ * read (else it fails as VANISHED: "changed while it was read"). Fills
+ * out (see struct inspect_out).
  */
 enum inspect_result inspect_file(struct inspect_ctx *c, const struct inspect_rules *r, int rootfd,
-                                 const char *path, const struct stat *st, char *mime,
-                                 size_t mimelen, enum scan_reason *reason, char *detail,
-                                 size_t dlen);
+                                 const char *path, const struct stat *st, struct inspect_out *out);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "cfg.h"
 #include "exitcode.h"
+#include "hash.h"
 #include "log.h"
 #include "msg.h"
 #include "opts.h"
@@ -47,6 +48,8 @@ static const char usage_text[] =
     "                            (repeatable)\n"
     "      --no-mime             leave the type out of messages (faster)\n"
     "      --readable            reject files that cannot be opened for reading\n"
+    "      --checksum[=ALG]      put the hash of each file's content in its message,\n"
+    "                            for move to check: xxh128 (the default) or sha256\n"
     "Output:\n"
     "      --dry-run             print the messages as JSON lines; no broker\n"
     "      --rejects FILE        write rejected and failed entries as JSON lines\n"
@@ -104,7 +107,8 @@ enum {
     OPT_REQUEUE_AFTER,
     OPT_MAX_QUEUED,
     OPT_WAIT,
-    OPT_NO_MARK
+    OPT_NO_MARK,
+    OPT_CHECKSUM
 };
 
 /* A signal sets both; a broker lost for good ends only the walk. The
@@ -213,6 +217,10 @@ static int parse_option(struct options *o, int opt, struct tool_usage *u)
     case OPT_READABLE:
         o->r.rules.readable = 1;
         break;
+    case OPT_CHECKSUM:
+        if (hash_alg_parse(optarg != NULL ? optarg : "xxh128", &o->r.rules.checksum) < 0)
+            tool_usage_error(u, "--checksum: unknown algorithm '%s' (xxh128 or sha256)", optarg);
+        break;
     case OPT_DRY_RUN:
         o->r.dry_run = 1;
         break;
@@ -261,6 +269,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         CFG_LONG_OPTIONS TOOL_LONG_OPTIONS SERVICE_LONG_OPTIONS /* shared flags, -h -q -v -V */
         {"blocked-timeout", required_argument, NULL, OPT_BLOCKED_TIMEOUT},
         {"check", no_argument, NULL, OPT_CHECK},
+        {"checksum", optional_argument, NULL, OPT_CHECKSUM},
         {"confirm-window", required_argument, NULL, OPT_WINDOW},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"exclude", required_argument, NULL, OPT_EXCLUDE},

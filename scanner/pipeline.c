@@ -32,6 +32,7 @@ static struct item *item_new(const struct walk_entry *e, unsigned root, enum ite
     it->reason = reason;
     it->detail[0] = '\0';
     it->mime[0] = '\0';
+    it->hash[0] = '\0';
     it->id[0] = '\0';
     if (e->st != NULL)
         it->st = *e->st;
@@ -149,14 +150,18 @@ static void *inspector_main(void *arg)
         if (got == 0)
             continue;
         struct item *it = v;
-        enum scan_reason reason = SCAN_REASON_NONE;
+        struct inspect_out out = {.mime = it->mime,
+                                  .mimelen = sizeof it->mime,
+                                  .hash = it->hash,
+                                  .reason = SCAN_REASON_NONE,
+                                  .detail = it->detail,
+                                  .dlen = sizeof it->detail};
         enum inspect_result r =
-            inspect_file(a->ctx, p->rules, p->roots[it->root].fd, it->path, &it->st, it->mime,
-                         sizeof it->mime, &reason, it->detail, sizeof it->detail);
+            inspect_file(a->ctx, p->rules, p->roots[it->root].fd, it->path, &it->st, &out);
         it->kind = r == INSPECT_ACCEPT   ? ITEM_ACCEPT
                    : r == INSPECT_REJECT ? ITEM_REJECT
                                          : ITEM_FAIL;
-        it->reason = reason;
+        it->reason = out.reason;
         workq_push(&p->result_q, it);
     }
     inspect_ctx_free(a->ctx);

@@ -1,7 +1,7 @@
 /*
  * pipeline.h - scan's threads: one walks the directories and applies the
- * rules that need only lstat data; N inspect content (libmagic) when a
- * rule or the message needs it; the caller's thread (main) takes the
+ * rules that need only lstat data; N inspect content (libmagic, and the
+ * hash under --checksum) when a rule or the message needs it; the caller's thread (main) takes the
  * results and publishes them, so the broker connection has one user.
  * Bounded queues between them keep memory flat whatever the tree's size.
  */
@@ -37,7 +37,8 @@ struct item {
     struct stat st;
     struct timespec seen; /* when it was lstat'ed (CLOCK_REALTIME) */
     char mime[MSG_MIME_MAX + 1];
-    char id[MSG_ID_LEN + 1]; /* the message's id, once built */
+    char hash[HASH_STR_MAX + 1]; /* the content's hash under --checksum, else "" */
+    char id[MSG_ID_LEN + 1];     /* the message's id, once built */
     size_t path_len;
     char path[]; /* relative to the root, NUL-terminated */
 };

@@ -144,6 +144,8 @@ void report_json(const struct report *r, FILE *out)
             (unsigned long long)r->bytes, secs, secs > 0 ? (double)r->files / secs : 0.0,
             r->dry_run ? "true" : "false", (unsigned long long)r->queued,
             (unsigned long long)r->marks_failed);
+    if (r->checksum != NULL)
+        fprintf(out, "\"checksum\":\"%s\",", r->checksum);
     if (r->have_queue)
         fprintf(out, "\"queue_messages\":%lu,\"queue_consumers\":%lu,",
                 (unsigned long)r->queue_messages, (unsigned long)r->queue_consumers);

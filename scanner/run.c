@@ -149,6 +149,7 @@ static int build(struct scan *s, const struct item *it, struct msg *m, size_t *l
     m->uid = it->st.st_uid;
     m->gid = it->st.st_gid;
     memcpy(m->mime, it->mime, sizeof m->mime);
+    memcpy(m->hash, it->hash, sizeof m->hash);
     gmtime_r(&it->seen.tv_sec, &tm);
     size_t n = strftime(m->scanned_at, sizeof m->scanned_at, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(m->scanned_at + n, sizeof m->scanned_at - n, ".%03ldZ", it->seen.tv_nsec / 1000000);
@@ -320,6 +321,7 @@ static int scan_open(struct scan *s, struct run_opts *o)
 
     report_init(&s->report);
     s->report.dry_run = o->dry_run;
+    s->report.checksum = o->rules.checksum != HASH_NONE ? hash_alg_name(o->rules.checksum) : NULL;
     s->report.verbose = log_get_level() >= LOG_LEVEL_INFO;
     s->report.progress = log_progress_enabled();
     if (o->rejects != NULL) {

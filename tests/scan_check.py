@@ -2,7 +2,7 @@
 """Checks of scan's JSON lines for tests/cli/test_scan_*.sh and
 tests/broker/test_scan_*.sh (standard library only): `scan_check.py COMMAND
 ARGS...` prints what is wrong and exits 1."""
-import base64, datetime, json, os, re, socket, stat, sys
+import base64, datetime, hashlib, json, os, re, shutil, socket, stat, subprocess, sys
 from collections import Counter
 
 sys.dont_write_bytecode = True          # no tests/__pycache__ in the source tree
@@ -172,6 +172,26 @@ def check_msg(m, mime_mode):
             bad("%s is %r, the file says %r" % (k, m[k], v))
     if m["id"] != file_id(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, root, path):
         bad("id is not the FNV-1a hash of docs/message-format.md")
+    if "hash" in m:
+        h = m["hash"]
+        if not isinstance(h, str) or not re.fullmatch(r"xxh128:[0-9a-f]{32}|sha256:[0-9a-f]{64}", h):
+            bad("hash is not xxh128:HEX32 or sha256:HEX64")
+        want = content_hash(h.split(":")[0], root, path)
+        if want is not None and h != want:
+            bad("hash is not the hash of the file's content (%s)" % want)
+
+
+def content_hash(alg, root, path):
+    """The file's hash as scan --checksum writes it: sha256 by hashlib,
+    xxh128 by xxhsum -H2 (xxhash package; None without it)."""
+    with open(os.path.join(root, path), "rb") as f:
+        data = f.read()
+    if alg == "sha256":
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+    if alg == "xxh128" and shutil.which("xxhsum"):
+        out = subprocess.run(["xxhsum", "-H2", "-"], input=data, capture_output=True, check=True)
+        return "xxh128:" + out.stdout.split()[0].decode()
+    return None
 
 
 def main():

@@ -29,7 +29,8 @@ static int same(const struct msg *a, const struct msg *b)
            a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec && a->dev == b->dev &&
            a->ino == b->ino && a->mode == b->mode && a->uid == b->uid && a->gid == b->gid &&
            strcmp(a->mime, b->mime) == 0 && strcmp(a->scanned_at, b->scanned_at) == 0 &&
-           strcmp(a->host, b->host) == 0 && strcmp(a->published_at, b->published_at) == 0;
+           strcmp(a->host, b->host) == 0 && strcmp(a->published_at, b->published_at) == 0 &&
+           strcmp(a->hash, b->hash) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -204,6 +204,7 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
     assert_string_equal(a->scanned_at, b->scanned_at);
     assert_string_equal(a->host, b->host);
     assert_string_equal(a->published_at, b->published_at);
+    assert_string_equal(a->hash, b->hash);
 }
 
 /* Encode m, decode the result, compare; the text is left in buf. */
@@ -269,6 +270,60 @@ static void test_published_at(void **state)
     char *twice = malloc(n + 40);
     assert_non_null(twice);
     snprintf(twice, n + 40, "%.*s,\"published_at\":\"y\"}", (int)(n - 1), b);
+    expect(twice, MSG_ERR_DUPLICATE);
+    free(twice);
+    free(b);
+}
+
+/* hash: optional, after published_at, "ALG:HEX" (hash.h): checked for
+ * its form; an algorithm this version does not know is carried as is. */
+static void test_hash(void **state)
+{
+    static struct msg m;
+    char err[128];
+    size_t len;
+
+    (void)state;
+    encode_golden(&m, "2026-11-25T12:00:01.500Z");
+    assert_null(strstr(buf, "hash")); /* none: no field at all */
+    snprintf(m.hash, sizeof m.hash, "xxh128:99aa06d3014798d86001c324468d497f");
+    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), 0);
+    assert_non_null(strstr(buf, "\"published_at\":\"2026-11-25T12:00:01.500Z\","
+                                "\"hash\":\"xxh128:99aa06d3014798d86001c324468d497f\"}"));
+    roundtrip(&m, buf);
+    snprintf(m.hash, sizeof m.hash,
+             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    roundtrip(&m, buf);
+    snprintf(m.hash, sizeof m.hash, "blake3:00ff");
+    roundtrip(&m, buf);
+    assert_string_equal(m.hash, "blake3:00ff");
+    /* The encoder refuses what the decoder would. */
+    snprintf(m.hash, sizeof m.hash, "xxh128:00");
+    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), -1);
+    assert_non_null(strstr(err, "'hash'"));
+    snprintf(m.hash, sizeof m.hash, "md5");
+    assert_int_equal(msg_encode(&m, buf, sizeof buf, &len, err, sizeof err), -1);
+
+    expect_field("hash", "\"xxh128:99aa06d3014798d86001c324468d497f\"", MSG_OK);
+    expect_field("hash", "\"blake3:00ff\"", MSG_OK);
+    expect_field("hash", "\"\"", MSG_ERR_VALUE);
+    expect_field("hash", "\"xxh128\"", MSG_ERR_VALUE);
+    expect_field("hash", "\"XXH128:99AA06D3014798D86001C324468D497F\"", MSG_ERR_VALUE);
+    expect_field("hash", "\"xxh128:99aa06d3014798d86001c324468d497\"", MSG_ERR_VALUE);
+    expect_field("hash", "\"sha256:99aa06d3014798d86001c324468d497f\"", MSG_ERR_VALUE);
+    expect_field("hash", "\"a b:00\"", MSG_ERR_VALUE);
+    expect_field("hash", "\"x:0123456789abcdef0123456789abcdef0123456789abcdef"
+                         "0123456789abcdef0123456789abcde\"",
+                 MSG_ERR_VALUE); /* 81 bytes */
+    expect_field("hash", "null", MSG_ERR_TYPE);
+    expect_field("hash", "1", MSG_ERR_TYPE);
+    char *b = body_with("hash", "\"blake3:00ff\"", NULL);
+    assert_int_equal(msg_decode(b, strlen(b), &m, err, sizeof err), MSG_OK);
+    assert_string_equal(m.hash, "blake3:00ff");
+    size_t n = strlen(b);
+    char *twice = malloc(n + 40);
+    assert_non_null(twice);
+    snprintf(twice, n + 40, "%.*s,\"hash\":\"blake3:00ff\"}", (int)(n - 1), b);
     expect(twice, MSG_ERR_DUPLICATE);
     free(twice);
     free(b);
@@ -1190,6 +1245,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_golden),
+        cmocka_unit_test(test_hash),
         cmocka_unit_test(test_roundtrip_basic),
         cmocka_unit_test(test_roundtrip_non_utf8_name),
         cmocka_unit_test(test_roundtrip_newline_name),
