@@ -44,7 +44,7 @@ echo "package.sh: built ${deb##*/}"
 run dpkg-deb --field "$deb" Package Version Architecture Section Depends
 expect_rc 0 "dpkg-deb --field"
 expect_in out "Section: admin" "the section"
-for lib in libc6 librabbitmq4 libcjson1 libmagic1; do
+for lib in libc6 librabbitmq4 libcjson1 libmagic1 libxxhash0; do
     expect_in out "$lib" "Depends, computed by dpkg-shlibdeps, names $lib"
 done
 run dpkg-deb --info "$deb" conffiles
