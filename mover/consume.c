@@ -101,6 +101,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     c->st->consuming = 0;
     c->first = first;
     c->told_waiting = 0;
+    c->events_failed = 0; /* its group went back with the connection */
     c->connected = 1; /* said below */
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
     if (s == MQ_OK && c->mq != NULL) {
@@ -112,66 +113,6 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
         report_node(node);
     }
     return s;
-}
-
-/*
- * Every moved event published so far must be confirmed before the files'
- * messages are acknowledged. When one is not (nacked, returned, the
- * connection lost), the n deliveries go back to the queue instead: their
- * redeliveries find the files moved, and publish the events again. An
- * unroutable event is a setup to fix: the run stops (exit 78).
- */
-static enum mq_status settle_events(struct consumer *c, unsigned n, char *err, size_t errlen)
-{
-    char why[512];
-    enum mq_status s =
-        c->events_failed ? MQ_ERR_CLOSED : events_settle(c->o->events, why, sizeof why);
-    if (!c->events_failed && s == MQ_OK)
-        return MQ_OK;
-    if (c->events_failed)
-        snprintf(why, sizeof why, "%s", "the events connection was lost");
-    c->events_failed = 0;
-    log_error("the moved events of the last %u files were not confirmed: %s; requeueing them", n,
-              why);
-    if (s == MQ_ERR_CONFIG && !c->local_stop) {
-        snprintf(err, errlen, "%s", why);
-        c->st->local_exit = EXITCODE_CONFIG;
-        c->local_stop = 1;
-    }
-    return s == MQ_OK ? MQ_ERR_CLOSED : s;
-}
-
-/* Acknowledge the finished deliveries, after making their moves durable
- * under --fsync. If that fails, give them back to the queue instead: their
- * redeliveries find the files moved and try the fsync again. */
-static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
-{
-    if (c->ack_pending == 0)
-        return MQ_OK;
-    unsigned n = c->ack_pending;
-    c->ack_pending = 0;
-    if (c->o->events != NULL && settle_events(c, n, err, errlen) != MQ_OK) {
-        char why[256];
-        enum mq_status s = mq_requeue(c->mq, c->ack_tag, 1, why, sizeof why);
-        if (s != MQ_OK)
-            snprintf(err, errlen, "%s", why);
-        return s;
-    }
-    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
-        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
-                  strerror(errno));
-        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
-    }
-    return mq_ack(c->mq, c->ack_tag, 1, err, errlen);
-}
-
-/* A delivery is done: acknowledge it with its group. */
-static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t errlen)
-{
-    c->ack_tag = tag;
-    if (++c->ack_pending >= c->ack_batch)
-        return flush_acks(c, err, errlen);
-    return MQ_OK;
 }
 
 /* Ask for the queue's counts (move_metrics_ask_queue) every
@@ -214,6 +155,87 @@ static void keep_dead_alive(struct consumer *c)
     ask_queue(c, 0);
 }
 
+/* While events_settle waits, and in keepalive: the connections'
+ * heartbeats, and the progress hook. A long copy is progress, for the
+ * watchdog too; but durable.c's thread also calls keepalive while the
+ * main thread is in a long fsync, and a stuck loop must not look alive:
+ * only the main thread reports. */
+static void tick_connections(void *arg)
+{
+    struct consumer *c = arg;
+    char err[256];
+    if (c->o->progress != NULL && pthread_equal(pthread_self(), c->main_thread))
+        c->o->progress(c->st, 0);
+    if (c->mq == NULL)
+        return;
+    mq_keepalive(c->mq, err, sizeof err);
+    keep_dead_alive(c);
+}
+
+/*
+ * Every moved event published so far must be confirmed before the files'
+ * messages are acknowledged. When one is not (nacked, the connection
+ * lost), the n deliveries go back to the queue instead: their redeliveries
+ * find the files moved, and publish the events again. A failure that
+ * stays (an unroutable event, a missing exchange, a refused publish) is a
+ * setup to fix: the run stops (exit 78 or 77), saying so once, at the end.
+ */
+static enum mq_status settle_events(struct consumer *c, unsigned n)
+{
+    char why[512];
+    enum mq_status s = events_settle(c->o->events, tick_connections, c, why, sizeof why);
+    if (s == MQ_OK && c->events_failed) { /* cannot be: events_settle reports it */
+        snprintf(why, sizeof why, "an event was not published");
+        s = MQ_ERR_CLOSED;
+    }
+    c->events_failed = 0;
+    c->st->events = events_published(c->o->events);
+    if (s == MQ_OK)
+        return MQ_OK;
+    if (mq_transient(s) || s == MQ_ERR_PROTOCOL) {
+        log_error("the moved events of the last %u files were not confirmed: %s; requeueing them",
+                  n, why);
+    } else if (!c->local_stop) {
+        snprintf(c->stop_why, sizeof c->stop_why, "%s", why);
+        c->st->local_exit = mq_exitcode(s);
+        c->local_stop = 1;
+    }
+    return s;
+}
+
+/* Acknowledge the finished deliveries, after making their moves durable
+ * under --fsync. If that fails, give them back to the queue instead: their
+ * redeliveries find the files moved and try the fsync again. */
+static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
+{
+    if (c->ack_pending == 0)
+        return MQ_OK;
+    unsigned n = c->ack_pending;
+    c->ack_pending = 0;
+    if (c->o->events != NULL && settle_events(c, n) != MQ_OK) {
+        char why[256];
+        enum mq_status s = mq_requeue(c->mq, c->ack_tag, 1, why, sizeof why);
+        if (s != MQ_OK)
+            snprintf(err, errlen, "%s", why);
+        return s;
+    }
+    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
+        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
+                  strerror(errno));
+        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
+    }
+    return mq_ack(c->mq, c->ack_tag, 1, err, errlen);
+}
+
+/* A delivery is done: acknowledge it with its group. */
+static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t errlen)
+{
+    c->ack_tag = tag;
+    if (++c->ack_pending >= c->ack_batch)
+        return flush_acks(c, err, errlen);
+    return MQ_OK;
+}
+
 /* Called during long copies and waits: keep the connections alive and do
  * not sit on finished acknowledgements. Failures surface at the next
  * broker call (the connection is then marked lost). */
@@ -221,19 +243,10 @@ static void keepalive(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
-    /* A long copy is progress, for the watchdog too; but durable.c's thread
-     * also calls this while the main thread is in a long fsync, and a
-     * stuck loop must not look alive: only the main thread reports. */
-    if (c->o->progress != NULL && pthread_equal(pthread_self(), c->main_thread))
-        c->o->progress(c->st, 0);
-    if (c->mq == NULL)
-        return;
-    if (c->ack_pending > 0)
+    if (c->mq != NULL && c->ack_pending > 0)
         flush_acks(c, err, sizeof err);
-    mq_keepalive(c->mq, err, sizeof err);
-    keep_dead_alive(c);
-    if (c->o->events != NULL)
-        events_keepalive(c->o->events);
+    tick_connections(c);
+    events_keepalive(c->o->events);
 }
 
 /*
@@ -306,14 +319,16 @@ static enum mq_status arrived(struct consumer *c, const struct mq_delivery *d, c
                   final_path);
     else
         log_event(LOG_SEV_INFO, consume_file_fields("moved", m, NULL), "moved %s", final_path);
+    /* Not published (after a failure, which events_settle reports): the
+     * group is requeued, this delivery with it. */
     if (c->o->events != NULL && !c->events_failed) {
-        char dest[2 * MSG_PATH_MAX + 64], why[512];
+        static char dest[2 * MSG_PATH_MAX + 64];
+        char why[512];
         int n = snprintf(dest, sizeof dest, "%s/%s", c->o->dest_path, final_path);
-        if (events_publish(c->o->events, m, dest, (size_t)n, duplicate, notes->hash, why,
-                           sizeof why) != MQ_OK) {
-            log_warn("cannot publish the moved event of %s: %s", m->id, why);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof dest ? (size_t)n : sizeof dest - 1;
+        if (events_publish(c->o->events, m, dest, len, duplicate, notes->hash, why, sizeof why) !=
+            MQ_OK)
             c->events_failed = 1;
-        }
     }
     if (c->o->prune) {
         char dir[MSG_PATH_MAX + 1];
@@ -506,6 +521,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         if (o->progress != NULL)
             o->progress(st, 0);
         keep_dead_alive(&c);
+        events_keepalive(o->events);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. When only the
@@ -536,6 +552,8 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         flush_acks(&c, ignored, sizeof ignored);
     }
     st->events = events_published(o->events);
+    if (c.stop_why[0] != '\0') /* settle_events stopped the run */
+        snprintf(err, errlen, "%s", c.stop_why);
     if (c.sync.n > 0) /* acknowledgements lost with the connection */
         durable_group_flush(&c.sync);
     close_both(&c);

@@ -39,7 +39,9 @@ struct consumer {
     /* the roots of messages this mover does not serve, each said once */
     char *foreign[CONSUME_FOREIGN_MAX];
     unsigned n_foreign;
-    int events_failed; /* an event was not confirmed: requeue, do not ack */
+    /* An event was not published: requeue the group, do not ack it. */
+    int events_failed;
+    char stop_why[1024]; /* why the moved events stopped the run (local_stop) */
 };
 
 /* deadletter_connect - open the dead-letter publishing connection c->dead,

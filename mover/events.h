@@ -17,6 +17,9 @@
 #include "mq.h"
 #include "msg.h"
 
+/* The AMQP "type" property of an event; it changes with the event's "v". */
+#define EVENTS_AMQP_TYPE "scanmove.moved.v1"
+
 struct events;
 
 /*
@@ -28,35 +31,51 @@ struct events;
 struct events *events_new(const char *spec, const struct cfg *cfg, char *err, size_t errlen);
 
 /*
- * events_connect - open the events connection (confirm mode) when it is
- * not open, and check that the exchange exists: MQ_ERR_MISSING with a
- * sentence when it does not (the caller exits 78). Called when the
- * consumer (re)connects.
+ * events_connect - open the events connection afresh (confirm mode),
+ * named conn_name (kept for the connections events_publish opens later),
+ * and check that the exchange exists: MQ_ERR_MISSING with a sentence
+ * naming it when it does not (the caller exits 78). Called when the
+ * consumer (re)connects: a connection still open is closed first, and
+ * what it had not confirmed is forgotten (the deliveries of those events
+ * went back to the queue with the consumer's connection).
  */
 enum mq_status events_connect(struct events *ev, const char *conn_name, char *err, size_t errlen);
 
 /*
  * events_publish - publish the event of m, now at dest_path (absolute,
  * bytes), moved (duplicate 0) or found moved (1), with the hash the mover
- * computed ("" none: then m's, if any). Does not wait for the confirm.
- * Returns MQ_OK, or the failure (the connection is then closed; the
- * caller requeues what it has not acknowledged).
+ * computed ("" none: then m's, if any): persistent, mandatory, message_id
+ * m->id, type EVENTS_AMQP_TYPE. Opens the connection first when it is
+ * closed. Does not wait for the confirm. Returns MQ_OK, or the failure
+ * (the connection is then closed, and events_settle reports the failure
+ * too; until then events_publish refuses with it; the caller requeues
+ * what it has not acknowledged).
  */
 enum mq_status events_publish(struct events *ev, const struct msg *m, const char *dest_path,
                               size_t dest_len, int duplicate, const char *hash, char *err,
                               size_t errlen);
 
 /*
- * events_settle - wait until every event published so far is confirmed.
- * MQ_OK then; MQ_ERR_PROTOCOL when one was nacked, MQ_ERR_CONFIG when one
- * was returned as unroutable (no queue bound: a setup to fix, the caller
- * stops with 78), or the connection's failure. After a failure the
- * connection is closed and the count of outstanding events reset.
+ * events_settle - wait until every event published so far is confirmed,
+ * calling tick(arg) (NULL: none) about once a second while waiting, so
+ * that the caller's other connections stay alive. MQ_OK then;
+ * MQ_ERR_PROTOCOL when one was nacked (or the broker closed the channel),
+ * MQ_ERR_CONFIG when one was returned as unroutable ("moved events to
+ * exchange 'X' with key 'K' reach no queue: bind a queue to it": a setup
+ * to fix, the caller stops with 78), MQ_ERR_ACCESS when the broker refused
+ * the publish, MQ_ERR_CLOSED when the connection was lost, or the failure
+ * events_publish or events_keepalive met since the last settle. After a
+ * failure the connection is closed and the outstanding events forgotten:
+ * the next events_publish opens a new connection.
  */
-enum mq_status events_settle(struct events *ev, char *err, size_t errlen);
+enum mq_status events_settle(struct events *ev, void (*tick)(void *), void *arg, char *err,
+                             size_t errlen);
 
-/* events_keepalive - service the idle connection's heartbeats (at most
- * once a second). */
+/* events_keepalive - service the connection between publishes, at most
+ * once a second: send a heartbeat when due and read what the broker sent
+ * (confirms are noted; a failure is kept for events_settle). A connection
+ * found lost with nothing outstanding is closed quietly; the next
+ * events_publish opens another. */
 void events_keepalive(struct events *ev);
 
 /* events_published - the events confirmed so far. */
