@@ -16,7 +16,14 @@ tests/amqp_tool.py (on python3-pika):
       With dup=ID,..., exactly those ids have "duplicate": true.
   events_tool.py ids EVENTS
       the distinct message ids of the events, one a line, sorted.
+  events_tool.py round EVENTS MANIFEST ROOT DEST
+      after a round of a kill storm (every file of MANIFEST, a snapshot of
+      ROOT by tests/audit.sh, moved and acknowledged): with duplicates by id
+      removed, the events are exactly the files of MANIFEST, each event's
+      id is the id of its fields (docs/message-format.md), its dest the
+      file at DEST/<path>. Prints "E events for N files, D duplicates".
 """
+import ast
 import base64
 import json
 import os
@@ -26,6 +33,7 @@ import sys
 sys.dont_write_bytecode = True          # no tests/__pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import amqp_tool  # noqa: E402
+from msgid import file_id  # noqa: E402
 import pika.exceptions  # noqa: E402
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -108,10 +116,46 @@ def check(events, messages, dest, opts):
     print("%d events, %d duplicates, %d ids" % (len(evs), ndup, len(ids)))
 
 
+def storm_round(events, manifest, root, dest):
+    files = set()
+    with open(manifest) as f:
+        for line in f:
+            key, kind = line.split("\t", 2)[:2]
+            if kind.startswith("file "):
+                files.add(ast.literal_eval(key))
+    root = os.fsencode(os.path.realpath(root))
+    dest = os.fsencode(os.path.realpath(dest))
+    by_id, bad, n, dups = {}, [], 0, 0
+    for info in load(events):
+        n += 1
+        ev = json.loads(base64.b64decode(info["body_b64"]))
+        path = name(ev, "path")
+        sec, _, frac = ev["mtime"].partition(".")
+        ns = int(sec) * 10**9 + (-1 if sec.startswith("-") else 1) * int(frac)
+        fid = file_id(int(ev["dev"]), int(ev["ino"]), int(ev["size"]), ns, name(ev, "root"), path)
+        if fid != ev["id"] or info.get("message_id") != fid:
+            bad.append("event %s: the id of its fields is %s" % (ev["id"], fid))
+        if name(ev, "root") != root or path not in files:
+            bad.append("event %s for a file not in the batch: %r" % (ev["id"], path))
+        elif name(ev, "dest") != dest + b"/" + path or not os.path.isfile(name(ev, "dest")):
+            bad.append("event %s: dest %r is not the file at DEST" % (ev["id"], name(ev, "dest")))
+        if by_id.setdefault(ev["id"], path) != path:
+            bad.append("id %s for two paths" % ev["id"])
+        dups += ev["duplicate"] is True
+    missing = files - set(by_id.values())
+    if missing:
+        bad.append("%d files moved without an event, e.g. %r" % (len(missing), sorted(missing)[:3]))
+    if bad:
+        sys.exit("\n".join(bad[:10]) + ("\n... %d problems" % len(bad) if len(bad) > 10 else ""))
+    print("%d events for %d files, %d duplicates" % (n, len(by_id), dups))
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "check":
         return check(args[0], args[1], args[2], args[3:])
+    if cmd == "round":
+        return storm_round(args[0], args[1], args[2], args[3])
     if cmd == "ids":
         for i in sorted(set(e["message_id"] for e in load(args[0]))):
             print(i)

@@ -19,8 +19,9 @@
 #      message is back on the queue, not acknowledged. Once a queue is
 #      bound, a mover finds the file moved and publishes its event
 #      (duplicate) and acknowledges it.
-#   5. the events connection idle for 6 s under a 1 s heartbeat: the next
-#      event goes out on it without a lost connection or a requeue.
+#   5. the events connection idle for 6 s under a 1 s heartbeat is still
+#      open (the broker closes one that sends nothing for two heartbeats),
+#      and the next event goes out without a requeue.
 #   6. bad --publish-moved values: exit 64.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/move_lib.sh"
@@ -128,6 +129,9 @@ bg_pids=($!)
 echo one >"$R5/one.txt"
 scanq "$R5"
 sleep 6
+# consumer, dead letters, events: all three still open (the only mover now)
+nconn=$(ctl list_connections client_properties 2>/dev/null | grep -c '"connection_name","move@' || true)
+expect_eq "$nconn" 3 "5: the mover's three connections, the events one included, kept while idle"
 echo two >"$R5/two.txt"
 scanq "$R5"
 wait_pid "${bg_pids[0]}" 30 "5: the mover"
