@@ -212,17 +212,20 @@ static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
         return MQ_OK;
     unsigned n = c->ack_pending;
     c->ack_pending = 0;
+    /* Durable first: under --fsync the group's events are held back until
+     * now (events_defer), and announce only moves a crash cannot undo. */
+    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
+        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
+                  strerror(errno));
+        events_forget(c->o->events);
+        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
+    }
     if (c->o->events != NULL && settle_events(c, n) != MQ_OK) {
         char why[256];
         enum mq_status s = mq_requeue(c->mq, c->ack_tag, 1, why, sizeof why);
         if (s != MQ_OK)
             snprintf(err, errlen, "%s", why);
         return s;
-    }
-    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
-        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
-                  strerror(errno));
-        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
     }
     return mq_ack(c->mq, c->ack_tag, 1, err, errlen);
 }
@@ -485,6 +488,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
     move_metrics_start(st);
+    events_defer(o->events, o->fsync);
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';

@@ -37,6 +37,17 @@ struct events {
     uint64_t confirmed; /* events confirmed, since the start */
     double serviced;    /* when events_keepalive last read mq */
     char *body;         /* EVENTS_BODY_MAX bytes */
+    /* events_defer: the events held for the next events_settle, each a
+     * struct staged and its body */
+    int defer;
+    char *stage;
+    size_t stage_len, stage_cap;
+};
+
+/* The head of an event held back (events_defer); its body follows. */
+struct staged {
+    size_t len;
+    char id[MSG_ID_LEN + 1];
 };
 
 struct events *events_new(const char *spec, const struct cfg *cfg, char *err, size_t errlen)
@@ -113,11 +124,24 @@ static enum mq_status open_events(struct events *ev, char *err, size_t errlen)
     return s;
 }
 
+void events_defer(struct events *ev, int on)
+{
+    if (ev != NULL)
+        ev->defer = on;
+}
+
+void events_forget(struct events *ev)
+{
+    if (ev != NULL)
+        ev->stage_len = 0;
+}
+
 enum mq_status events_connect(struct events *ev, const char *conn_name, char *err, size_t errlen)
 {
     snprintf(ev->conn_name, sizeof ev->conn_name, "%s", conn_name != NULL ? conn_name : "");
     drop(ev);
     ev->failed = MQ_OK;
+    ev->stage_len = 0;
     return open_events(ev, err, errlen);
 }
 
@@ -255,19 +279,77 @@ static int make_room(struct events *ev)
     return 0;
 }
 
-/* Publish len bytes of body for m on the open connection. */
-static enum mq_status send_event(struct events *ev, const struct msg *m, size_t len, char *err,
-                                 size_t errlen)
+/* Publish the event of id (len bytes of body) on the open connection. */
+static enum mq_status send_event(struct events *ev, const char *id, const char *body, size_t len,
+                                 char *err, size_t errlen)
 {
     uint64_t seq;
     if (make_room(ev) < 0) {
         snprintf(err, errlen, "out of memory");
         return MQ_ERR_CLOSED;
     }
-    enum mq_status s = mq_publish(ev->mq, ev->exchange, ev->key, ev->body, len, m->id,
-                                  EVENTS_AMQP_TYPE, (uint64_t)time(NULL), &seq, err, errlen);
+    enum mq_status s = mq_publish(ev->mq, ev->exchange, ev->key, body, len, id, EVENTS_AMQP_TYPE,
+                                  (uint64_t)time(NULL), &seq, err, errlen);
     if (s == MQ_OK)
         ev->last = seq;
+    return s;
+}
+
+/* Publish the event of id, opening the connection when it is closed;
+ * after a failure, close it and keep the failure for events_settle. */
+static enum mq_status publish_one(struct events *ev, const char *id, const char *body, size_t len,
+                                  char *err, size_t errlen)
+{
+    /* A connection found gone with nothing outstanding loses nothing:
+     * open another and publish there (once). */
+    for (int tries = 0;; tries++) {
+        int nothing_lost = ev->mq == NULL || !outstanding(ev);
+        enum mq_status s = ev->mq == NULL ? open_events(ev, err, errlen) : MQ_OK;
+        if (s == MQ_OK && (s = send_event(ev, id, body, len, err, errlen)) == MQ_OK)
+            return MQ_OK;
+        if (s != MQ_ERR_CLOSED || !nothing_lost || ev->mq == NULL || tries > 0)
+            return failed(ev, s, err);
+        drop(ev);
+    }
+}
+
+/* Hold the event of id (len bytes at ev->body) for the next settle. */
+static enum mq_status stage_event(struct events *ev, const char *id, size_t len, char *err,
+                                  size_t errlen)
+{
+    struct staged h = {.len = len};
+    size_t need = ev->stage_len + sizeof h + len;
+    if (need > ev->stage_cap) {
+        size_t cap = ev->stage_cap > 0 ? ev->stage_cap * 2 : 65536;
+        char *p = realloc(ev->stage, cap > need ? cap : need);
+        if (p == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return failed(ev, MQ_ERR_CLOSED, err);
+        }
+        ev->stage = p;
+        ev->stage_cap = cap > need ? cap : need;
+    }
+    snprintf(h.id, sizeof h.id, "%s", id);
+    memcpy(ev->stage + ev->stage_len, &h, sizeof h);
+    memcpy(ev->stage + ev->stage_len + sizeof h, ev->body, len);
+    ev->stage_len = need;
+    return MQ_OK;
+}
+
+/* Publish the events held back, in order, and forget them. */
+static enum mq_status publish_staged(struct events *ev, char *err, size_t errlen)
+{
+    enum mq_status s = MQ_OK;
+    struct staged h;
+    if (ev->mq != NULL && ev->stage_len > 0)
+        mq_cork(ev->mq, 1);
+    for (size_t at = 0; s == MQ_OK && at < ev->stage_len; at += sizeof h + h.len) {
+        memcpy(&h, ev->stage + at, sizeof h);
+        s = publish_one(ev, h.id, ev->stage + at + sizeof h, h.len, err, errlen);
+    }
+    if (ev->mq != NULL)
+        mq_cork(ev->mq, 0);
+    ev->stage_len = 0;
     return s;
 }
 
@@ -285,17 +367,9 @@ enum mq_status events_publish(struct events *ev, const struct msg *m, const char
                  EVENTS_BODY_MAX);
         return failed(ev, MQ_ERR_PROTOCOL, err);
     }
-    /* A connection found gone with nothing outstanding loses nothing:
-     * open another and publish there (once). */
-    for (int tries = 0;; tries++) {
-        int nothing_lost = ev->mq == NULL || !outstanding(ev);
-        enum mq_status s = ev->mq == NULL ? open_events(ev, err, errlen) : MQ_OK;
-        if (s == MQ_OK && (s = send_event(ev, m, len, err, errlen)) == MQ_OK)
-            return MQ_OK;
-        if (s != MQ_ERR_CLOSED || !nothing_lost || ev->mq == NULL || tries > 0)
-            return failed(ev, s, err);
-        drop(ev);
-    }
+    if (ev->defer)
+        return stage_event(ev, m->id, len, err, errlen);
+    return publish_one(ev, m->id, ev->body, len, err, errlen);
 }
 
 enum mq_status events_settle(struct events *ev, void (*tick)(void *), void *arg, char *err,
@@ -304,6 +378,9 @@ enum mq_status events_settle(struct events *ev, void (*tick)(void *), void *arg,
     enum mq_status s = ev->failed;
     if (s != MQ_OK)
         snprintf(err, errlen, "%s", ev->failed_why);
+    else
+        s = publish_staged(ev, err, errlen);
+    ev->stage_len = 0;
     double last_tick = mono_now();
     while (s == MQ_OK && outstanding(ev)) {
         struct mq_event e;
@@ -355,5 +432,6 @@ void events_free(struct events *ev)
     mq_close(ev->mq);
     free(ev->acked);
     free(ev->body);
+    free(ev->stage);
     free(ev);
 }

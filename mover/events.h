@@ -31,13 +31,26 @@ struct events;
 struct events *events_new(const char *spec, const struct cfg *cfg, char *err, size_t errlen);
 
 /*
+ * events_defer - with on = 1, hold each event events_publish makes until
+ * the next events_settle, which publishes them (in order) before it waits:
+ * for move --fsync, whose moves are made durable just before the settle,
+ * so that no event announces a move that a power failure could undo.
+ * on = 0 (the default): publish at once. NULL is a no-op.
+ */
+void events_defer(struct events *ev, int on);
+
+/* events_forget - drop the events held back (events_defer), unpublished:
+ * their files' messages go back to the queue. NULL is a no-op. */
+void events_forget(struct events *ev);
+
+/*
  * events_connect - open the events connection afresh (confirm mode),
  * named conn_name (kept for the connections events_publish opens later),
  * and check that the exchange exists: MQ_ERR_MISSING with a sentence
  * naming it when it does not (the caller exits 78). Called when the
  * consumer (re)connects: a connection still open is closed first, and
- * what it had not confirmed is forgotten (the deliveries of those events
- * went back to the queue with the consumer's connection).
+ * what it had not confirmed, or held back, is forgotten (the deliveries of
+ * those events went back to the queue with the consumer's connection).
  */
 enum mq_status events_connect(struct events *ev, const char *conn_name, char *err, size_t errlen);
 
@@ -46,7 +59,8 @@ enum mq_status events_connect(struct events *ev, const char *conn_name, char *er
  * bytes), moved (duplicate 0) or found moved (1), with the hash the mover
  * computed ("" none: then m's, if any): persistent, mandatory, message_id
  * m->id, type EVENTS_AMQP_TYPE. Opens the connection first when it is
- * closed. Does not wait for the confirm. Returns MQ_OK, or the failure
+ * closed. Does not wait for the confirm; under events_defer, only writes
+ * the event, for events_settle to publish. Returns MQ_OK, or the failure
  * (the connection is then closed, and events_settle reports the failure
  * too; until then events_publish refuses with it; the caller requeues
  * what it has not acknowledged).
@@ -56,7 +70,8 @@ enum mq_status events_publish(struct events *ev, const struct msg *m, const char
                               size_t errlen);
 
 /*
- * events_settle - wait until every event published so far is confirmed,
+ * events_settle - publish the events held back (events_defer), then wait
+ * until every event published so far is confirmed,
  * calling tick(arg) (NULL: none) about once a second while waiting, so
  * that the caller's other connections stay alive. MQ_OK then;
  * MQ_ERR_PROTOCOL when one was nacked (or the broker closed the channel),

@@ -22,6 +22,9 @@
 #   5. the events connection idle for 6 s under a 1 s heartbeat is still
 #      open (the broker closes one that sends nothing for two heartbeats),
 #      and the next event goes out without a requeue.
+#   7. with --fsync, the event of a file is published only after the
+#      group's directories are flushed (every fsync delayed 3 s by strace):
+#      none while the rename is not durable.
 #   6. bad --publish-moved values: exit 64.
 . "$(dirname "$0")/../lib.sh"
 . "$TESTS_DIR/broker/move_lib.sh"
@@ -143,6 +146,36 @@ pycheck "5: --json summary" jcheck "$WORK/out" moved=2 duplicates=0 requeued=0 e
 expect_not_in err "not confirmed" "5: no event lost with its connection"
 expect_not_in err "reconnect" "5: no reconnection"
 expect_eq "$(count "$q-ev5")" 2 "5: two events"
+
+# --- 7. --fsync: an event only once its move is durable ----------------------------------------
+topo fsync
+R7=$WORK/r7 D7=$WORK/d7
+mkdir -p "$R7/sub" "$D7"
+echo seven >"$R7/sub/s.txt"
+scanq "$R7"
+events_to "$ex-fsync" "$q-ev7" "$q.moved"
+if strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=1000 true 2>/dev/null; then
+    # Every fsync takes 3 s: the group's directories are flushed after the
+    # rename, before the acknowledgement; the event must wait for them.
+    strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 \
+        env "$NO_LSAN" AMQP_URL="$url" "$MOVE" --queue "$q" --exchange "$ex" --from "$R7" \
+        --to "$D7" --fsync --idle-exit 2s --json --publish-moved "$ex-fsync" \
+        >"$WORK/m7.out" 2>"$WORK/m7.err" &
+    bg_pids=($!)
+    wait_until 30 "7: the file renamed" test -e "$D7/sub/s.txt" || true
+    sleep 1
+    during=$(count "$q-ev7")
+    wait_pid "${bg_pids[0]}" 60 "7: the mover"
+    bg_pids=()
+    cp "$WORK/m7.out" "$WORK/out"
+    cp "$WORK/m7.err" "$WORK/err"
+    expect_rc 0 "7: move --fsync --publish-moved"
+    expect_eq "$during" 0 "7: no event while the rename is not flushed yet"
+    pycheck "7: --json summary" jcheck "$WORK/out" moved=1 events_published=1
+    expect_eq "$(count "$q-ev7")" 1 "7: then its event"
+else
+    echo "SKIP: 7: strace cannot delay fsync here"
+fi
 
 # --- 6. bad values: 64 ------------------------------------------------------------------------
 long=$(printf 'x%.0s' $(seq 256))
