@@ -73,6 +73,14 @@ struct events *events_new(const char *spec, const struct cfg *cfg, char *err, si
         snprintf(err, errlen, "--publish-moved: an empty routing key after the '/' in '%s'", spec);
         return NULL;
     }
+    if (strlen(cfg->exchange) == xlen && strncmp(cfg->exchange, spec, xlen) == 0 &&
+        strcmp(cfg->routing_key, key) == 0) {
+        snprintf(err, errlen,
+                 "--publish-moved: exchange '%s' with key '%s' is where the files' messages go: "
+                 "the events would come back to the movers as files to move",
+                 cfg->exchange, key);
+        return NULL;
+    }
     struct events *ev = calloc(1, sizeof *ev);
     if (ev == NULL || (ev->body = malloc(EVENTS_BODY_MAX)) == NULL) {
         free(ev);

@@ -24,9 +24,11 @@ struct events;
 
 /*
  * events_new - parse spec ("EXCHANGE" or "EXCHANGE/ROUTING-KEY"; the key
- * defaults to the queue's name plus ".moved") for the mover of cfg.
- * Returns the events (events_free), or NULL with a sentence in err (the
- * caller exits 64).
+ * defaults to the queue's name plus ".moved") for the mover of cfg (kept:
+ * it must outlive the events). An empty exchange or key, one over
+ * CFG_NAME_MAX bytes, or cfg's own exchange and routing key (the events
+ * would come back as files to move) are refused. Returns the events
+ * (events_free), or NULL with a sentence in err (the caller exits 64).
  */
 struct events *events_new(const char *spec, const struct cfg *cfg, char *err, size_t errlen);
 
