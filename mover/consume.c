@@ -160,7 +160,7 @@ static void keep_dead_alive(struct consumer *c)
  * watchdog too; but durable.c's thread also calls keepalive while the
  * main thread is in a long fsync, and a stuck loop must not look alive:
  * only the main thread reports. */
-static void tick_connections(void *arg)
+void consume_tick(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
@@ -172,73 +172,6 @@ static void tick_connections(void *arg)
     keep_dead_alive(c);
 }
 
-/*
- * Every moved event published so far must be confirmed before the files'
- * messages are acknowledged. When one is not (nacked, the connection
- * lost), the n deliveries go back to the queue instead: their redeliveries
- * find the files moved, and publish the events again. A failure that
- * stays (an unroutable event, a missing exchange, a refused publish) is a
- * setup to fix: the run stops (exit 78 or 77), saying so once, at the end.
- */
-static enum mq_status settle_events(struct consumer *c, unsigned n)
-{
-    char why[512];
-    enum mq_status s = events_settle(c->o->events, tick_connections, c, why, sizeof why);
-    if (s == MQ_OK && c->events_failed) { /* cannot be: events_settle reports it */
-        snprintf(why, sizeof why, "an event was not published");
-        s = MQ_ERR_CLOSED;
-    }
-    c->events_failed = 0;
-    c->st->events = events_published(c->o->events);
-    if (s == MQ_OK)
-        return MQ_OK;
-    if (mq_transient(s) || s == MQ_ERR_PROTOCOL) {
-        log_error("the moved events of the last %u files were not confirmed: %s; requeueing them",
-                  n, why);
-    } else if (!c->local_stop) {
-        snprintf(c->stop_why, sizeof c->stop_why, "%s", why);
-        c->st->local_exit = mq_exitcode(s);
-        c->local_stop = 1;
-    }
-    return s;
-}
-
-/* Acknowledge the finished deliveries, after making their moves durable
- * under --fsync. If that fails, give them back to the queue instead: their
- * redeliveries find the files moved and try the fsync again. */
-static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
-{
-    if (c->ack_pending == 0)
-        return MQ_OK;
-    unsigned n = c->ack_pending;
-    c->ack_pending = 0;
-    /* Durable first: under --fsync the group's events are held back until
-     * now (events_defer), and announce only moves a crash cannot undo. */
-    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
-        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
-                  strerror(errno));
-        events_forget(c->o->events);
-        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
-    }
-    if (c->o->events != NULL && settle_events(c, n) != MQ_OK) {
-        char why[256];
-        enum mq_status s = mq_requeue(c->mq, c->ack_tag, 1, why, sizeof why);
-        if (s != MQ_OK)
-            snprintf(err, errlen, "%s", why);
-        return s;
-    }
-    return mq_ack(c->mq, c->ack_tag, 1, err, errlen);
-}
-
-/* A delivery is done: acknowledge it with its group. */
-static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t errlen)
-{
-    c->ack_tag = tag;
-    if (++c->ack_pending >= c->ack_batch)
-        return flush_acks(c, err, errlen);
-    return MQ_OK;
-}
-
 /* Called during long copies and waits: keep the connections alive and do
  * not sit on finished acknowledgements. Failures surface at the next
  * broker call (the connection is then marked lost). */
@@ -246,9 +179,9 @@ static void keepalive(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
-    if (c->mq != NULL && c->ack_pending > 0)
-        flush_acks(c, err, sizeof err);
-    tick_connections(c);
+    if (c->mq != NULL && acks_pending(c) > 0)
+        acks_flush(c, err, sizeof err);
+    consume_tick(c);
     events_keepalive(c->o->events);
 }
 
@@ -341,9 +274,9 @@ static enum mq_status arrived(struct consumer *c, const struct mq_delivery *d, c
         dir[len] = '\0';
         st->pruned += (uint64_t)prune_empty_dirs(root->fd, dir);
     }
-    enum mq_status s = done(c, d->tag, err, errlen);
+    enum mq_status s = acks_done(c, d->tag, err, errlen);
     if (s == MQ_OK && c->events_failed) /* requeue the group now, not after more work */
-        s = flush_acks(c, err, errlen);
+        s = acks_flush(c, err, errlen);
     return s;
 }
 
@@ -356,7 +289,7 @@ static enum mq_status retry_later(struct consumer *c, const struct mq_delivery *
     log_event(LOG_SEV_ERROR, consume_file_fields("requeued", m, move_reason_name(reason)),
               "requeued %s (%s): %s", m->id, move_reason_name(reason), why);
     c->st->requeued++;
-    enum mq_status s = flush_acks(c, err, errlen);
+    enum mq_status s = acks_flush(c, err, errlen);
     if (s != MQ_OK)
         return s;
     for (int i = 0; i < 2 && !*c->o->stop; i++) {
@@ -375,7 +308,7 @@ static enum mq_status dest_gone(struct consumer *c, const struct mq_delivery *d,
     c->st->local_exit = EXITCODE_NOINPUT;
     c->local_stop = 1;
     char ignored[256];
-    enum mq_status s = flush_acks(c, ignored, sizeof ignored);
+    enum mq_status s = acks_flush(c, ignored, sizeof ignored);
     if (s == MQ_OK)
         s = mq_requeue(c->mq, d->tag, 0, ignored, sizeof ignored);
     return s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE ? MQ_OK : s;
@@ -431,7 +364,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
         move_metrics_handled(c->st, &m, 0);
         log_event(LOG_SEV_INFO, consume_file_fields("skipped", &m, NULL),
                   "skipped %s: the destination has another file of that name", final_path);
-        return done(c, d->tag, err, errlen);
+        return acks_done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
         return deadletter_send(c, d, &m, reason, why, err, errlen);
     case FILEOP_TRANSIENT:
@@ -488,7 +421,10 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
     move_metrics_start(st);
-    events_defer(o->events, o->fsync);
+    /* The events of a group go out together, corked, once its moves are
+     * durable (acks.c): fewer segments for the broker, and under --fsync
+     * no event announces a rename a power failure could undo. */
+    events_defer(o->events, 1);
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';
@@ -507,7 +443,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         /* With acknowledgements pending, only look: when nothing is
          * waiting, send them, then wait. */
         int wait_ms = 500;
-        if (c.ack_pending > 0) {
+        if (acks_pending(&c) > 0) {
             wait_ms = 0;
         } else if (o->idle_exit_ms > 0) { /* wake up in time for --idle-exit */
             double left = (double)o->idle_exit_ms - (mono_now() - last) * 1000.0;
@@ -520,7 +456,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             handled++;
             last = mono_now();
         } else if (s == MQ_OK) {
-            s = flush_acks(&c, err, errlen);
+            s = acks_flush(&c, err, errlen);
         }
         if (o->progress != NULL)
             o->progress(st, 0);
@@ -534,8 +470,8 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
              * quietly when that is gone too). */
             char ignored[256];
             if (c.mq != NULL)
-                flush_acks(&c, ignored, sizeof ignored);
-            c.ack_pending = 0;
+                acks_flush(&c, ignored, sizeof ignored);
+            c.ack_pending = c.wait_pending = 0;
             if ((s = reconnect(&c, 0, err, errlen)) != MQ_OK)
                 break;
             last = mono_now();
@@ -547,16 +483,16 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             break;
     }
     if (s == MQ_OK && c.mq != NULL) {
-        s = flush_acks(&c, err, errlen);
-    } else if (c.mq != NULL && c.ack_pending > 0) {
+        s = acks_flush(&c, err, errlen);
+    } else if (c.mq != NULL && acks_pending(&c) > 0) {
         /* Ending on a failure that is not the consuming connection's (a
          * refused dead letter): the files already moved keep their
          * acknowledgements, so that they are not delivered again. */
         char ignored[256];
-        flush_acks(&c, ignored, sizeof ignored);
+        acks_flush(&c, ignored, sizeof ignored);
     }
     st->events = events_published(o->events);
-    if (c.stop_why[0] != '\0') /* settle_events stopped the run */
+    if (c.stop_why[0] != '\0') /* acks.c's settle stopped the run */
         snprintf(err, errlen, "%s", c.stop_why);
     if (c.sync.n > 0) /* acknowledgements lost with the connection */
         durable_group_flush(&c.sync);

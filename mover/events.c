@@ -35,6 +35,8 @@ struct events {
     enum mq_status failed;
     char failed_why[512];
     uint64_t confirmed; /* events confirmed, since the start */
+    uint64_t sent;      /* events published, since the start: the marks */
+    uint64_t conn_sent; /* sent when mq was opened: its tag t is event conn_sent + t */
     double serviced;    /* when events_keepalive last read mq */
     char *body;         /* EVENTS_BODY_MAX bytes */
     /* events_defer: the events held for the next events_settle, each a
@@ -129,6 +131,7 @@ static enum mq_status open_events(struct events *ev, char *err, size_t errlen)
     if ((s = mq_check_exchange(ev->mq, ev->exchange, hint, err, errlen)) != MQ_OK ||
         (s = mq_confirm_select(ev->mq, err, errlen)) != MQ_OK)
         drop(ev);
+    ev->conn_sent = ev->sent;
     return s;
 }
 
@@ -157,6 +160,16 @@ enum mq_status events_connect(struct events *ev, const char *conn_name, char *er
 static int outstanding(const struct events *ev)
 {
     return ev->mq != NULL && ev->low <= ev->last;
+}
+
+/* Is one of the events up to mark (events_send) not yet confirmed? Those
+ * of connections closed before were, or a failure says otherwise. */
+static int outstanding_upto(const struct events *ev, uint64_t mark)
+{
+    if (mark == EVENTS_ALL)
+        return outstanding(ev);
+    return ev->mq != NULL && mark > ev->conn_sent && ev->low <= mark - ev->conn_sent &&
+           ev->low <= ev->last;
 }
 
 /* Note the broker's ack of tag (of every tag up to it when multiple). */
@@ -298,8 +311,10 @@ static enum mq_status send_event(struct events *ev, const char *id, const char *
     }
     enum mq_status s = mq_publish(ev->mq, ev->exchange, ev->key, body, len, id, EVENTS_AMQP_TYPE,
                                   (uint64_t)time(NULL), &seq, err, errlen);
-    if (s == MQ_OK)
+    if (s == MQ_OK) {
         ev->last = seq;
+        ev->sent++;
+    }
     return s;
 }
 
@@ -380,17 +395,27 @@ enum mq_status events_publish(struct events *ev, const struct msg *m, const char
     return publish_one(ev, m->id, ev->body, len, err, errlen);
 }
 
-enum mq_status events_settle(struct events *ev, void (*tick)(void *), void *arg, char *err,
-                             size_t errlen)
+enum mq_status events_send(struct events *ev, uint64_t *mark, char *err, size_t errlen)
+{
+    if (ev->failed != MQ_OK) {
+        snprintf(err, errlen, "%s", ev->failed_why);
+        return ev->failed;
+    }
+    enum mq_status s = publish_staged(ev, err, errlen);
+    *mark = ev->sent;
+    return s;
+}
+
+enum mq_status events_settle(struct events *ev, uint64_t mark, void (*tick)(void *), void *arg,
+                             char *err, size_t errlen)
 {
     enum mq_status s = ev->failed;
     if (s != MQ_OK)
         snprintf(err, errlen, "%s", ev->failed_why);
-    else
+    else if (mark == EVENTS_ALL)
         s = publish_staged(ev, err, errlen);
-    ev->stage_len = 0;
     double last_tick = mono_now();
-    while (s == MQ_OK && outstanding(ev)) {
+    while (s == MQ_OK && outstanding_upto(ev, mark)) {
         struct mq_event e;
         s = on_event(ev, mq_next_event(ev->mq, 200, &e, err, errlen), &e, err, errlen);
         if (s == MQ_OK && tick != NULL && mono_now() - last_tick >= 1.0) {
@@ -398,9 +423,11 @@ enum mq_status events_settle(struct events *ev, void (*tick)(void *), void *arg,
             last_tick = mono_now();
         }
     }
-    ev->failed = MQ_OK;
-    if (s != MQ_OK)
+    if (s != MQ_OK) {
+        ev->failed = MQ_OK;
+        ev->stage_len = 0;
         drop(ev);
+    }
     return s;
 }
 

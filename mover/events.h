@@ -2,9 +2,9 @@
  * events.h - move --publish-moved EXCHANGE[/ROUTING-KEY]: one persistent
  * "moved" event per file moved (or found moved: a redelivery), published
  * on a connection of its own in confirm mode. The consumer acknowledges a
- * file's message only after events_settle has seen every event published
- * so far confirmed: at least once, with the file's message id, so that
- * consumers deduplicate by it. The event format is in
+ * file's message only after events_settle has seen its event (and every
+ * one before it) confirmed: at least once, with the file's message id, so
+ * that consumers deduplicate by it. The event format is in
  * docs/message-format.md.
  */
 #ifndef SCANMOVE_MOVER_EVENTS_H
@@ -34,9 +34,10 @@ struct events *events_new(const char *spec, const struct cfg *cfg, char *err, si
 
 /*
  * events_defer - with on = 1, hold each event events_publish makes until
- * the next events_settle, which publishes them (in order) before it waits:
- * for move --fsync, whose moves are made durable just before the settle,
- * so that no event announces a move that a power failure could undo.
+ * the next events_send or events_settle(EVENTS_ALL), which publish them
+ * in order and corked (fewer TCP segments for the broker); the mover
+ * calls those once a group's moves are durable (--fsync), so that no
+ * event announces a move that a power failure could undo.
  * on = 0 (the default): publish at once. NULL is a no-op.
  */
 void events_defer(struct events *ev, int on);
@@ -71,22 +72,35 @@ enum mq_status events_publish(struct events *ev, const struct msg *m, const char
                               size_t dest_len, int duplicate, const char *hash, char *err,
                               size_t errlen);
 
+/* A mark that stands for every event (events_settle). */
+#define EVENTS_ALL UINT64_MAX
+
 /*
- * events_settle - publish the events held back (events_defer), then wait
- * until every event published so far is confirmed,
- * calling tick(arg) (NULL: none) about once a second while waiting, so
- * that the caller's other connections stay alive. MQ_OK then;
- * MQ_ERR_PROTOCOL when one was nacked (or the broker closed the channel),
- * MQ_ERR_CONFIG when one was returned as unroutable ("moved events to
- * exchange 'X' with key 'K' reach no queue: bind a queue to it": a setup
- * to fix, the caller stops with 78), MQ_ERR_ACCESS when the broker refused
- * the publish, MQ_ERR_CLOSED when the connection was lost, or the failure
- * events_publish or events_keepalive met since the last settle. After a
- * failure the connection is closed and the outstanding events forgotten:
- * the next events_publish opens a new connection.
+ * events_send - publish the events held back (events_defer), without
+ * waiting for their confirms, and put in *mark the mark of every event
+ * published so far, for events_settle. Returns MQ_OK, or the failure (as
+ * events_publish).
  */
-enum mq_status events_settle(struct events *ev, void (*tick)(void *), void *arg, char *err,
-                             size_t errlen);
+enum mq_status events_send(struct events *ev, uint64_t *mark, char *err, size_t errlen);
+
+/*
+ * events_settle - wait until every event up to mark (events_send) is
+ * confirmed; with mark EVENTS_ALL, publish the events held back first and
+ * wait for every event published. Calls tick(arg) (NULL: none) about once
+ * a second while waiting, so that the caller's other connections stay
+ * alive. MQ_OK then; MQ_ERR_PROTOCOL when one was nacked (or the broker
+ * closed the channel), MQ_ERR_CONFIG when one was returned as unroutable
+ * ("moved events to exchange 'X' with key 'K' reach no queue: bind a queue
+ * to it": a setup to fix, the caller stops with 78), MQ_ERR_ACCESS when
+ * the broker refused the publish, MQ_ERR_CLOSED when the connection was
+ * lost, or the failure events_publish, events_send or events_keepalive
+ * met since the last settle. After a failure the connection is closed and
+ * every event not confirmed, or held back, is forgotten (later ones too:
+ * the caller gives back every delivery it has not acknowledged); the next
+ * events_publish opens a new connection.
+ */
+enum mq_status events_settle(struct events *ev, uint64_t mark, void (*tick)(void *), void *arg,
+                             char *err, size_t errlen);
 
 /* events_keepalive - service the connection between publishes, at most
  * once a second: send a heartbeat when due and read what the broker sent
