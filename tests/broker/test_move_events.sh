@@ -25,6 +25,9 @@
 #   7. with --fsync, the event of a file is published only after the
 #      group's directories are flushed (every fsync delayed 3 s by strace):
 #      none while the rename is not durable.
+#   8. the exchange deleted while a mover runs: the next event is not
+#      confirmed, the mover finds the exchange gone when it reconnects its
+#      events connection and exits 78; the file's message is back.
 #   6. bad --publish-moved values: exit 64; among them the files' own
 #      exchange and key (the events would come back as files to move).
 . "$(dirname "$0")/../lib.sh"
@@ -177,6 +180,29 @@ if strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=1000 true 2
 else
     echo "SKIP: 7: strace cannot delay fsync here"
 fi
+
+# --- 8. the exchange deleted under a running mover: 78, the message back ----------------------
+topo deleted
+R8=$WORK/r8 D8=$WORK/d8
+mkdir -p "$R8" "$D8"
+events_to "$ex-del" "$q-ev8" "$q.moved"
+env AMQP_URL="$url" timeout 60 "$MOVE" --queue "$q" --exchange "$ex" --from "$R8" --to "$D8" \
+    --idle-exit 6s --json --publish-moved "$ex-del" >"$WORK/m8.out" 2>"$WORK/m8.err" &
+bg_pids=($!)
+echo one >"$R8/one.txt"
+scanq "$R8"
+wait_until 20 "8: the first file moved" test -e "$D8/one.txt" || true
+sleep 1
+"$PY3" "$EV" delete-exchange "$url" "$ex-del"
+echo two >"$R8/two.txt"
+scanq "$R8"
+wait_pid "${bg_pids[0]}" 30 "8: the mover"
+bg_pids=()
+cp "$WORK/m8.err" "$WORK/err"
+expect_rc 78 "8: the events exchange deleted while moving"
+expect_re err "^move: error: exchange '$ex-del' does not exist on " "8: said"
+expect_eq "$(count "$q-ev8")" 1 "8: the first file's event"
+expect_eq "$(count)" 1 "8: the second file's message is back on the queue"
 
 # --- 6. bad values: 64 ------------------------------------------------------------------------
 long=$(printf 'x%.0s' $(seq 256))
