@@ -42,6 +42,10 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
         deadletter_failed(c, s, err, errlen);
         goto fail;
     }
+    /* The events of a group go out together, corked, once its moves are
+     * durable (acks.c): fewer segments for the broker, and under --fsync
+     * no event announces a rename a power failure could undo. */
+    events_defer(c->o->events, 1);
     if (c->o->events != NULL &&
         (s = events_connect(c->o->events, c->o->conn_name, err, errlen)) != MQ_OK)
         goto fail;
@@ -389,6 +393,23 @@ static void close_both(struct consumer *c)
     c->dead = NULL;
 }
 
+/* The end of a run: its last counts and words, and what it holds
+ * released. */
+static void end_run(struct consumer *c, char *err, size_t errlen)
+{
+    c->st->events = events_published(c->o->events);
+    if (c->stop_why[0] != '\0') /* acks.c's settle stopped the run */
+        snprintf(err, errlen, "%s", c->stop_why);
+    if (c->sync.n > 0) /* acknowledgements lost with the connection */
+        durable_group_flush(&c->sync);
+    close_both(c);
+    free(c->buf);
+    for (unsigned i = 0; i < c->n_foreign; i++)
+        free(c->foreign[i]);
+    if (c->dest_fd != c->o->dest_fd)
+        close(c->dest_fd);
+}
+
 /* A run that never got to consume ends with s: the progress hook hears
  * of the end all the same (the final metrics). */
 static enum mq_status ended(const struct consume_opts *o, struct consume_stats *st,
@@ -421,10 +442,6 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
     c.reconnect.stop = o->stop;
     c.reconnect.at_once = o->cfg->n_urls > 1; /* another node may answer now */
     move_metrics_start(st);
-    /* The events of a group go out together, corked, once its moves are
-     * durable (acks.c): fewer segments for the broker, and under --fsync
-     * no event announces a rename a power failure could undo. */
-    events_defer(o->events, 1);
     if (gethostname(c.host, sizeof c.host) < 0)
         c.host[0] = '\0';
     c.host[sizeof c.host - 1] = '\0';
@@ -491,17 +508,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         char ignored[256];
         acks_flush(&c, ignored, sizeof ignored);
     }
-    st->events = events_published(o->events);
-    if (c.stop_why[0] != '\0') /* acks.c's settle stopped the run */
-        snprintf(err, errlen, "%s", c.stop_why);
-    if (c.sync.n > 0) /* acknowledgements lost with the connection */
-        durable_group_flush(&c.sync);
-    close_both(&c);
-    free(c.buf);
-    for (unsigned i = 0; i < c.n_foreign; i++)
-        free(c.foreign[i]);
-    if (c.dest_fd != o->dest_fd)
-        close(c.dest_fd);
+    end_run(&c, err, errlen);
     if (o->progress != NULL)
         o->progress(st, 1);
     return s;
