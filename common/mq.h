@@ -149,6 +149,17 @@ enum mq_status mq_inspect_topology(struct mq *m, const struct cfg *c, struct mq_
                                    char *err, size_t errlen);
 
 /*
+ * mq_check_exchange - look whether exchange name exists (a passive
+ * declare: creates nothing, whatever its type). MQ_OK when it does;
+ * MQ_ERR_MISSING and one sentence ending with hint when it does not, e.g.
+ * "exchange 'events' does not exist on amqp://guest@h:5672/: HINT"; else
+ * the failure. The channel is reopened after a failure that closed it,
+ * when the connection survives.
+ */
+enum mq_status mq_check_exchange(struct mq *m, const char *name, const char *hint, char *err,
+                                 size_t errlen);
+
+/*
  * mq_blocked - 1 when the broker has said it blocks this connection's
  * publishes (connection.blocked), with its reason (e.g. "low on disk") in
  * *reason when reason is not NULL; 0 otherwise.

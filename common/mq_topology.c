@@ -53,6 +53,21 @@ static enum mq_status declare_exchange(struct mq *m, const char *name, int passi
     return mq_priv_reply_error(m, amqp_get_rpc_reply(m->conn), doing, err, errlen);
 }
 
+enum mq_status mq_check_exchange(struct mq *m, const char *name, const char *hint, char *err,
+                                 size_t errlen)
+{
+    if (!m->channel_open) {
+        snprintf(err, errlen, "the connection to %s is closed", m->display_url);
+        return MQ_ERR_CLOSED;
+    }
+    enum mq_status s = declare_exchange(m, name, 1, hint, err, errlen);
+    if (s != MQ_OK && m->conn_open && !m->channel_open) {
+        char ignored[64];
+        mq_priv_open_channel(m, ignored, sizeof ignored);
+    }
+    return s;
+}
+
 /* The sentence for a queue that exists with other settings than asked
  * (the broker's reason in err). A routing key that differs is most likely
  * the default of older versions, which was "files" for every queue. */

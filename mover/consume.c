@@ -42,6 +42,10 @@ static enum mq_status connect_consumer(struct consumer *c, char *err, size_t err
         deadletter_failed(c, s, err, errlen);
         goto fail;
     }
+    /* The events of a group go out together, corked, once its moves are
+     * durable (acks.c): fewer segments for the broker, and under --fsync
+     * no event announces a rename a power failure could undo. */
+    events_defer(c->o->events, 1);
     if (c->o->events != NULL &&
         (s = events_connect(c->o->events, c->o->conn_name, err, errlen)) != MQ_OK)
         goto fail;
@@ -101,6 +105,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     c->st->consuming = 0;
     c->first = first;
     c->told_waiting = 0;
+    c->events_failed = 0; /* its group went back with the connection */
     c->connected = 1; /* said below */
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
     if (s == MQ_OK && c->mq != NULL) {
@@ -112,66 +117,6 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
         report_node(node);
     }
     return s;
-}
-
-/*
- * Every moved event published so far must be confirmed before the files'
- * messages are acknowledged. When one is not (nacked, returned, the
- * connection lost), the n deliveries go back to the queue instead: their
- * redeliveries find the files moved, and publish the events again. An
- * unroutable event is a setup to fix: the run stops (exit 78).
- */
-static enum mq_status settle_events(struct consumer *c, unsigned n, char *err, size_t errlen)
-{
-    char why[512];
-    enum mq_status s =
-        c->events_failed ? MQ_ERR_CLOSED : events_settle(c->o->events, why, sizeof why);
-    if (!c->events_failed && s == MQ_OK)
-        return MQ_OK;
-    if (c->events_failed)
-        snprintf(why, sizeof why, "%s", "the events connection was lost");
-    c->events_failed = 0;
-    log_error("the moved events of the last %u files were not confirmed: %s; requeueing them", n,
-              why);
-    if (s == MQ_ERR_CONFIG && !c->local_stop) {
-        snprintf(err, errlen, "%s", why);
-        c->st->local_exit = EXITCODE_CONFIG;
-        c->local_stop = 1;
-    }
-    return s == MQ_OK ? MQ_ERR_CLOSED : s;
-}
-
-/* Acknowledge the finished deliveries, after making their moves durable
- * under --fsync. If that fails, give them back to the queue instead: their
- * redeliveries find the files moved and try the fsync again. */
-static enum mq_status flush_acks(struct consumer *c, char *err, size_t errlen)
-{
-    if (c->ack_pending == 0)
-        return MQ_OK;
-    unsigned n = c->ack_pending;
-    c->ack_pending = 0;
-    if (c->o->events != NULL && settle_events(c, n, err, errlen) != MQ_OK) {
-        char why[256];
-        enum mq_status s = mq_requeue(c->mq, c->ack_tag, 1, why, sizeof why);
-        if (s != MQ_OK)
-            snprintf(err, errlen, "%s", why);
-        return s;
-    }
-    if (c->o->fsync && durable_group_flush(&c->sync) < 0) {
-        log_error("cannot make the last %u moves durable: %s; requeueing them to check again", n,
-                  strerror(errno));
-        return mq_requeue(c->mq, c->ack_tag, 1, err, errlen);
-    }
-    return mq_ack(c->mq, c->ack_tag, 1, err, errlen);
-}
-
-/* A delivery is done: acknowledge it with its group. */
-static enum mq_status done(struct consumer *c, uint64_t tag, char *err, size_t errlen)
-{
-    c->ack_tag = tag;
-    if (++c->ack_pending >= c->ack_batch)
-        return flush_acks(c, err, errlen);
-    return MQ_OK;
 }
 
 /* Ask for the queue's counts (move_metrics_ask_queue) every
@@ -214,6 +159,23 @@ static void keep_dead_alive(struct consumer *c)
     ask_queue(c, 0);
 }
 
+/* While events_settle waits, and in keepalive: the connections'
+ * heartbeats, and the progress hook. A long copy is progress, for the
+ * watchdog too; but durable.c's thread also calls keepalive while the
+ * main thread is in a long fsync, and a stuck loop must not look alive:
+ * only the main thread reports. */
+void consume_tick(void *arg)
+{
+    struct consumer *c = arg;
+    char err[256];
+    if (c->o->progress != NULL && pthread_equal(pthread_self(), c->main_thread))
+        c->o->progress(c->st, 0);
+    if (c->mq == NULL)
+        return;
+    mq_keepalive(c->mq, err, sizeof err);
+    keep_dead_alive(c);
+}
+
 /* Called during long copies and waits: keep the connections alive and do
  * not sit on finished acknowledgements. Failures surface at the next
  * broker call (the connection is then marked lost). */
@@ -221,19 +183,10 @@ static void keepalive(void *arg)
 {
     struct consumer *c = arg;
     char err[256];
-    /* A long copy is progress, for the watchdog too; but durable.c's thread
-     * also calls this while the main thread is in a long fsync, and a
-     * stuck loop must not look alive: only the main thread reports. */
-    if (c->o->progress != NULL && pthread_equal(pthread_self(), c->main_thread))
-        c->o->progress(c->st, 0);
-    if (c->mq == NULL)
-        return;
-    if (c->ack_pending > 0)
-        flush_acks(c, err, sizeof err);
-    mq_keepalive(c->mq, err, sizeof err);
-    keep_dead_alive(c);
-    if (c->o->events != NULL)
-        events_keepalive(c->o->events);
+    if (c->mq != NULL && acks_pending(c) > 0)
+        acks_flush(c, err, sizeof err);
+    consume_tick(c);
+    events_keepalive(c->o->events);
 }
 
 /*
@@ -306,14 +259,16 @@ static enum mq_status arrived(struct consumer *c, const struct mq_delivery *d, c
                   final_path);
     else
         log_event(LOG_SEV_INFO, consume_file_fields("moved", m, NULL), "moved %s", final_path);
+    /* Not published (after a failure, which events_settle reports): the
+     * group is requeued, this delivery with it. */
     if (c->o->events != NULL && !c->events_failed) {
-        char dest[2 * MSG_PATH_MAX + 64], why[512];
+        static char dest[2 * MSG_PATH_MAX + 64];
+        char why[512];
         int n = snprintf(dest, sizeof dest, "%s/%s", c->o->dest_path, final_path);
-        if (events_publish(c->o->events, m, dest, (size_t)n, duplicate, notes->hash, why,
-                           sizeof why) != MQ_OK) {
-            log_warn("cannot publish the moved event of %s: %s", m->id, why);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof dest ? (size_t)n : sizeof dest - 1;
+        if (events_publish(c->o->events, m, dest, len, duplicate, notes->hash, why, sizeof why) !=
+            MQ_OK)
             c->events_failed = 1;
-        }
     }
     if (c->o->prune) {
         char dir[MSG_PATH_MAX + 1];
@@ -323,9 +278,9 @@ static enum mq_status arrived(struct consumer *c, const struct mq_delivery *d, c
         dir[len] = '\0';
         st->pruned += (uint64_t)prune_empty_dirs(root->fd, dir);
     }
-    enum mq_status s = done(c, d->tag, err, errlen);
+    enum mq_status s = acks_done(c, d->tag, err, errlen);
     if (s == MQ_OK && c->events_failed) /* requeue the group now, not after more work */
-        s = flush_acks(c, err, errlen);
+        s = acks_flush(c, err, errlen);
     return s;
 }
 
@@ -338,7 +293,7 @@ static enum mq_status retry_later(struct consumer *c, const struct mq_delivery *
     log_event(LOG_SEV_ERROR, consume_file_fields("requeued", m, move_reason_name(reason)),
               "requeued %s (%s): %s", m->id, move_reason_name(reason), why);
     c->st->requeued++;
-    enum mq_status s = flush_acks(c, err, errlen);
+    enum mq_status s = acks_flush(c, err, errlen);
     if (s != MQ_OK)
         return s;
     for (int i = 0; i < 2 && !*c->o->stop; i++) {
@@ -357,7 +312,7 @@ static enum mq_status dest_gone(struct consumer *c, const struct mq_delivery *d,
     c->st->local_exit = EXITCODE_NOINPUT;
     c->local_stop = 1;
     char ignored[256];
-    enum mq_status s = flush_acks(c, ignored, sizeof ignored);
+    enum mq_status s = acks_flush(c, ignored, sizeof ignored);
     if (s == MQ_OK)
         s = mq_requeue(c->mq, d->tag, 0, ignored, sizeof ignored);
     return s == MQ_ERR_CLOSED || s == MQ_ERR_UNREACHABLE ? MQ_OK : s;
@@ -413,7 +368,7 @@ static enum mq_status handle(struct consumer *c, const struct mq_delivery *d, ch
         move_metrics_handled(c->st, &m, 0);
         log_event(LOG_SEV_INFO, consume_file_fields("skipped", &m, NULL),
                   "skipped %s: the destination has another file of that name", final_path);
-        return done(c, d->tag, err, errlen);
+        return acks_done(c, d->tag, err, errlen);
     case FILEOP_PERMANENT:
         return deadletter_send(c, d, &m, reason, why, err, errlen);
     case FILEOP_TRANSIENT:
@@ -436,6 +391,23 @@ static void close_both(struct consumer *c)
     c->mq = NULL;
     mq_close(c->dead);
     c->dead = NULL;
+}
+
+/* The end of a run: its last counts and words, and what it holds
+ * released. */
+static void end_run(struct consumer *c, char *err, size_t errlen)
+{
+    c->st->events = events_published(c->o->events);
+    if (c->stop_why[0] != '\0') /* acks.c's settle stopped the run */
+        snprintf(err, errlen, "%s", c->stop_why);
+    if (c->sync.n > 0) /* acknowledgements lost with the connection */
+        durable_group_flush(&c->sync);
+    close_both(c);
+    free(c->buf);
+    for (unsigned i = 0; i < c->n_foreign; i++)
+        free(c->foreign[i]);
+    if (c->dest_fd != c->o->dest_fd)
+        close(c->dest_fd);
 }
 
 /* A run that never got to consume ends with s: the progress hook hears
@@ -488,7 +460,7 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
         /* With acknowledgements pending, only look: when nothing is
          * waiting, send them, then wait. */
         int wait_ms = 500;
-        if (c.ack_pending > 0) {
+        if (acks_pending(&c) > 0) {
             wait_ms = 0;
         } else if (o->idle_exit_ms > 0) { /* wake up in time for --idle-exit */
             double left = (double)o->idle_exit_ms - (mono_now() - last) * 1000.0;
@@ -501,11 +473,12 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             handled++;
             last = mono_now();
         } else if (s == MQ_OK) {
-            s = flush_acks(&c, err, errlen);
+            s = acks_flush(&c, err, errlen);
         }
         if (o->progress != NULL)
             o->progress(st, 0);
         keep_dead_alive(&c);
+        events_keepalive(o->events);
         if (mq_transient(s)) {
             /* Unacked messages go back to the queue; a redelivery is
              * recognised and acked as a duplicate. When only the
@@ -514,8 +487,8 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
              * quietly when that is gone too). */
             char ignored[256];
             if (c.mq != NULL)
-                flush_acks(&c, ignored, sizeof ignored);
-            c.ack_pending = 0;
+                acks_flush(&c, ignored, sizeof ignored);
+            c.ack_pending = c.wait_pending = 0;
             if ((s = reconnect(&c, 0, err, errlen)) != MQ_OK)
                 break;
             last = mono_now();
@@ -527,23 +500,15 @@ enum mq_status consume_run(const struct consume_opts *o, struct consume_stats *s
             break;
     }
     if (s == MQ_OK && c.mq != NULL) {
-        s = flush_acks(&c, err, errlen);
-    } else if (c.mq != NULL && c.ack_pending > 0) {
+        s = acks_flush(&c, err, errlen);
+    } else if (c.mq != NULL && acks_pending(&c) > 0) {
         /* Ending on a failure that is not the consuming connection's (a
          * refused dead letter): the files already moved keep their
          * acknowledgements, so that they are not delivered again. */
         char ignored[256];
-        flush_acks(&c, ignored, sizeof ignored);
+        acks_flush(&c, ignored, sizeof ignored);
     }
-    st->events = events_published(o->events);
-    if (c.sync.n > 0) /* acknowledgements lost with the connection */
-        durable_group_flush(&c.sync);
-    close_both(&c);
-    free(c.buf);
-    for (unsigned i = 0; i < c.n_foreign; i++)
-        free(c.foreign[i]);
-    if (c.dest_fd != o->dest_fd)
-        close(c.dest_fd);
+    end_run(&c, err, errlen);
     if (o->progress != NULL)
         o->progress(st, 1);
     return s;

@@ -1,7 +1,8 @@
 /*
  * consume_priv.h - the state of the mover's delivery loop, shared by
- * consume.c (the loop, acknowledgements, connections) and deadletter.c
- * (dead letters and what the log says of a file). Not for other modules.
+ * consume.c (the loop, connections), acks.c (acknowledgements) and
+ * deadletter.c (dead letters and what the log says of a file). Not for
+ * other modules.
  */
 #ifndef SCANMOVE_CONSUME_PRIV_H
 #define SCANMOVE_CONSUME_PRIV_H
@@ -24,6 +25,12 @@ struct consumer {
      * flushed first (group commit). */
     uint64_t ack_tag;
     unsigned ack_pending, ack_batch;
+    /* With moved events, the full group before (up to wait_tag,
+     * wait_pending of them), durable and its events sent (up to
+     * wait_mark), waiting for their confirms while the next is moved
+     * (acks.c). */
+    uint64_t wait_tag, wait_mark;
+    unsigned wait_pending;
     struct durable_group sync;
     char host[256];                /* this host's name, as scan writes it into messages */
     int dest_fd;                   /* DEST: o->dest_fd, or DEST opened again after it was deleted */
@@ -39,8 +46,27 @@ struct consumer {
     /* the roots of messages this mover does not serve, each said once */
     char *foreign[CONSUME_FOREIGN_MAX];
     unsigned n_foreign;
-    int events_failed; /* an event was not confirmed: requeue, do not ack */
+    /* An event was not published: requeue the group, do not ack it. */
+    int events_failed;
+    char stop_why[1024]; /* why the moved events stopped the run (local_stop) */
 };
+
+/* consume_tick - keep the connections alive (heartbeats) and call the
+ * progress hook (from the main thread only), during a long wait. */
+void consume_tick(void *arg);
+
+/* acks_pending - the finished deliveries not yet acknowledged. */
+unsigned acks_pending(const struct consumer *c);
+
+/* acks_flush - acknowledge every finished delivery, once their moves are
+ * durable (--fsync) and their moved events confirmed; give them back to
+ * the queue when that fails. The broker's status of the ack or requeue. */
+enum mq_status acks_flush(struct consumer *c, char *err, size_t errlen);
+
+/* acks_done - delivery tag is done (moved, skipped): acknowledge it with
+ * its group (acks_flush, or with moved events, once the next group is
+ * full). */
+enum mq_status acks_done(struct consumer *c, uint64_t tag, char *err, size_t errlen);
 
 /* deadletter_connect - open the dead-letter publishing connection c->dead,
  * in confirm mode. */
