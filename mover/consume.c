@@ -106,7 +106,7 @@ static enum mq_status reconnect(struct consumer *c, int first, char *err, size_t
     c->first = first;
     c->told_waiting = 0;
     c->events_failed = 0; /* its group went back with the connection */
-    c->connected = 1; /* said below */
+    c->connected = 1;     /* said below */
     enum mq_status s = mq_reconnect(&c->reconnect, err, errlen);
     if (s == MQ_OK && c->mq != NULL) {
         c->st->reconnects += !first;

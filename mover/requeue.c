@@ -81,8 +81,8 @@ enum requeue_verdict requeue_judge(const struct msg *m, int root_fd, int dest_fd
     src_errno = errno;
     if (own >= 0)
         close(own);
-    int dst_rc = dest_fd >= 0 ? stat_beneath(dest_fd, dest_rel != NULL ? dest_rel : m->path, &dst)
-                              : -1;
+    int dst_rc =
+        dest_fd >= 0 ? stat_beneath(dest_fd, dest_rel != NULL ? dest_rel : m->path, &dst) : -1;
     if (dst_rc == 0 && S_ISREG(dst.st_mode) && dst.st_ino == m->ino &&
         (!here || dst.st_dev == m->dev) && same_size_time(&dst, m))
         return REQUEUE_DROP_AT_DEST; /* renamed there, on one file system */

@@ -18,7 +18,7 @@
 #include "hash.h"
 #include "reason.h"
 
-#define INSPECT_PREFIX (64 * 1024)     /* bytes libmagic looks at */
+#define INSPECT_PREFIX (64 * 1024)      /* bytes libmagic looks at */
 #define INSPECT_HASH_BLOCK (256 * 1024) /* bytes read at a time for --checksum */
 
 struct inspect_rules {

@@ -26,8 +26,8 @@ struct report {
     int mark_errno;        /* why the first one failed */
     int have_queue;        /* the queue's counts below are known */
     uint32_t queue_messages, queue_consumers, queue_dead;
-    uint64_t reconnects; /* the publisher's connections made again (publish_opts) */
-    const char *queue;   /* its name, for the summary */
+    uint64_t reconnects;  /* the publisher's connections made again (publish_opts) */
+    const char *queue;    /* its name, for the summary */
     const char *checksum; /* --checksum's algorithm, for the summary; NULL: none */
     uint64_t by_reason[SCAN_REASON_COUNT];
     double start, last_draw;
