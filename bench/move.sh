@@ -53,6 +53,7 @@
 #                        (--publish-moved) to a topic exchange with one queue
 #                        bound, which must hold N events after each run
 #                        (emptied between runs)
+#   BENCH_EVENTS_QUEUE   the type of that queue: quorum (default) or classic
 set -eu
 
 PROG=move.sh
@@ -137,12 +138,12 @@ fi
 # BENCH_EVENTS=1: declared once (pika, as the tests do), deleted at exit.
 EVENTS_X=scanmove-bench-events
 if [ "${BENCH_EVENTS:-0}" = 1 ]; then
-    python3 - "$URL" "$EVENTS_X" <<'PY' || die "cannot declare the events exchange (python3-pika?)"
+    python3 - "$URL" "$EVENTS_X" "${BENCH_EVENTS_QUEUE:-quorum}" <<'PY' || die "cannot declare the events exchange (python3-pika?)"
 import sys, pika
 c = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
 ch = c.channel()
 ch.exchange_declare(sys.argv[2], "topic", durable=True)
-ch.queue_declare(sys.argv[2], durable=True, arguments={"x-queue-type": "quorum"})
+ch.queue_declare(sys.argv[2], durable=True, arguments={"x-queue-type": sys.argv[3]})
 ch.queue_bind(sys.argv[2], sys.argv[2], routing_key="#")
 c.close()
 PY
