@@ -48,7 +48,10 @@
 #                        and WATCHDOG_USEC=30000000
 #   BENCH_LAYOUT         1: the movers place files with --layout
 #                        '{root_name}/{path}' (expanded for every message;
-#                        the files are taken back from DEST/<root name>)
+#                        the files are taken back from DEST/<root name>);
+#                        or a template that keeps each file's relative path
+#                        on the corpus, such as '{dir}/{name}' (every file of
+#                        mkcorpus.sh's corpus is in a subdirectory)
 #   BENCH_EVENTS         1: the movers publish a moved event per file
 #                        (--publish-moved) to a topic exchange with one queue
 #                        bound, which must hold N events after each run
@@ -150,9 +153,11 @@ PY
     EXTRA_ARGS+=(--publish-moved "$EVENTS_X")
     trap 'stop_movers; [ -z "${SINK_PID:-}" ] || kill "$SINK_PID" 2>/dev/null; ctl delete_queue "$EVENTS_X" >/dev/null 2>&1; delete_exchange "$EVENTS_X"; cleanup; rm -rf "$WORK" "$TREE"' EXIT
 fi
-if [ "${BENCH_LAYOUT:-0}" = 1 ]; then
-    EXTRA_ARGS+=(--layout '{root_name}/{path}')
-fi
+case ${BENCH_LAYOUT:-0} in
+0) ;;
+1) EXTRA_ARGS+=(--layout '{root_name}/{path}') ;;
+*) EXTRA_ARGS+=(--layout "$BENCH_LAYOUT") ;;
+esac
 
 # --------------------------------------------------------- the copy --
 
