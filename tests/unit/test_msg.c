@@ -312,8 +312,9 @@ static void test_hash(void **state)
     expect_field("hash", "\"xxh128:99aa06d3014798d86001c324468d497\"", MSG_ERR_VALUE);
     expect_field("hash", "\"sha256:99aa06d3014798d86001c324468d497f\"", MSG_ERR_VALUE);
     expect_field("hash", "\"a b:00\"", MSG_ERR_VALUE);
-    expect_field("hash", "\"x:0123456789abcdef0123456789abcdef0123456789abcdef"
-                         "0123456789abcdef0123456789abcde\"",
+    expect_field("hash",
+                 "\"x:0123456789abcdef0123456789abcdef0123456789abcdef"
+                 "0123456789abcdef0123456789abcde\"",
                  MSG_ERR_VALUE); /* 81 bytes */
     expect_field("hash", "null", MSG_ERR_TYPE);
     expect_field("hash", "1", MSG_ERR_TYPE);
